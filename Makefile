@@ -1,0 +1,49 @@
+# levibot — one way in. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: help deps demo test test-fast lint format cluster cluster-down cluster-status bench clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: ## Install everything (Debian packages, .venv, Go-built binaries); idempotent
+	@hack/bootstrap.sh
+
+demo: deps ## The main job: run levibot end to end on a local control plane
+	@$(PY) hack/demo.py
+
+test: deps lint ## Lint, then the whole suite (unit, services, cluster) — what CI runs
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: ## Only the tests that need no server (no deps check)
+	@$(PY) -m pytest -m "not cluster and not postgres and not prometheus and not slow" $(PYTEST_ARGS)
+
+lint: deps ## ruff (lint + format check), mypy --strict, import-linter
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
+	@$(VENV)/bin/mypy hack
+	@$(VENV)/bin/lint-imports
+
+format: ## Apply ruff's fixes and formatting
+	@$(VENV)/bin/ruff check --fix .
+	@$(VENV)/bin/ruff format .
+
+cluster: deps ## Start the local control plane (etcd, kube-apiserver, KCM, scheduler, kwok)
+	@$(PY) hack/localcluster.py up
+
+cluster-down: ## Stop the local control plane and remove its state
+	@$(PY) hack/localcluster.py down
+
+cluster-status: ## Is the local control plane running?
+	@$(PY) hack/localcluster.py status
+
+bench: deps ## Run every benchmark in bench/ (figures side by side with their baselines)
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean: cluster-down ## Remove local state (.run/); keeps .venv and the binary cache
+	@rm -rf .run

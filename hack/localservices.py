@@ -1,0 +1,242 @@
+"""Throwaway PostgreSQL 15, Prometheus and Alertmanager on loopback.
+
+Tooling layer (not part of the product): the pytest fixtures and the local demo
+start these real servers from Debian's packages, each on a free 127.0.0.1 port
+with its state in one directory, and stop them cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PG_BIN = Path(os.environ.get("LEVIBOT_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (the kernel picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(pred: Callable[[], bool], timeout: float, what: str) -> None:
+    """Polls `pred` every 0.1 s; TimeoutError naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def http_ok(url: str) -> bool:
+    """True when GET `url` answers 200 within two seconds."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+def require_binary(path: str) -> str:
+    """The binary's path, or a FileNotFoundError that says how to install it."""
+    found = shutil.which(path)
+    if not found:
+        raise FileNotFoundError(f"{path} not found: run `make deps` (installs Debian packages)")
+    return found
+
+
+@dataclass
+class Process:
+    """A child process in its own session, logging to a file."""
+
+    argv: list[str]
+    log: Path
+    user: str | None = None
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        argv = self.argv
+        if self.user and os.geteuid() == 0:
+            argv = ["runuser", "-u", self.user, "--", *argv]
+        with self.log.open("ab") as out:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, grace: float = 10, sig: int = signal.SIGTERM) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL 15 cluster made by initdb, trust auth on 127.0.0.1 only."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    user: str = "levibot"
+    process: Process | None = None
+
+    @property
+    def datadir(self) -> Path:
+        return self.workdir / "data"
+
+    def dsn_for(self, dbname: str = "postgres") -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{dbname}"
+
+    def _owner(self) -> str | None:
+        return "postgres" if os.geteuid() == 0 else None
+
+    def init(self) -> None:
+        if (self.datadir / "PG_VERSION").exists():
+            return
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        owner = self._owner()
+        if owner:
+            pw = pwd.getpwnam(owner)
+            os.chown(self.workdir, pw.pw_uid, pw.pw_gid)
+        cmd = [str(PG_BIN / "initdb"), "-D", str(self.datadir), "-U", self.user,
+               "--auth=trust", "--encoding=UTF8", "--no-sync"]  # fmt: skip
+        if owner:
+            cmd = ["runuser", "-u", owner, "--", *cmd]
+        subprocess.run(cmd, check=True, capture_output=True)
+
+    def start(self, timeout: float = 60) -> PostgresServer:
+        self.init()
+        argv = [str(PG_BIN / "postgres"), "-D", str(self.datadir), "-p", str(self.port),
+                "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.workdir}",
+                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                "-c", "max_connections=200", "-c", "shared_buffers=128MB"]  # fmt: skip
+        self.process = Process(argv, self.workdir / "postgres.log", user=self._owner())
+        self.process.start()
+        wait_until(self._accepting, timeout, f"PostgreSQL on port {self.port}")
+        return self
+
+    def _accepting(self) -> bool:
+        if self.process is None or not self.process.alive():
+            tail = self.process.tail() if self.process else ""
+            raise RuntimeError(f"PostgreSQL exited during start-up:\n{tail}")
+        cmd = [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)]
+        return subprocess.run(cmd, check=False, capture_output=True).returncode == 0
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.stop(grace=20, sig=signal.SIGINT)  # "fast" shutdown
+
+    def create_database(self, name: str) -> str:
+        cmd = [str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
+               "-U", self.user, name]  # fmt: skip
+        subprocess.run(cmd, check=True, capture_output=True)
+        return self.dsn_for(name)
+
+
+@dataclass
+class PrometheusServer:
+    """Prometheus with lifecycle API (config reload) and a short scrape interval."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    process: Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.workdir / "prometheus.yml"
+
+    def write_config(self, text: str) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(text)
+
+    def start(self, config: str | None = None, timeout: float = 60) -> PrometheusServer:
+        if config is not None or not self.config_path.exists():
+            self.write_config(config or "global:\n  scrape_interval: 1s\n")
+        argv = [require_binary("prometheus"), f"--config.file={self.config_path}",
+                f"--storage.tsdb.path={self.workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-lifecycle",
+                "--log.level=warn"]  # fmt: skip
+        self.process = Process(argv, self.workdir / "prometheus.log")
+        self.process.start()
+        wait_until(lambda: http_ok(f"{self.url}/-/ready"), timeout, "Prometheus ready")
+        return self
+
+    def reload(self, config: str) -> None:
+        """Writes a new configuration and asks Prometheus to load it."""
+        self.write_config(config)
+        req = urllib.request.Request(f"{self.url}/-/reload", method="POST")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"Prometheus reload failed: {resp.status}")
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.stop()
+
+
+@dataclass
+class AlertmanagerServer:
+    """Alertmanager without clustering, with fast grouping for tests and demos."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    process: Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.workdir / "alertmanager.yml"
+
+    def start(self, config: str, timeout: float = 60) -> AlertmanagerServer:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(config)
+        argv = [require_binary("prometheus-alertmanager"), f"--config.file={self.config_path}",
+                f"--storage.path={self.workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address=",
+                "--log.level=warn"]  # fmt: skip
+        self.process = Process(argv, self.workdir / "alertmanager.log")
+        self.process.start()
+        wait_until(lambda: http_ok(f"{self.url}/-/ready"), timeout, "Alertmanager ready")
+        return self
+
+    def reload(self, config: str) -> None:
+        self.config_path.write_text(config)
+        req = urllib.request.Request(f"{self.url}/-/reload", method="POST")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"Alertmanager reload failed: {resp.status}")
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.stop()

@@ -1,0 +1,58 @@
+"""Fixtures shared by every test layer: real servers, started once per session.
+
+Each fixture starts the real thing (Debian's PostgreSQL 15, Prometheus,
+Alertmanager; the locally built kube-apiserver with kwok nodes) or fails with
+the reason; nothing is skipped because a part is missing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from hack.localcluster import LocalCluster
+from hack.localservices import AlertmanagerServer, PostgresServer, PrometheusServer
+from tests.support import services
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL 15 server for the whole session (trust auth, loopback)."""
+    yield from services.postgres_server()
+
+
+@pytest.fixture
+def pg_dsn(pg_server: PostgresServer) -> str:
+    """The DSN of a fresh, empty database on the session's server."""
+    if pg_server.process is None or not pg_server.process.alive():
+        pg_server.start()  # a test that stopped it must not break the next one
+    return services.fresh_database(pg_server)
+
+
+@pytest.fixture(scope="session")
+def prometheus() -> Iterator[PrometheusServer]:
+    """Prometheus on a free loopback port; tests reload it with their own config."""
+    yield from services.prometheus_server()
+
+
+@pytest.fixture(scope="session")
+def alertmanager() -> Iterator[AlertmanagerServer]:
+    """Alertmanager on a free loopback port; tests reload it with their own config."""
+    yield from services.alertmanager_server()
+
+
+@pytest.fixture(scope="session")
+def kube() -> Iterator[LocalCluster]:
+    """The local control plane: etcd, kube-apiserver, controller-manager, scheduler, kwok."""
+    yield from services.local_cluster()
+
+
+@pytest.fixture
+def kube_namespace(kube: LocalCluster) -> Iterator[str]:
+    """A fresh namespace, deleted (without waiting) after the test."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    kube.kubectl("create", "namespace", name)
+    yield name
+    kube.kubectl("delete", "namespace", name, "--wait=false", check=False)

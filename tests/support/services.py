@@ -1,0 +1,75 @@
+"""Session-scoped real servers for the test suite (PostgreSQL, Prometheus,
+Alertmanager, the local Kubernetes control plane), wrapping hack/."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from hack.localcluster import LocalCluster
+from hack.localservices import AlertmanagerServer, PostgresServer, PrometheusServer
+
+NULL_ALERTMANAGER_CONFIG = """\
+route:
+  receiver: blackhole
+receivers:
+  - name: blackhole
+"""
+
+
+def shared_tmpdir(prefix: str) -> Path:
+    """A directory under /tmp that a dropped-privilege server (postgres) can reach."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("postgres")
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+    return path
+
+
+def postgres_server() -> Iterator[PostgresServer]:
+    workdir = shared_tmpdir("levibot-pg-")
+    server = PostgresServer(workdir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def fresh_database(server: PostgresServer) -> str:
+    return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+def prometheus_server() -> Iterator[PrometheusServer]:
+    workdir = Path(tempfile.mkdtemp(prefix="levibot-prom-"))
+    server = PrometheusServer(workdir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def alertmanager_server() -> Iterator[AlertmanagerServer]:
+    workdir = Path(tempfile.mkdtemp(prefix="levibot-am-"))
+    server = AlertmanagerServer(workdir).start(NULL_ALERTMANAGER_CONFIG)
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def local_cluster() -> Iterator[LocalCluster]:
+    workdir = Path(tempfile.mkdtemp(prefix="levibot-kube-"))
+    cluster = LocalCluster(workdir).up()
+    try:
+        yield cluster
+    finally:
+        cluster.down()
+        shutil.rmtree(workdir, ignore_errors=True)
