@@ -96,5 +96,5 @@ def test_invalid_object_is_refused_with_the_servers_message(
     }  # fmt: skip
     out = kube.kubectl("apply", "-f", "-", input=json.dumps(bad), check=False)
     assert out.returncode != 0
-    assert 'Deployment.apps "bad" is invalid' in out.stderr
-    assert "spec.replicas: Invalid value: -1" in out.stderr
+    assert 'The Deployment "bad" is invalid' in out.stderr
+    assert "spec.replicas: Invalid value: -1: must be greater than or equal to 0" in out.stderr
