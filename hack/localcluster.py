@@ -63,38 +63,91 @@ def make_pki(pki: Path) -> None:
     pki.mkdir(parents=True, exist_ok=True)
     if (pki / "admin.crt").exists():
         return
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
-             "-keyout", str(pki / "ca.key"), "-out", str(pki / "ca.crt"),
-             "-subj", "/CN=levibot-local-ca")  # fmt: skip
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "3650",
+        "-keyout",
+        str(pki / "ca.key"),
+        "-out",
+        str(pki / "ca.crt"),
+        "-subj",
+        "/CN=levibot-local-ca",
+    )
     ext = pki / "server.ext"
-    ext.write_text("subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
-                   "DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.96.0.1\n")  # fmt: skip
+    ext.write_text(
+        "subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
+        "DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.96.0.1\n"
+    )
     for name, subj, extfile in (
         ("apiserver", "/CN=kube-apiserver", ext),
         ("admin", "/O=system:masters/CN=levibot-admin", None),
     ):
-        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(pki / f"{name}.key"),
-                 "-out", str(pki / f"{name}.csr"), "-subj", subj)  # fmt: skip
+        _openssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(pki / f"{name}.key"),
+            "-out",
+            str(pki / f"{name}.csr"),
+            "-subj",
+            subj,
+        )
         extra = ["-extfile", str(extfile)] if extfile else []
-        _openssl("x509", "-req", "-in", str(pki / f"{name}.csr"), "-CA", str(pki / "ca.crt"),
-                 "-CAkey", str(pki / "ca.key"), "-CAcreateserial", "-days", "3650",
-                 "-out", str(pki / f"{name}.crt"), *extra)  # fmt: skip
+        _openssl(
+            "x509",
+            "-req",
+            "-in",
+            str(pki / f"{name}.csr"),
+            "-CA",
+            str(pki / "ca.crt"),
+            "-CAkey",
+            str(pki / "ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "3650",
+            "-out",
+            str(pki / f"{name}.crt"),
+            *extra,
+        )
     _openssl("genrsa", "-out", str(pki / "sa.key"), "2048")
     _openssl("rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
 
 
 def kubeconfig_text(server: str, pki: Path) -> str:
     """An admin kubeconfig (client certificate in system:masters)."""
-    return json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "levibot-local",
-        "clusters": [{"name": "levibot-local", "cluster": {
-            "server": server, "certificate-authority": str(pki / "ca.crt")}}],
-        "users": [{"name": "admin", "user": {
-            "client-certificate": str(pki / "admin.crt"),
-            "client-key": str(pki / "admin.key")}}],
-        "contexts": [{"name": "levibot-local", "context": {
-            "cluster": "levibot-local", "user": "admin"}}],
-    }, indent=2)  # fmt: skip
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "levibot-local",
+            "clusters": [
+                {
+                    "name": "levibot-local",
+                    "cluster": {"server": server, "certificate-authority": str(pki / "ca.crt")},
+                }
+            ],
+            "users": [
+                {
+                    "name": "admin",
+                    "user": {
+                        "client-certificate": str(pki / "admin.crt"),
+                        "client-key": str(pki / "admin.key"),
+                    },
+                }
+            ],
+            "contexts": [
+                {"name": "levibot-local", "context": {"cluster": "levibot-local", "user": "admin"}}
+            ],
+        },
+        indent=2,
+    )
 
 
 @dataclass
@@ -121,13 +174,15 @@ class LocalCluster:
         assert self.bin_dir is not None
         return str(self.bin_dir / name)
 
-    def kubectl(self, *args: str, check: bool = True, input: str | None = None,
-                timeout: float = 120) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    def kubectl(
+        self, *args: str, check: bool = True, input: str | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         """Runs the cached kubectl against this cluster."""
         self.bin_dir = self.bin_dir or tool_dir()
         cmd = [self._bin("kubectl"), "--kubeconfig", str(self.kubeconfig), *args]
-        return subprocess.run(cmd, check=check, capture_output=True, text=True,
-                              input=input, timeout=timeout)  # fmt: skip
+        return subprocess.run(
+            cmd, check=check, capture_output=True, text=True, input=input, timeout=timeout
+        )
 
     # -- lifecycle ---------------------------------------------------------
     def up(self, timeout: float = 120) -> LocalCluster:
@@ -151,8 +206,16 @@ class LocalCluster:
         self._start("kube-controller-manager", self._kcm_args())
         self._start("kube-scheduler", self._scheduler_args())
         self._start("kwok", self._kwok_args())
-        self._create_nodes()
-        self.kubectl("wait", "--for=condition=Ready", "node", "--all", f"--timeout={int(timeout)}s")
+        if self.nodes:
+            self._create_nodes()
+            self.kubectl(
+                "wait",
+                "--for=condition=Ready",
+                "node",
+                "-l",
+                "type=kwok",
+                f"--timeout={int(timeout)}s",
+            )
         self._wait_default_serviceaccount(timeout)
         return self
 
@@ -180,9 +243,13 @@ class LocalCluster:
     def _start(self, name: str, args: list[str]) -> None:
         with (self.workdir / "logs" / f"{name}.log").open("ab") as log:
             proc = subprocess.Popen(
-                [self._bin(name), *args], stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.workdir,
-            )  # fmt: skip
+                [self._bin(name), *args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=self.workdir,
+            )
         self._procs[name] = proc
         (self.workdir / f"{name}.pid").write_text(str(proc.pid))
 
@@ -190,16 +257,24 @@ class LocalCluster:
         client = f"http://127.0.0.1:{self.ports['etcd']}"
         peer = f"http://127.0.0.1:{self.ports['etcd-peer']}"
         data = self.workdir / "etcd-data"
-        return [f"--data-dir={data}", "--name=node0", f"--listen-client-urls={client}",
-                f"--advertise-client-urls={client}", f"--listen-peer-urls={peer}",
-                f"--initial-advertise-peer-urls={peer}", f"--initial-cluster=node0={peer}",
-                "--quota-backend-bytes=4294967296", "--log-level=warn"]  # fmt: skip
+        return [
+            f"--data-dir={data}",
+            "--name=node0",
+            f"--listen-client-urls={client}",
+            f"--advertise-client-urls={client}",
+            f"--listen-peer-urls={peer}",
+            f"--initial-advertise-peer-urls={peer}",
+            f"--initial-cluster=node0={peer}",
+            "--quota-backend-bytes=4294967296",
+            "--log-level=warn",
+        ]
 
     def _apiserver_args(self) -> list[str]:
         pki = self.workdir / "pki"
         return [
             f"--etcd-servers=http://127.0.0.1:{self.ports['etcd']}",
-            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
             f"--secure-port={self.ports['apiserver']}",
             f"--tls-cert-file={pki / 'apiserver.crt'}",
             f"--tls-private-key-file={pki / 'apiserver.key'}",
@@ -207,35 +282,61 @@ class LocalCluster:
             f"--service-account-key-file={pki / 'sa.pub'}",
             f"--service-account-signing-key-file={pki / 'sa.key'}",
             f"--service-account-issuer=https://127.0.0.1:{self.ports['apiserver']}",
-            "--authorization-mode=Node,RBAC", "--allow-privileged=true",
+            "--authorization-mode=Node,RBAC",
+            "--allow-privileged=true",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
-            "--max-requests-inflight=1000", "--max-mutating-requests-inflight=500",
-            "--enable-priority-and-fairness=false", "--profiling=false",
-        ]  # fmt: skip
+            "--max-requests-inflight=1000",
+            "--max-mutating-requests-inflight=500",
+            "--enable-priority-and-fairness=false",
+            "--profiling=false",
+        ]
 
     def _component_kubeconfig_args(self) -> list[str]:
-        return [f"--kubeconfig={self.kubeconfig}", "--leader-elect=false",
-                "--bind-address=127.0.0.1", "--profiling=false"]  # fmt: skip
+        return [
+            f"--kubeconfig={self.kubeconfig}",
+            "--leader-elect=false",
+            "--bind-address=127.0.0.1",
+            "--profiling=false",
+        ]
 
     def _kcm_args(self) -> list[str]:
         pki = self.workdir / "pki"
-        return [*self._component_kubeconfig_args(), f"--secure-port={self.ports['kcm']}",
-                f"--root-ca-file={pki / 'ca.crt'}",
-                f"--service-account-private-key-file={pki / 'sa.key'}",
-                "--use-service-account-credentials=false", "--controllers=*,-nodeipam",
-                f"--cluster-cidr={POD_CIDR}", f"--service-cluster-ip-range={SERVICE_CIDR}",
-                "--kube-api-qps=200", "--kube-api-burst=400",
-                "--concurrent-deployment-syncs=20", "--concurrent-replicaset-syncs=20",
-                "--concurrent-job-syncs=20", "--concurrent-gc-syncs=40"]  # fmt: skip
+        return [
+            *self._component_kubeconfig_args(),
+            f"--secure-port={self.ports['kcm']}",
+            f"--root-ca-file={pki / 'ca.crt'}",
+            f"--service-account-private-key-file={pki / 'sa.key'}",
+            "--use-service-account-credentials=false",
+            "--controllers=*,-nodeipam",
+            f"--cluster-cidr={POD_CIDR}",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--kube-api-qps=200",
+            "--kube-api-burst=400",
+            "--concurrent-deployment-syncs=20",
+            "--concurrent-replicaset-syncs=20",
+            "--concurrent-job-syncs=20",
+            "--concurrent-gc-syncs=40",
+        ]
 
     def _scheduler_args(self) -> list[str]:
-        return [*self._component_kubeconfig_args(), f"--secure-port={self.ports['scheduler']}",
-                "--kube-api-qps=200", "--kube-api-burst=400"]  # fmt: skip
+        return [
+            *self._component_kubeconfig_args(),
+            f"--secure-port={self.ports['scheduler']}",
+            "--kube-api-qps=200",
+            "--kube-api-burst=400",
+        ]
 
     def _kwok_args(self) -> list[str]:
-        return [f"--kubeconfig={self.kubeconfig}", "--manage-all-nodes=true",
-                f"--cidr={POD_CIDR}", "--node-ip=127.0.0.1", "--node-lease-duration-seconds=40",
-                f"--server-address=127.0.0.1:{self.ports['kwok']}"]  # fmt: skip
+        # Only the annotated fake nodes: hack/localkubelet.py runs the pods of its own node.
+        return [
+            f"--kubeconfig={self.kubeconfig}",
+            "--manage-all-nodes=false",
+            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+            f"--cidr={POD_CIDR}",
+            "--node-ip=127.0.0.1",
+            "--node-lease-duration-seconds=40",
+            f"--server-address=127.0.0.1:{self.ports['kwok']}",
+        ]
 
     def _create_nodes(self) -> None:
         items = [_kwok_node(f"kwok-node-{i}") for i in range(self.nodes)]
@@ -268,14 +369,23 @@ class LocalCluster:
 
 def _kwok_node(name: str) -> dict[str, object]:
     return {
-        "apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": name, "annotations": {"node.alpha.kubernetes.io/ttl": "0",
-                                                   "kwok.x-k8s.io/node": "fake"},
-                     "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-                                "kubernetes.io/arch": "amd64", "type": "kwok"}},
-        "status": {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "500"},
-                   "capacity": {"cpu": "64", "memory": "256Gi", "pods": "500"}},
-    }  # fmt: skip
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "annotations": {"node.alpha.kubernetes.io/ttl": "0", "kwok.x-k8s.io/node": "fake"},
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "type": "kwok",
+            },
+        },
+        "status": {
+            "allocatable": {"cpu": "64", "memory": "256Gi", "pods": "500"},
+            "capacity": {"cpu": "64", "memory": "256Gi", "pods": "500"},
+        },
+    }
 
 
 def _http_ok(url: str, ctx: ssl.SSLContext | None) -> bool:

@@ -72,9 +72,12 @@ class Process:
             argv = ["runuser", "-u", self.user, "--", *argv]
         with self.log.open("ab") as out:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
-            )  # fmt: skip
+            )
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -122,18 +125,43 @@ class PostgresServer:
         if owner:
             pw = pwd.getpwnam(owner)
             os.chown(self.workdir, pw.pw_uid, pw.pw_gid)
-        cmd = [str(PG_BIN / "initdb"), "-D", str(self.datadir), "-U", self.user,
-               "--auth=trust", "--encoding=UTF8", "--no-sync"]  # fmt: skip
+        cmd = [
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(self.datadir),
+            "-U",
+            self.user,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        ]
         if owner:
             cmd = ["runuser", "-u", owner, "--", *cmd]
         subprocess.run(cmd, check=True, capture_output=True)
 
     def start(self, timeout: float = 60) -> PostgresServer:
         self.init()
-        argv = [str(PG_BIN / "postgres"), "-D", str(self.datadir), "-p", str(self.port),
-                "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.workdir}",
-                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                "-c", "max_connections=200", "-c", "shared_buffers=128MB"]  # fmt: skip
+        argv = [
+            str(PG_BIN / "postgres"),
+            "-D",
+            str(self.datadir),
+            "-p",
+            str(self.port),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            f"unix_socket_directories={self.workdir}",
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=200",
+            "-c",
+            "shared_buffers=128MB",
+        ]
         self.process = Process(argv, self.workdir / "postgres.log", user=self._owner())
         self.process.start()
         wait_until(self._accepting, timeout, f"PostgreSQL on port {self.port}")
@@ -151,8 +179,16 @@ class PostgresServer:
             self.process.stop(grace=20, sig=signal.SIGINT)  # "fast" shutdown
 
     def create_database(self, name: str) -> str:
-        cmd = [str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-               "-U", self.user, name]  # fmt: skip
+        cmd = [
+            str(PG_BIN / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            self.user,
+            name,
+        ]
         subprocess.run(cmd, check=True, capture_output=True)
         return self.dsn_for(name)
 
@@ -180,10 +216,14 @@ class PrometheusServer:
     def start(self, config: str | None = None, timeout: float = 60) -> PrometheusServer:
         if config is not None or not self.config_path.exists():
             self.write_config(config or "global:\n  scrape_interval: 1s\n")
-        argv = [require_binary("prometheus"), f"--config.file={self.config_path}",
-                f"--storage.tsdb.path={self.workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-lifecycle",
-                "--log.level=warn"]  # fmt: skip
+        argv = [
+            require_binary("prometheus"),
+            f"--config.file={self.config_path}",
+            f"--storage.tsdb.path={self.workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--web.enable-lifecycle",
+            "--log.level=warn",
+        ]
         self.process = Process(argv, self.workdir / "prometheus.log")
         self.process.start()
         wait_until(lambda: http_ok(f"{self.url}/-/ready"), timeout, "Prometheus ready")
@@ -221,10 +261,14 @@ class AlertmanagerServer:
     def start(self, config: str, timeout: float = 60) -> AlertmanagerServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(config)
-        argv = [require_binary("prometheus-alertmanager"), f"--config.file={self.config_path}",
-                f"--storage.path={self.workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address=",
-                "--log.level=warn"]  # fmt: skip
+        argv = [
+            require_binary("prometheus-alertmanager"),
+            f"--config.file={self.config_path}",
+            f"--storage.path={self.workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--cluster.listen-address=",
+            "--log.level=warn",
+        ]
         self.process = Process(argv, self.workdir / "alertmanager.log")
         self.process.start()
         wait_until(lambda: http_ok(f"{self.url}/-/ready"), timeout, "Alertmanager ready")

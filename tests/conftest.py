@@ -49,6 +49,12 @@ def kube() -> Iterator[LocalCluster]:
     yield from services.local_cluster()
 
 
+@pytest.fixture(scope="session")
+def kube_local() -> Iterator[LocalCluster]:
+    """A second control plane whose only node is the local kubelet: pods run as processes."""
+    yield from services.local_kubelet_cluster()
+
+
 @pytest.fixture
 def kube_namespace(kube: LocalCluster) -> Iterator[str]:
     """A fresh namespace, deleted (without waiting) after the test."""

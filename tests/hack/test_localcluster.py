@@ -70,10 +70,16 @@ def test_deleting_owner_garbage_collects_dependents(
     kube.kubectl("-n", ns, "create", "configmap", "owner")
     uid = _get(kube, "-n", ns, "configmap", "owner")["metadata"]["uid"]
     dependent = {
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "dependent", "namespace": ns, "ownerReferences": [
-            {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": uid}]},
-    }  # fmt: skip
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "dependent",
+            "namespace": ns,
+            "ownerReferences": [
+                {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": uid}
+            ],
+        },
+    }
     kube.kubectl("apply", "-f", "-", input=json.dumps(dependent))
     kube.kubectl("-n", ns, "delete", "configmap", "owner")
     deadline = time.monotonic() + 60
@@ -88,12 +94,18 @@ def test_invalid_object_is_refused_with_the_servers_message(
     kube: LocalCluster, kube_namespace: str
 ) -> None:
     bad = {
-        "apiVersion": "apps/v1", "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
         "metadata": {"name": "bad", "namespace": kube_namespace},
-        "spec": {"replicas": -1, "selector": {"matchLabels": {"a": "b"}},
-                 "template": {"metadata": {"labels": {"a": "b"}},
-                              "spec": {"containers": [{"name": "c", "image": "x"}]}}},
-    }  # fmt: skip
+        "spec": {
+            "replicas": -1,
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "x"}]},
+            },
+        },
+    }
     out = kube.kubectl("apply", "-f", "-", input=json.dumps(bad), check=False)
     assert out.returncode != 0
     assert 'The Deployment "bad" is invalid' in out.stderr

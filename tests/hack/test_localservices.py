@@ -125,12 +125,18 @@ def test_alertmanager_delivers_to_a_webhook(
         "route: {receiver: hook, group_wait: 0s, group_interval: 1s, repeat_interval: 1h}\n"
         f"receivers:\n- name: hook\n  webhook_configs: [{{url: '{hook}', send_resolved: true}}]\n"
     )
-    alert = [{"labels": {"alertname": "LevibotTest", "namespace": "ns"},
-              "annotations": {"summary": "test"}}]  # fmt: skip
+    alert = [
+        {
+            "labels": {"alertname": "LevibotTest", "namespace": "ns"},
+            "annotations": {"summary": "test"},
+        }
+    ]
     req = urllib.request.Request(
-        f"{alertmanager.url}/api/v2/alerts", data=json.dumps(alert).encode(),
-        headers={"Content-Type": "application/json"}, method="POST",
-    )  # fmt: skip
+        f"{alertmanager.url}/api/v2/alerts",
+        data=json.dumps(alert).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     with urllib.request.urlopen(req, timeout=5) as resp:
         assert resp.status == 200
     body = json.loads(_poll(lambda: _Recorder.bodies and _Recorder.bodies[0]))
