@@ -1,0 +1,243 @@
+"""HTTP app factory (app layer): ``create_app(settings, registry, model)`` wires the service.
+
+Routes translate HTTP to service calls and ``PredictorError`` to JSON errors, once, here. The
+Prometheus registry is injected (never the global one). Background loops run in the lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from levibot_predictor import schemas
+from levibot_predictor.background import MonitorConfig, run_every, run_monitor, run_tick
+from levibot_predictor.database import Database, DatabaseUnavailableError
+from levibot_predictor.drift import DriftDetector, ScipyDriftDetector
+from levibot_predictor.edge import EdgeMiddleware
+from levibot_predictor.errors import PredictorError, unavailable
+from levibot_predictor.killswitch import KillSwitch
+from levibot_predictor.loader import LoadedModel
+from levibot_predictor.marketcache import MarketCache
+from levibot_predictor.metrics import PredictorMetrics, build_model_label
+from levibot_predictor.monitor import RowWindow, VersionKey, apply_feedback
+from levibot_predictor.parsing import parse_rows
+from levibot_predictor.policy import FallbackRule, Thresholds
+from levibot_predictor.predlog import IdSource, LogIdentity, PredictionLog
+from levibot_predictor.service import (
+    Policy,
+    PredictionService,
+    RowsResult,
+    ServiceParts,
+    SymbolResult,
+)
+from levibot_predictor.settings import PredictorSettings
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": schemas.ErrorResponse} for code in (404, 413, 422, 503)
+}
+
+
+def build_service(
+    settings: PredictorSettings, model: LoadedModel, metrics: PredictorMetrics,
+    database: Database | None, id_start: int,
+) -> PredictionService:  # fmt: skip
+    """Wire the service's parts from settings."""
+    info = model.runtime.info
+    who = LogIdentity(info.model_name, info.version, settings.track, info.horizon_seconds,
+                      info.features)  # fmt: skip
+    log = PredictionLog(
+        database, who=who, dropped=metrics.log_dropped.inc, queue_size=settings.log_queue_size,
+        batch_rows=settings.log_batch_rows, flush_seconds=settings.log_flush_seconds,
+    )  # fmt: skip
+    parts = ServiceParts(
+        KillSwitch(settings.kill_switch, settings.kill_switch_path),
+        MarketCache(settings.symbols, info.features), log,
+        RowWindow(settings.drift_window, len(info.features)), metrics, IdSource(id_start),
+    )  # fmt: skip
+    policy = Policy(
+        Thresholds(settings.buy_threshold, settings.sell_threshold),
+        FallbackRule(settings.fallback, settings.zscore_threshold),
+        settings.staleness_limit_seconds,
+    )
+    return PredictionService(model.runtime, policy, parts)
+
+
+def create_app(
+    settings: PredictorSettings,
+    registry: CollectorRegistry,
+    model: LoadedModel,
+    *,
+    clock: Callable[[], float] = time.time,
+    detector: DriftDetector | None = None,
+    id_start: int = 0,
+) -> FastAPI:
+    """The predictor's ASGI app for one loaded model version."""
+    info = model.runtime.info
+    base = (build_model_label(info.model_name), info.version, settings.track)
+    metrics = PredictorMetrics(registry, base)
+    dsn = settings.dsn.get_secret_value() if settings.dsn else None
+    database = Database(dsn, settings.db_timeout_seconds) if dsn else None
+    service = build_service(settings, model, metrics, database, id_start)
+    config = MonitorConfig(
+        VersionKey(info.model_name, info.version), settings.outcome_window,
+        settings.drift_min_rows, model.reference, detector or ScipyDriftDetector(),
+    )  # fmt: skip
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        model.runtime.warm_up()
+        metrics.model_info.labels(*base).set(1)
+        metrics.set_kill_switch(service.kill_switch.on)
+        tasks = [
+            asyncio.create_task(run_every(
+                settings.refresh_interval_seconds, lambda: run_tick(service, database, clock()),
+                "tick")),
+            asyncio.create_task(run_every(
+                settings.monitor_interval_seconds,
+                lambda: run_monitor(service, database, config, clock()), "monitor")),
+            asyncio.create_task(service.log.run()),
+        ]  # fmt: skip
+        yield
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await service.log.drain(within=settings.db_timeout_seconds)
+        if database is not None:
+            await database.close()
+
+    app = FastAPI(
+        title="levibot predictor",
+        version="v1",
+        description="Price-direction predictions from one model version.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.database = database
+    add_error_handlers(app, metrics)
+    add_prediction_routes(app, settings, service, clock, base)
+    add_admin_routes(app, service, database, registry, clock=clock, settings=settings)
+    app.add_middleware(EdgeMiddleware, metrics=metrics, max_body=settings.max_body_bytes)
+    return app
+
+
+def add_error_handlers(app: FastAPI, metrics: PredictorMetrics) -> None:
+    """Translate errors into ``{"error", "reason"}`` JSON, once, at the edge."""
+
+    async def on_predictor_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PredictorError)
+        metrics.count_error(exc.code)
+        return JSONResponse({"error": exc.code, "reason": exc.reason}, exc.status)
+
+    async def on_validation_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        metrics.count_error("invalid_request")
+        reason = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]
+        )
+        return JSONResponse({"error": "invalid_request", "reason": reason}, 422)
+
+    app.add_exception_handler(PredictorError, on_predictor_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+
+
+def render_rows(result: RowsResult, base: tuple[str, str, str]) -> bytes:
+    """The JSON body of a /v1/predict answer."""
+    predictions = [
+        {"prediction_id": i, "p_up": p, "signal": s}
+        for i, p, s in zip(result.ids, result.p_up, result.signals, strict=True)
+    ]
+    body = {"model": base[0], "version": base[1], "track": base[2], "predictions": predictions,
+            "fallback": result.reason is not None, "reason": result.reason}  # fmt: skip
+    return json.dumps(body).encode()
+
+
+def render_symbol(result: SymbolResult, base: tuple[str, str, str]) -> bytes:
+    """The JSON body of a /v1/predict/{symbol} answer."""
+    body = {"model": base[0], "version": base[1], "track": base[2],
+            "prediction_id": result.prediction_id, "symbol": result.symbol, "p_up": result.p_up,
+            "signal": result.signal, "fallback": result.reason is not None,
+            "reason": result.reason, "staleness_seconds": result.staleness}  # fmt: skip
+    return json.dumps(body).encode()
+
+
+def add_prediction_routes(
+    app: FastAPI, settings: PredictorSettings, service: PredictionService,
+    clock: Callable[[], float], base: tuple[str, str, str],
+) -> None:  # fmt: skip
+    """POST /v1/predict and POST /v1/predict/{symbol}."""
+    features = service.runtime.info.features
+    adapter = schemas.build_rows_adapter(features, settings.max_batch_rows)
+    body_doc = {"required": True, "content": {"application/json": {
+        "schema": schemas.build_rows_schema(features, settings.max_batch_rows)}}}  # fmt: skip
+
+    @app.post("/v1/predict", openapi_extra={"requestBody": body_doc}, responses={
+        200: {"model": schemas.PredictResponse}, **ERRORS})  # fmt: skip
+    async def predict(request: Request) -> Response:
+        """Predict a batch of feature rows (names, count and finiteness are validated)."""
+        matrix = parse_rows(adapter, await request.body(), features, settings.max_batch_rows)
+        result = service.predict_rows(matrix, clock())
+        return Response(render_rows(result, base), media_type="application/json")
+
+    @app.post("/v1/predict/{symbol}", responses={
+        200: {"model": schemas.SymbolResponse}, **ERRORS})  # fmt: skip
+    async def predict_symbol(symbol: str = PathParam(max_length=64)) -> Response:
+        """Predict one symbol from cached market features, or fall back (HOLD / z-score)."""
+        result = service.predict_symbol(symbol, clock())
+        return Response(render_symbol(result, base), media_type="application/json")
+
+
+def add_admin_routes(
+    app: FastAPI, service: PredictionService, database: Database | None,
+    registry: CollectorRegistry, *, clock: Callable[[], float], settings: PredictorSettings,
+) -> None:  # fmt: skip
+    """Feedback, health, readiness, version and metrics."""
+    info = service.runtime.info
+
+    @app.post("/v1/feedback", responses={503: {"model": schemas.ErrorResponse}})
+    async def feedback(body: schemas.FeedbackRequest) -> schemas.FeedbackResponse:
+        """Record explicit outcomes for logged predictions."""
+        if database is None:
+            raise unavailable("no database configured")
+        ids = [o.prediction_id for o in body.outcomes]
+        try:
+            async with database.connection() as conn:
+                found = await apply_feedback(conn, ids, [o.outcome for o in body.outcomes], clock())
+        except DatabaseUnavailableError as exc:
+            raise unavailable(f"database unavailable: {exc}") from exc
+        return schemas.FeedbackResponse(updated=len(found), unknown=sorted(set(ids) - found))
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", responses={503: {"model": schemas.ErrorResponse}})
+    async def readyz() -> dict[str, str]:
+        """Ready once the model is loaded and warmed up."""
+        if not service.runtime.ready:
+            raise unavailable("model is not loaded yet")
+        return {"status": "ready"}
+
+    @app.get("/version")
+    async def version() -> schemas.VersionResponse:
+        """The loaded model version."""
+        return schemas.VersionResponse(
+            model=build_model_label(info.model_name), version=info.version, track=settings.track,
+            model_name=info.model_name, sha256=info.sha256, features=list(info.features),
+            horizon_seconds=info.horizon_seconds,
+        )  # fmt: skip
+
+    @app.get("/metrics", response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus metrics (text format)."""
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,119 @@
+"""ASGI edge middleware (app layer): body-size cap before parsing, request counting, latency.
+
+A pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request). A Content-Length
+above the cap is refused at once; otherwise the body is read here, counted as it streams, and
+refused as soon as it passes the cap — the app only ever sees a body within the cap.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from levibot_predictor.metrics import PredictorMetrics
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def parse_endpoint(path: str) -> str:
+    """A bounded endpoint label for a request path."""
+    if path == "/v1/predict":
+        return "predict"
+    if path.startswith("/v1/predict/"):
+        return "predict_symbol"
+    if path == "/v1/feedback":
+        return "feedback"
+    return "other"
+
+
+def parse_content_length(headers: list[tuple[bytes, bytes]]) -> int | str | None:
+    """The declared length, None when absent, or an error text when malformed."""
+    for name, value in headers:
+        if name == b"content-length":
+            text = value.decode("latin-1").strip()
+            return int(text) if text.isdigit() else f"invalid Content-Length {text!r}"
+    return None
+
+
+async def send_error(send: Send, status: int, code: str, reason: str) -> None:
+    """A JSON error response, the same shape the app's handlers produce."""
+    body = json.dumps({"error": code, "reason": reason}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class EdgeMiddleware:
+    """Caps request bodies at ``max_body`` bytes and counts/timings every HTTP request."""
+
+    def __init__(self, app: ASGIApp, metrics: PredictorMetrics, max_body: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        endpoint = parse_endpoint(scope["path"])
+        status = [500]
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        body = await self._read_body(scope, receive, counting_send)
+        if body is not None:
+            await self.app(scope, _replay(body, receive), counting_send)
+        elapsed = time.perf_counter() - started if endpoint != "other" else None
+        self.metrics.observe_request(endpoint, status[0], elapsed)
+
+    async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        declared = parse_content_length(scope["headers"])
+        if isinstance(declared, str):
+            self.metrics.count_error("invalid_request")
+            await send_error(send, 400, "invalid_request", declared)
+            return None
+        if declared is not None and declared > self.max_body:
+            await self._refuse(send, f"{declared} bytes")
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None  # client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                await self._refuse(send, f"more than {self.max_body} bytes")
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _refuse(self, send: Send, what: str) -> None:
+        self.metrics.count_error("too_large")
+        reason = f"request body of {what} exceeds the cap of {self.max_body} bytes"
+        await send_error(send, 413, "too_large", reason)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay

@@ -1,0 +1,95 @@
+"""Prometheus metrics of one predictor (shell layer), registered on an injected registry.
+
+Names follow docs/contracts.md; every metric carries ``model``, ``version`` and ``track``.
+Children for fixed label sets are bound once so the hot path only observes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+BASE_LABELS = ("model", "version", "track")
+LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+def build_model_label(model_name: str) -> str:
+    """The ModelDeployment name from a registry name ``<namespace>.<name>``."""
+    return model_name.split(".", 1)[-1]
+
+
+class PredictorMetrics:
+    """All predictor metrics; ``base`` are the model/version/track label values."""
+
+    def __init__(self, registry: CollectorRegistry, base: Sequence[str]) -> None:
+        self.base = tuple(base)
+        self.latency = Histogram(
+            "levibot_model_latency_seconds", "Prediction handling latency.",
+            [*BASE_LABELS, "endpoint"], buckets=LATENCY_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.requests = Counter(
+            "levibot_predict_requests", "Requests by endpoint and HTTP status.",
+            [*BASE_LABELS, "endpoint", "status"], registry=registry,
+        )  # fmt: skip
+        self.errors = Counter(
+            "levibot_model_errors", "Errors by type.", [*BASE_LABELS, "error_type"],
+            registry=registry,
+        )  # fmt: skip
+        self.fallbacks = Counter(
+            "levibot_fallback_events", "Fallback answers by reason.", [*BASE_LABELS, "reason"],
+            registry=registry,
+        )  # fmt: skip
+        self._build_gauges(registry)
+        self.log_dropped = Counter(
+            "levibot_prediction_log_dropped", "Prediction log rows dropped.", BASE_LABELS,
+            registry=registry,
+        ).labels(*self.base)  # fmt: skip
+
+    def _build_gauges(self, registry: CollectorRegistry) -> None:
+        def gauge(name: str, doc: str, extra: Sequence[str] = ()) -> Gauge:
+            return Gauge(name, doc, [*BASE_LABELS, *extra], registry=registry)
+
+        self.staleness = gauge(
+            "levibot_features_staleness_seconds", "Seconds since the last tick.", ["symbol"]
+        )
+        self.ticks_per_minute = gauge(
+            "levibot_market_ticks_per_minute", "Ticks in the last minute.", ["symbol"]
+        )
+        self.ece = gauge("levibot_model_ece", "Rolling expected calibration error.")
+        self.brier = gauge("levibot_model_brier", "Rolling Brier score.")
+        self.accuracy = gauge("levibot_model_accuracy", "Rolling accuracy at p_up 0.5.")
+        self.resolved = gauge(
+            "levibot_resolved_predictions", "Resolved predictions in the rolling window."
+        )
+        self.psi = gauge("levibot_feature_psi", "PSI of recent rows vs reference.", ["feature"])
+        self.ks_pvalue = gauge(
+            "levibot_feature_ks_pvalue", "KS p-value of recent rows vs reference.", ["feature"]
+        )
+        self.kill_switch = gauge("levibot_kill_switch", "Kill-switch state (1 = on).")
+        self.model_info = gauge("levibot_active_model_info", "The loaded model (always 1).")
+
+    def observe_request(self, endpoint: str, status: int, seconds: float | None) -> None:
+        """Count one finished request and, when timed, its latency."""
+        self.requests.labels(*self.base, endpoint, str(status)).inc()
+        if seconds is not None:
+            self.latency.labels(*self.base, endpoint).observe(seconds)
+
+    def count_error(self, error_type: str) -> None:
+        """Count one error of a type (invalid_request, too_large, model_error, ...)."""
+        self.errors.labels(*self.base, error_type).inc()
+
+    def count_fallback(self, reason: str, count: int = 1) -> None:
+        """Count fallback answers for a reason."""
+        self.fallbacks.labels(*self.base, reason).inc(count)
+
+    def set_kill_switch(self, on: bool) -> None:
+        """Export the kill-switch state."""
+        self.kill_switch.labels(*self.base).set(1.0 if on else 0.0)
+
+    def set_symbol(self, symbol: str, staleness: float | None, ticks: int | None) -> None:
+        """Export one symbol's staleness and tick rate (unknown values are left alone)."""
+        if staleness is not None:
+            self.staleness.labels(*self.base, symbol).set(staleness)
+        if ticks is not None:
+            self.ticks_per_minute.labels(*self.base, symbol).set(ticks)

@@ -1,0 +1,170 @@
+"""Prediction log (I/O shell): a bounded queue drained by one writer that batch-inserts rows.
+
+``submit`` never blocks and never raises: a full queue drops the entry and counts its rows.
+The writer COPYs up to ``batch_rows`` rows at a time (or what arrived within ``flush_seconds``);
+when the database is down it drops the batch, counts it, and backs off before trying again.
+Prediction ids are made here (time-ordered, see ``IdSource``) so a response can name them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from numpy.typing import NDArray
+
+from levibot_predictor.database import Database, DatabaseUnavailableError
+
+log = logging.getLogger(__name__)
+
+LOG_COLUMNS = (
+    "id", "model_name", "version", "track", "symbol", "ts", "p_up", "signal", "fallback",
+    "features", "horizon_seconds",
+)  # fmt: skip
+Record = tuple[int, str, str, str, str, datetime, float | None, str, bool, str | None, int]
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """The predictions of one request; ``features`` is (n, k) or None for fallbacks; ``symbol``
+    is "" for feature-row requests (the column is NOT NULL)."""
+
+    ids: Sequence[int]
+    symbol: str
+    ts: float
+    p_up: Sequence[float | None]
+    signals: Sequence[str]
+    fallback: bool
+    features: NDArray[np.float32] | None
+
+
+@dataclass(frozen=True)
+class LogIdentity:
+    """Constant columns of every row this process writes."""
+
+    model_name: str
+    version: str
+    track: str
+    horizon_seconds: int
+    feature_names: tuple[str, ...]
+
+
+class IdSource:
+    """Ids ``(unix_ms << 20) | counter``: unique per process, roughly time-ordered across
+    replicas (a random counter start makes collisions between replicas unlikely)."""
+
+    def __init__(self, start: int) -> None:
+        self._counter = start & 0xFFFFF
+
+    def take(self, count: int, now: float) -> list[int]:
+        """``count`` fresh ids at time ``now`` (seconds)."""
+        base = int(now * 1000) << 20
+        first = self._counter
+        self._counter = (first + count) & 0xFFFFF
+        return [base | ((first + i) & 0xFFFFF) for i in range(count)]
+
+
+def build_features_template(names: tuple[str, ...]) -> str:
+    """A %-template rendering one row as a JSON object (repr of a finite float is valid JSON)."""
+    return "{" + ", ".join(f"{json.dumps(name)}: %r" for name in names) + "}"
+
+
+def build_records(entry: LogEntry, who: LogIdentity) -> list[Record]:
+    """Rows for ``prediction_log`` from one entry."""
+    ts = datetime.fromtimestamp(entry.ts, tz=UTC)
+    rows: list[Record] = []
+    template = build_features_template(who.feature_names)
+    matrix = None if entry.features is None else entry.features.astype(np.float64).tolist()
+    for i, pid in enumerate(entry.ids):
+        features = None if matrix is None else template % tuple(matrix[i])
+        p = entry.p_up[i]
+        rows.append((
+            pid, who.model_name, who.version, who.track, entry.symbol, ts,
+            None if p is None or not math.isfinite(p) else p, entry.signals[i], entry.fallback,
+            features, who.horizon_seconds,
+        ))  # fmt: skip
+    return rows
+
+
+class PredictionLog:
+    """Bounded queue + writer task; ``dropped`` is called with a row count on every drop."""
+
+    def __init__(
+        self,
+        database: Database | None,
+        *,
+        who: LogIdentity,
+        dropped: Callable[[int], None],
+        queue_size: int,
+        batch_rows: int,
+        flush_seconds: float,
+    ) -> None:
+        self._db = database
+        self._who = who
+        self._dropped = dropped
+        self._queue: asyncio.Queue[LogEntry] = asyncio.Queue(maxsize=queue_size)
+        self._batch_rows = batch_rows
+        self._flush = flush_seconds
+        self.written = 0
+
+    def submit(self, entry: LogEntry) -> None:
+        """Enqueue without waiting; a full queue (or no database) drops and counts."""
+        if self._db is None:
+            return
+        try:
+            self._queue.put_nowait(entry)
+        except asyncio.QueueFull:
+            self._dropped(len(entry.ids))
+
+    async def run(self) -> None:
+        """Writer loop: collect a batch, insert it, back off while the database is down."""
+        backoff = self._flush
+        while True:
+            records = await self._collect()
+            try:
+                await self._insert(records)
+                self.written += len(records)
+                backoff = self._flush
+            except DatabaseUnavailableError as exc:
+                log.warning("prediction log: dropped %d rows: %s", len(records), exc)
+                self._dropped(len(records))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _collect(self) -> list[Record]:
+        records = build_records(await self._queue.get(), self._who)
+        deadline = asyncio.get_running_loop().time() + self._flush
+        while len(records) < self._batch_rows:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                break
+            try:
+                entry = await asyncio.wait_for(self._queue.get(), remaining)
+            except TimeoutError:
+                break
+            records.extend(build_records(entry, self._who))
+        return records
+
+    async def _insert(self, records: list[Record]) -> None:
+        assert self._db is not None
+        async with self._db.connection() as conn:
+            await conn.copy_records_to_table(
+                "prediction_log", records=records, columns=LOG_COLUMNS, timeout=self._db.timeout
+            )
+
+    async def drain(self, within: float) -> None:
+        """Best effort at shutdown: write what is queued within ``within`` seconds."""
+        records: list[Record] = []
+        while not self._queue.empty():
+            records.extend(build_records(self._queue.get_nowait(), self._who))
+        if records and self._db is not None:
+            try:
+                await asyncio.wait_for(self._insert(records), within)
+            except (DatabaseUnavailableError, TimeoutError):
+                self._dropped(len(records))

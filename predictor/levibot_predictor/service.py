@@ -1,0 +1,157 @@
+"""Prediction service (transport-agnostic): model + policy + kill-switch + cache + log.
+
+Turns a validated float32 matrix or a symbol into results; knows nothing of HTTP. Time comes in
+as an argument. Each served prediction is logged (asynchronously) and its features feed the
+drift window; fallbacks and errors are counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from levibot_predictor.errors import PredictorError, not_found, unavailable
+from levibot_predictor.killswitch import KillSwitch
+from levibot_predictor.marketcache import MarketCache
+from levibot_predictor.metrics import PredictorMetrics
+from levibot_predictor.monitor import RowWindow
+from levibot_predictor.policy import (
+    FallbackReason,
+    FallbackRule,
+    Signal,
+    Thresholds,
+    decide_signal,
+    decide_symbol,
+)
+from levibot_predictor.predlog import IdSource, LogEntry, PredictionLog
+from levibot_predictor.runtime import ModelRuntime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The service's fixed rules, from settings."""
+
+    thresholds: Thresholds
+    fallback: FallbackRule
+    staleness_limit: float
+
+
+@dataclass(frozen=True)
+class RowsResult:
+    """Answers for a batch of feature rows; p_up is None for fallbacks."""
+
+    ids: list[int]
+    p_up: list[float | None]
+    signals: list[Signal]
+    reason: FallbackReason | None
+
+
+@dataclass(frozen=True)
+class SymbolResult:
+    """Answer for one symbol, with the age of its market data."""
+
+    prediction_id: int
+    symbol: str
+    p_up: float | None
+    signal: Signal
+    reason: FallbackReason | None
+    staleness: float | None
+
+
+class PredictionService:
+    """Everything a prediction needs, wired once by the app."""
+
+    def __init__(
+        self,
+        runtime: ModelRuntime,
+        policy: Policy,
+        parts: ServiceParts,
+    ) -> None:
+        self.runtime = runtime
+        self.policy = policy
+        self.kill_switch = parts.kill_switch
+        self.cache = parts.cache
+        self.log = parts.log
+        self.window = parts.window
+        self.metrics = parts.metrics
+        self._ids = parts.ids
+
+    def _run_model(self, matrix: NDArray[np.float32]) -> NDArray[np.float64] | None:
+        if not self.runtime.ready:
+            raise unavailable("model is not loaded yet")
+        try:
+            p_up = self.runtime.predict_p_up(matrix)
+        except Exception:  # onnxruntime errors have no public base class
+            log.exception("model run failed")
+            self.metrics.count_error("model_error")
+            return None
+        if not bool(np.isfinite(p_up).all()):
+            self.metrics.count_error("model_error")
+            return None
+        return p_up
+
+    def predict_rows(self, matrix: NDArray[np.float32], now: float) -> RowsResult:
+        """Predict a validated (n, k) matrix, or answer HOLD for every row with the reason."""
+        n = matrix.shape[0]
+        ids = self._ids.take(n, now)
+        p_up = None if self.kill_switch.on else self._run_model(matrix)
+        if p_up is None:
+            reason: FallbackReason = "kill_switch" if self.kill_switch.on else "model_error"
+            self.metrics.count_fallback(reason, n)
+            result = RowsResult(ids, [None] * n, ["HOLD"] * n, reason)
+            self.log.submit(LogEntry(ids, "", now, result.p_up, result.signals, True, None))
+            return result
+        values = p_up.tolist()
+        signals = [decide_signal(p, self.policy.thresholds) for p in values]
+        self.window.add(matrix)
+        self.log.submit(LogEntry(ids, "", now, values, signals, False, matrix))
+        return RowsResult(ids, values, signals, None)
+
+    def predict_symbol(self, symbol: str, now: float) -> SymbolResult:
+        """Predict from the cached features of ``symbol``, or fall back with the reason."""
+        cache = self.cache.symbols.get(symbol)
+        if cache is None:
+            raise not_found(f"symbol {symbol!r} is not served by this predictor")
+        policy = self.policy
+        decision = decide_symbol(
+            cache.state, now, policy.staleness_limit, policy.fallback, self.kill_switch.on
+        )
+        self.metrics.set_symbol(symbol, decision.staleness, None)
+        pid = self._ids.take(1, now)[0]
+        if decision.features is not None:
+            matrix = np.asarray([decision.features], dtype=np.float32)
+            p_up = self._run_model(matrix)
+            if p_up is not None:
+                p = float(p_up[0])
+                signal = decide_signal(p, policy.thresholds)
+                self.window.add(matrix)
+                self.log.submit(LogEntry([pid], symbol, now, [p], [signal], False, matrix))
+                return SymbolResult(pid, symbol, p, signal, None, decision.staleness)
+            reason: FallbackReason = "model_error"
+            signal = "HOLD"
+        else:
+            assert decision.reason is not None
+            reason, signal = decision.reason, decision.signal
+        self.metrics.count_fallback(reason)
+        self.log.submit(LogEntry([pid], symbol, now, [None], [signal], True, None))
+        return SymbolResult(pid, symbol, None, signal, reason, decision.staleness)
+
+
+@dataclass(frozen=True)
+class ServiceParts:
+    """The stateful collaborators the service reads and feeds."""
+
+    kill_switch: KillSwitch
+    cache: MarketCache
+    log: PredictionLog
+    window: RowWindow
+    metrics: PredictorMetrics
+    ids: IdSource
+
+
+__all__ = ["Policy", "PredictionService", "PredictorError", "RowsResult", "ServiceParts"]

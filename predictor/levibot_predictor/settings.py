@@ -1,0 +1,73 @@
+"""Settings of the predictor process (shell layer): one pydantic-settings class, env prefix.
+
+Built once in ``__main__`` and passed down; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PredictorSettings(BaseSettings):
+    """Everything the predictor needs, from ``LEVIBOT_PREDICTOR_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="LEVIBOT_PREDICTOR_", extra="ignore", frozen=True)
+
+    dsn: SecretStr | None = Field(
+        None, description="PostgreSQL DSN; without it only /v1/predict serves."
+    )
+    model_name: str = Field(
+        "default.model", min_length=1, description="Registry model name <namespace>.<name>."
+    )
+    version: str = Field("v1", min_length=1, description="Registry version to load and label.")
+    track: Literal["stable", "canary"] = Field("stable", description="Traffic track label.")
+    model_path: Path | None = Field(
+        None, description="Load this ONNX file instead of the registry (tests, benchmarks)."
+    )
+    model_features: list[str] | None = Field(
+        None, description="Feature names of MODEL_PATH (default: all shared features)."
+    )
+    host: str = Field("0.0.0.0", description="Listen address.")
+    port: int = Field(8080, ge=1, le=65535, description="Listen port.")
+    symbols: list[str] = Field(
+        default_factory=list, description="Symbols the symbol endpoint serves."
+    )
+    horizon_seconds: int = Field(60, gt=0, description="Horizon for resolving outcomes.")
+    staleness_limit_seconds: float = Field(
+        60.0, gt=0, description="Older market data than this triggers the fallback."
+    )
+    fallback: Literal["hold", "zscore"] = Field("hold", description="Fallback policy.")
+    zscore_threshold: float = Field(
+        1.0, gt=0, description="|zscore_60| above which the zscore fallback leaves HOLD."
+    )
+    buy_threshold: float = Field(0.55, ge=0, le=1, description="p_up at or above → BUY.")
+    sell_threshold: float = Field(0.45, ge=0, le=1, description="p_up at or below → SELL.")
+    kill_switch: bool = Field(False, description="Initial kill-switch state (true → HOLD).")
+    kill_switch_path: Path | None = Field(
+        None, description="File watched at run time (a ConfigMap); content 'true' → HOLD."
+    )
+    max_batch_rows: int = Field(1000, gt=0, description="Most feature rows in one request.")
+    max_body_bytes: int = Field(1_048_576, gt=0, description="Largest accepted request body.")
+    refresh_interval_seconds: float = Field(
+        1.0, gt=0, description="Feature cache refresh (tick) cadence."
+    )
+    monitor_interval_seconds: float = Field(
+        15.0, gt=0, description="Outcome resolution, calibration and drift recompute cadence."
+    )
+    outcome_window: int = Field(1000, gt=0, description="Resolved predictions in the window.")
+    drift_window: int = Field(1000, gt=0, description="Recent served rows compared for drift.")
+    drift_min_rows: int = Field(100, gt=0, description="Rows needed before drift is exported.")
+    log_queue_size: int = Field(10_000, gt=0, description="Prediction log queue bound.")
+    log_batch_rows: int = Field(500, gt=0, description="Prediction log insert batch size.")
+    log_flush_seconds: float = Field(0.2, gt=0, description="Prediction log flush period.")
+    db_timeout_seconds: float = Field(2.0, gt=0, description="Timeout of one database call.")
+
+    @model_validator(mode="after")
+    def _check_thresholds(self) -> PredictorSettings:
+        if self.sell_threshold > self.buy_threshold:
+            raise ValueError("sell_threshold must not exceed buy_threshold")
+        return self
