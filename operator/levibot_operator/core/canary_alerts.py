@@ -1,0 +1,105 @@
+"""Parse Alertmanager's webhook payload (version 4) into the canary alerts it carries.
+
+Layer: core (pure). A firing alert labelled with ``namespace``, ``modeldeployment``, ``version``
+and ``alertname`` targets a canary; other alerts are counted and ignored, resolved ones too.
+A payload that is not Alertmanager's (version 4) is a ``PayloadError`` naming the field.
+"""
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+TARGET_LABELS = ("namespace", "modeldeployment", "version", "alertname")
+
+
+class PayloadError(ValueError):
+    """A malformed webhook payload; ``field`` is the path, e.g. ``alerts[0].labels``."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class AlertTarget:
+    """A firing alert for one ModelDeployment version; ``key`` identifies one firing episode."""
+
+    namespace: str
+    modeldeployment: str
+    version: str
+    alertname: str
+    fingerprint: str
+    starts_at: str
+    value: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.fingerprint, self.starts_at)
+
+
+@dataclass(frozen=True)
+class AlertBatch:
+    firing: tuple[AlertTarget, ...]
+    ignored: int
+
+
+def _strings(obj: Any, field: str) -> Mapping[str, str]:
+    if not isinstance(obj, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in obj.items()
+    ):
+        raise PayloadError(field, "must be an object of strings")
+    return obj
+
+
+def _text(obj: Mapping[str, Any], key: str, field: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value:
+        raise PayloadError(f"{field}.{key}", "must be a non-empty string")
+    return value
+
+
+def _fingerprint(labels: Mapping[str, str]) -> str:
+    text = "\x00".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def parse_alert(obj: Any, field: str) -> AlertTarget | None:
+    """One alert; None when it is resolved or lacks a levibot label."""
+    if not isinstance(obj, Mapping):
+        raise PayloadError(field, "must be an object")
+    status = _text(obj, "status", field)
+    if status not in ("firing", "resolved"):
+        raise PayloadError(f"{field}.status", f"must be firing or resolved (got {status!r})")
+    labels = _strings(obj.get("labels"), f"{field}.labels")
+    annotations = _strings(obj.get("annotations", {}), f"{field}.annotations")
+    starts_at = _text(obj, "startsAt", field)
+    if status != "firing" or not all(labels.get(k) for k in TARGET_LABELS):
+        return None
+    fingerprint = obj.get("fingerprint") or _fingerprint(labels)
+    if not isinstance(fingerprint, str):
+        raise PayloadError(f"{field}.fingerprint", "must be a string")
+    return AlertTarget(
+        namespace=labels["namespace"],
+        modeldeployment=labels["modeldeployment"],
+        version=labels["version"],
+        alertname=labels["alertname"],
+        fingerprint=fingerprint,
+        starts_at=starts_at,
+        value=annotations.get("value"),
+    )
+
+
+def parse_alert_payload(body: Any) -> AlertBatch:
+    """The whole payload: ``version`` "4" and a list of ``alerts``."""
+    if not isinstance(body, Mapping):
+        raise PayloadError("(body)", "must be a JSON object")
+    if body.get("version") != "4":
+        raise PayloadError("version", f'must be "4" (got {body.get("version")!r})')
+    alerts = body.get("alerts")
+    if not isinstance(alerts, list):
+        raise PayloadError("alerts", "must be a list")
+    parsed = [parse_alert(a, f"alerts[{i}]") for i, a in enumerate(alerts)]
+    firing = tuple(a for a in parsed if a is not None)
+    return AlertBatch(firing=firing, ignored=len(parsed) - len(firing))

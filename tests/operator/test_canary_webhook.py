@@ -1,0 +1,200 @@
+"""The Alertmanager webhook app through aiohttp's test client, and its payload parser."""
+
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from levibot_operator.core.canary_alerts import AlertTarget, PayloadError, parse_alert_payload
+from levibot_operator.webhook import ALERTS_PATH, WebhookConfig, build_webhook_app
+from tests.support.canary_alerts import alert, payload
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+class Recorder:
+    """The injected callback: records targets and when they arrived."""
+
+    def __init__(self) -> None:
+        self.targets: list[AlertTarget] = []
+        self.times: list[float] = []
+        self.fail = False
+
+    async def __call__(self, target: AlertTarget) -> None:
+        self.times.append(time.perf_counter())
+        if self.fail:
+            raise RuntimeError("kube-apiserver unavailable")
+        self.targets.append(target)
+
+
+@pytest.fixture
+def token_file(tmp_path: Path) -> Path:
+    path = tmp_path / "token"
+    path.write_text(TOKEN + "\n")
+    return path
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+async def client(token_file: Path, recorder: Recorder) -> AsyncIterator[TestClient[Any, Any]]:
+    app = build_webhook_app(WebhookConfig(token_file, max_body_bytes=64 * 1024), recorder)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+async def post(client: TestClient[Any, Any], body: Any, headers: dict[str, str] = AUTH) -> Any:
+    response = await client.post(ALERTS_PATH, json=body, headers=headers)
+    return response.status, await response.json()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": "Bearer "},
+    ],
+)
+async def test_a_wrong_token_is_401_and_nothing_is_called(
+    client: TestClient[Any, Any], recorder: Recorder, headers: dict[str, str]
+) -> None:
+    status, body = await post(client, payload(alert()), headers)
+    assert status == 401
+    assert "token" in body["error"]
+    assert recorder.targets == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ([], "(body)"),
+        ({"alerts": []}, "version"),
+        ({**payload(), "version": "3"}, "version"),
+        ({**payload(), "alerts": "x"}, "alerts"),
+        (payload({**alert(), "labels": ["x"]}), "alerts[0].labels"),
+        (payload({**alert(), "status": "pending"}), "alerts[0].status"),
+        (payload({**alert(), "startsAt": None}), "alerts[0].startsAt"),
+    ],
+)
+async def test_malformed_payloads_are_400_naming_the_field(
+    client: TestClient[Any, Any], recorder: Recorder, body: Any, field: str
+) -> None:
+    status, answer = await post(client, body)
+    assert status == 400
+    assert answer["error"].startswith(field)
+    assert recorder.targets == []
+
+
+async def test_non_json_is_400(client: TestClient[Any, Any], recorder: Recorder) -> None:
+    response = await client.post(ALERTS_PATH, data=b"{nope", headers=AUTH)
+    assert response.status == 400
+    assert recorder.targets == []
+
+
+async def test_an_oversized_body_is_refused(
+    client: TestClient[Any, Any], recorder: Recorder
+) -> None:
+    huge = payload(*(alert(fingerprint=f"{i:016x}") for i in range(400)))
+    response = await client.post(ALERTS_PATH, json=huge, headers=AUTH)
+    assert response.status == 413
+    assert recorder.targets == []
+
+
+async def test_firing_levibot_alerts_reach_the_callback(
+    client: TestClient[Any, Any], recorder: Recorder
+) -> None:
+    body = payload(
+        alert(), alert("resolved", fingerprint="ffff"), alert(version="v9", namespace="")
+    )
+    sent = time.perf_counter()
+    status, answer = await post(client, body)
+    assert status == 200
+    assert answer == {"accepted": 1, "duplicates": 0, "ignored": 2}
+    [target] = recorder.targets
+    assert (target.namespace, target.modeldeployment, target.version) == (
+        "prod",
+        "btc-direction",
+        "v2",
+    )
+    assert (target.alertname, target.value) == ("LevibotFeatureDrift", "0.41")
+    print(f"request sent -> callback invoked: {(recorder.times[0] - sent) * 1000:.2f} ms")
+
+
+async def test_repeated_and_out_of_order_deliveries_are_harmless(
+    client: TestClient[Any, Any], recorder: Recorder
+) -> None:
+    assert (await post(client, payload(alert())))[1]["accepted"] == 1
+    assert (await post(client, payload(alert())))[1] == {
+        "accepted": 0,
+        "duplicates": 1,
+        "ignored": 0,
+    }
+    assert (await post(client, payload(alert("resolved"))))[1]["ignored"] == 1
+    late = alert(starts_at="2026-11-21T11:00:00Z")  # an older episode, delivered late
+    assert (await post(client, payload(late)))[0] == 200
+    assert [t.starts_at for t in recorder.targets] == [
+        "2026-11-21T12:00:00.123456789Z",
+        "2026-11-21T11:00:00Z",
+    ]
+
+
+async def test_a_failing_callback_is_500_and_the_alert_is_retried(
+    client: TestClient[Any, Any], recorder: Recorder
+) -> None:
+    recorder.fail = True
+    response = await client.post(ALERTS_PATH, json=payload(alert()), headers=AUTH)
+    assert response.status == 500
+    recorder.fail = False
+    assert (await post(client, payload(alert())))[1]["accepted"] == 1
+
+
+def rotate(token_file: Path, text: str | None) -> None:
+    """Replace (or with None, delete) the token file, moving its mtime forward."""
+    if text is None:
+        token_file.unlink()
+        return
+    mtime = token_file.stat().st_mtime
+    token_file.write_text(text)
+    os.utime(token_file, (mtime + 10, mtime + 10))
+
+
+async def test_a_rotated_token_is_picked_up(
+    client: TestClient[Any, Any], recorder: Recorder, token_file: Path
+) -> None:
+    rotated = {"Authorization": "Bearer rotated"}
+    rotate(token_file, "rotated")
+    assert (await post(client, payload(alert())))[0] == 401
+    assert (await post(client, payload(alert()), rotated))[0] == 200
+    rotate(token_file, None)
+    assert (await post(client, payload(alert(fingerprint="1")), rotated))[0] == 401
+    assert len(recorder.targets) == 1
+
+
+def test_an_app_without_a_token_is_refused(tmp_path: Path, recorder: Recorder) -> None:
+    (tmp_path / "empty").write_text("\n")
+    for path in (tmp_path / "empty", tmp_path / "missing"):
+        with pytest.raises(ValueError, match="token file"):
+            build_webhook_app(WebhookConfig(path), recorder)
+
+
+def test_fingerprint_is_derived_when_missing() -> None:
+    body = payload({k: v for k, v in alert().items() if k != "fingerprint"})
+    [target] = parse_alert_payload(body).firing
+    assert len(target.fingerprint) == 16
+    assert parse_alert_payload(body).firing[0].fingerprint == target.fingerprint
+
+
+def test_payload_error_names_the_field() -> None:
+    with pytest.raises(PayloadError) as caught:
+        parse_alert_payload({**payload(alert()), "alerts": [alert(), "x"]})
+    assert caught.value.field == "alerts[1]"
