@@ -1,0 +1,97 @@
+"""Synthetic ticks: determinism, the documented structure, the loader and the CLI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from levibot_common.seed import SeedSpec, build_ticks, run_live
+from levibot_common.seed.cli import main
+from levibot_common.seed.generator import DRIFT_VOL_FACTOR
+from tests.support.trainer_db import connect_with_schema
+
+SPEC = SeedSpec("BTCUSDT", 1_700_000_000.0, 3600, seed=7)
+
+
+def test_same_seed_same_ticks_other_seed_other_ticks() -> None:
+    a, b = build_ticks(SPEC), build_ticks(SPEC)
+    c = build_ticks(SeedSpec("BTCUSDT", SPEC.start_epoch, 3600, seed=8))
+    np.testing.assert_array_equal(a.price, b.price)
+    np.testing.assert_array_equal(a.epoch, b.epoch)
+    assert a.price.size != c.price.size or not np.array_equal(a.price, c.price)
+
+
+def test_ticks_are_ordered_positive_and_at_the_rate() -> None:
+    ticks = build_ticks(SPEC)
+    assert (np.diff(ticks.epoch) >= 0).all()
+    assert ticks.epoch[0] >= SPEC.start_epoch
+    assert ticks.epoch[-1] < SPEC.start_epoch + 3600
+    assert (ticks.price > 0).all()
+    assert (ticks.qty > 0).all()
+    assert 0.9 * 7200 < ticks.epoch.size < 1.1 * 7200
+
+
+def test_drift_raises_the_volatility_from_its_time_on() -> None:
+    drift_at = SPEC.start_epoch + 1800
+    drifted = build_ticks(SeedSpec("BTCUSDT", SPEC.start_epoch, 3600, 7, drift_from_epoch=drift_at))
+    plain = build_ticks(SPEC)
+    late = plain.epoch >= drift_at + 10
+    ratio = np.std(np.diff(np.log(drifted.price[late]))) / np.std(
+        np.diff(np.log(plain.price[late]))
+    )
+    assert ratio == pytest.approx(DRIFT_VOL_FACTOR, rel=0.1)
+    early = plain.epoch < drift_at - 10
+    np.testing.assert_array_equal(drifted.price[early], plain.price[early])
+
+
+def test_bad_specs_name_the_field() -> None:
+    with pytest.raises(ValueError, match="seconds: must be positive"):
+        SeedSpec("X", 0.0, 0, 1)
+    with pytest.raises(ValueError, match="ticks_per_second"):
+        SeedSpec("X", 0.0, 10, 1, ticks_per_second=0)
+
+
+@pytest.mark.postgres
+def test_cli_loads_history_deterministically(
+    pg_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--dsn", pg_dsn, "--symbols", "BTCUSDT,ETHUSDT", "--hours", "0.5", "--seed", "3",
+            "--end", "2025-01-01T00:00:00+00:00"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "ticks for BTCUSDT, ETHUSDT" in out
+    count = int(out.split()[1])
+    expected = sum(
+        build_ticks(SeedSpec(s, 1735689600.0 - 1800, 1800, 3)).epoch.size
+        for s in ("BTCUSDT", "ETHUSDT")
+    )
+    assert count == expected
+
+
+def test_cli_rejects_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--dsn", "postgresql://x@127.0.0.1:1/x", "--hours", "-1"]) == 2
+    assert "hours: must be positive" in capsys.readouterr().err
+    assert main(["--dsn", "postgresql://x@127.0.0.1:1/x", "--end", "yesterday"]) == 2
+    assert "end: not an ISO 8601 time" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+async def test_live_mode_appends_ticks_as_time_passes(pg_dsn: str) -> None:
+    start = datetime(2025, 1, 1, tzinfo=UTC).timestamp()
+    clock = {"now": start}
+
+    async def fake_sleep(seconds: float) -> None:
+        clock["now"] += seconds * 300  # each loop advances five minutes: crosses block edges
+
+    conn = await connect_with_schema(pg_dsn)
+    try:
+        spec = SeedSpec("BTCUSDT", start, 1, 5)
+        report = await run_live(conn, [spec], lambda: clock["now"], fake_sleep, max_seconds=1500)
+        rows = await conn.fetchrow("SELECT count(*), max(ts) FROM market_ticks")
+    finally:
+        await conn.close()
+    assert rows[0] == report.total
+    assert 0.9 * 2 * 1200 < report.total < 1.1 * 2 * 1200  # the last loop ran at +1200 s
+    assert start + 1100 < rows[1].timestamp() <= start + 1200

@@ -1,0 +1,120 @@
+"""The trainer's settings (trainer, shell edge): one pydantic-settings class, env prefix
+``LEVIBOT_TRAINER_`` (docs/contracts.md), built once in ``cli`` from env and flags."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from levibot_common.features import FEATURES, LOOKBACK_SECONDS, validate_feature_names
+from levibot_common.registry import MAX_REFERENCE_ROWS
+
+ModelType = Literal["logisticRegression", "histGradientBoosting"]
+Calibration = Literal["none", "sigmoid", "isotonic"]
+
+
+class TrainerSettings(BaseSettings):
+    """Everything one training run needs; flags override env, env overrides defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="LEVIBOT_TRAINER_", extra="forbid")
+
+    dsn: SecretStr = Field(description="PostgreSQL DSN (from the database Secret); never logged.")
+    model_name: str = Field(
+        min_length=1, max_length=253, description="Registry model name: <namespace>.<name>."
+    )
+    version: str = Field(
+        min_length=1, max_length=63, description="Registry version to write (v1, v2, ...)."
+    )
+    model_type: ModelType = Field(
+        default="logisticRegression", description="Estimator: logisticRegression (scaled) or "
+        "histGradientBoosting.",
+    )  # fmt: skip
+    hyperparameters: dict[str, Any] = Field(
+        default_factory=dict, description="JSON object of estimator parameters (set_params)."
+    )
+    calibration: Calibration = Field(
+        default="none", description="Probability calibration: none, sigmoid or isotonic."
+    )
+    features: list[str] = Field(
+        default_factory=lambda: list(FEATURES), description="JSON list of feature names."
+    )
+    symbols: list[str] = Field(min_length=1, description="JSON list of symbols to train on.")
+    horizon_seconds: int = Field(default=60, gt=0, le=86_400, description="Label horizon.")
+    data_window_seconds: int = Field(
+        default=86_400, gt=0, description="History to train on, ending at end_time."
+    )
+    end_time: datetime | None = Field(
+        default=None, description="End of the data window (ISO 8601 with zone); default: now."
+    )
+    result_path: Path = Field(
+        default=Path("/dev/termination-log"), description="Where the JSON result is written."
+    )
+    test_fraction: float = Field(
+        default=0.2, ge=0.05, le=0.5, description="Share of rows (the latest) held out for test."
+    )
+    gap_seconds: int | None = Field(
+        default=None, ge=0, description="Gap between train and test; default and minimum: horizon."
+    )
+    random_seed: int = Field(default=0, description="Seed for the estimator and the sampling.")
+    reference_rows: int = Field(
+        default=MAX_REFERENCE_ROWS, ge=1, le=MAX_REFERENCE_ROWS,
+        description="Rows of training features kept as the drift reference sample.",
+    )  # fmt: skip
+    parity_tolerance: float = Field(
+        default=1e-5, gt=0, le=0.1,
+        description="Max |p_sklearn - p_onnxruntime| on held-out rows (float32 inputs in ONNX).",
+    )  # fmt: skip
+    min_train_rows: int = Field(default=1000, ge=10, description="Fewer train rows: exit 3.")
+    min_test_rows: int = Field(default=200, ge=10, description="Fewer test rows: exit 3.")
+    db_connect_attempts: int = Field(
+        default=5, ge=1, le=20, description="Connection attempts before exit 4."
+    )
+    db_retry_delay_seconds: float = Field(
+        default=1.0, ge=0, le=60, description="First retry delay; doubles per attempt."
+    )
+    db_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of one connection attempt."
+    )
+
+    @field_validator("features")
+    @classmethod
+    def _known_features(cls, names: list[str]) -> list[str]:
+        return list(validate_feature_names(names))
+
+    @field_validator("symbols")
+    @classmethod
+    def _clean_symbols(cls, symbols: list[str]) -> list[str]:
+        if any(not s.strip() for s in symbols) or len(set(symbols)) != len(symbols):
+            raise ValueError("symbols must be non-empty and distinct")
+        return symbols
+
+    @field_validator("end_time")
+    @classmethod
+    def _aware_end(cls, end: datetime | None) -> datetime | None:
+        if end is not None and end.tzinfo is None:
+            raise ValueError("end_time needs a time zone (e.g. +00:00)")
+        return end
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainerSettings:
+        if self.gap_seconds is not None and self.gap_seconds < self.horizon_seconds:
+            raise ValueError(
+                f"gap_seconds ({self.gap_seconds}) must be >= horizon_seconds "
+                f"({self.horizon_seconds}): a shorter gap leaks test labels into training"
+            )
+        needed = LOOKBACK_SECONDS + self.horizon_seconds
+        if self.data_window_seconds <= needed:
+            raise ValueError(
+                f"data_window_seconds ({self.data_window_seconds}) is shorter than one feature "
+                f"window plus the horizon ({needed} s)"
+            )
+        return self
+
+    @property
+    def effective_gap_seconds(self) -> int:
+        """The train/test gap actually used."""
+        return self.gap_seconds if self.gap_seconds is not None else self.horizon_seconds
