@@ -34,6 +34,7 @@ class KubeApi:
         cluster = cfg["clusters"][0]["cluster"]
         user = cfg["users"][0]["user"]
         self.server: str = cluster["server"]
+        self.ca_file: str = cluster["certificate-authority"]
         self._ssl = ssl.create_default_context(cafile=cluster["certificate-authority"])
         self._ssl.load_cert_chain(user["client-certificate"], user["client-key"])
         self._session: aiohttp.ClientSession | None = None

@@ -17,7 +17,12 @@ pod's status, as a kubelet would. What differs from a container, and only this:
   the port number are rewritten, and `0.0.0.0` becomes `127.0.0.1`; the mapping
   is published in the pod annotation `levibot.io/local-ports`;
 - readiness is the readinessProbe's httpGet on the mapped port (no probe:
-  ready when running); liveness probes are not run.
+  ready when running); liveness probes are not run;
+- the service-account token volume that the API server adds to a pod holds a
+  real token (TokenRequest, bound to the pod) and, since a host process cannot
+  read /var/run/secrets, a kubeconfig using it, named by `KUBECONFIG`: the
+  process authenticates as its ServiceAccount, so RBAC applies as in a cluster;
+- the process runs as the kubelet's user (securityContext is not enforced).
 
 Pods with a `prometheus.io/scrape: "true"` annotation are written to a
 Prometheus file_sd file with `namespace` and `pod` labels.

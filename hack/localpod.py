@@ -38,6 +38,34 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def build_token_kubeconfig(server: str, ca_file: str, token: str) -> str:
+    """A kubeconfig that authenticates with a service-account token."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "pod",
+            "clusters": [
+                {"name": "local", "cluster": {"server": server, "certificate-authority": ca_file}}
+            ],
+            "users": [{"name": "pod", "user": {"token": token}}],
+            "contexts": [{"name": "pod", "context": {"cluster": "local", "user": "pod"}}],
+        }
+    )
+
+
+def _write_files(local: Path, files: dict[str, str]) -> None:
+    """Writes each file atomically, and only when its content changed."""
+    for rel, content in files.items():
+        target = local / rel
+        if target.exists() and target.read_text() == content:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(content)
+        tmp.replace(target)
+
+
 class ConfigError(Exception):
     """The pod cannot start yet (a missing Secret, an unsupported feature)."""
 
@@ -77,6 +105,8 @@ class LocalPod:
         self.waiting: Obj | None = None
         self.next_start = 0.0
         self.last_status: str = ""
+        self.token: str | None = None
+        self.kubeconfig: Path | None = None
 
     @property
     def uid(self) -> str:
@@ -157,38 +187,70 @@ class LocalPod:
         return env
 
     async def refresh_volumes(self) -> None:
-        """Writes ConfigMap/Secret volumes (atomically per file) and makes emptyDirs."""
+        """Writes ConfigMap, Secret, downward-API and token volumes; makes emptyDirs."""
         by_name = {v["name"]: v for v in self.pod["spec"].get("volumes", [])}
         for mount in self.container.get("volumeMounts", []):
             volume = by_name.get(mount["name"], {})
             local = self.workdir / "volumes" / mount["name"]
             local.mkdir(parents=True, exist_ok=True)
             self.mounts[mount["mountPath"]] = local / mount.get("subPath", "")
-            for kind, key, name_key in (
-                ("configmaps", "configMap", "name"),
-                ("secrets", "secret", "secretName"),
-            ):
-                if key in volume:
-                    await self._project(kind, volume[key], name_key, local)
+            sources = volume.get("projected", {}).get("sources", [volume])
+            for source in sources:
+                _write_files(local, await self._source_files(source, local))
 
-    async def _project(self, kind: str, source: Obj, name_key: str, local: Path) -> None:
+    async def _source_files(self, source: Obj, local: Path) -> dict[str, str]:
+        if "configMap" in source:
+            return await self._keyed_files("configmaps", source["configMap"], "name")
+        if "secret" in source:
+            ref = source["secret"]
+            return await self._keyed_files(
+                "secrets", ref, "secretName" if "secretName" in ref else "name"
+            )
+        if "downwardAPI" in source:
+            items = source["downwardAPI"].get("items", [])
+            return {
+                i["path"]: self._field(i["fieldRef"]["fieldPath"]) for i in items if "fieldRef" in i
+            }
+        if "serviceAccountToken" in source:
+            return await self._token_files(source["serviceAccountToken"], local)
+        return {}
+
+    async def _keyed_files(self, kind: str, source: Obj, name_key: str) -> dict[str, str]:
         try:
             data = await self._read(kind, source[name_key])
         except ConfigError:
             if source.get("optional"):
-                return
+                return {}
             raise
         items = source.get("items") or [{"key": k, "path": k} for k in data]
-        for item in items:
-            if item["key"] not in data:
-                continue
-            target = local / item["path"]
-            if target.exists() and target.read_text() == data[item["key"]]:
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            tmp.write_text(data[item["key"]])
-            tmp.replace(target)
+        return {i["path"]: data[i["key"]] for i in items if i["key"] in data}
+
+    async def _token_files(self, source: Obj, local: Path) -> dict[str, str]:
+        """A service-account token (TokenRequest, like a kubelet) and a kubeconfig using it.
+
+        A host process cannot read /var/run/secrets/..., so the pod gets KUBECONFIG pointing
+        at a kubeconfig built from the same token: it authenticates as its ServiceAccount."""
+        if self.token is None:
+            meta = self.pod["metadata"]
+            sa = self.pod["spec"].get("serviceAccountName", "default")
+            body = {
+                "apiVersion": "authentication.k8s.io/v1",
+                "kind": "TokenRequest",
+                "spec": {
+                    "expirationSeconds": 86400,
+                    "boundObjectRef": {
+                        "apiVersion": "v1",
+                        "kind": "Pod",
+                        "name": meta["name"],
+                        "uid": meta["uid"],
+                    },
+                },
+            }
+            path = f"/api/v1/namespaces/{meta['namespace']}/serviceaccounts/{sa}/token"
+            self.token = str((await self.api.create(path, body))["status"]["token"])
+        self.kubeconfig = local / "kubeconfig"
+        config = build_token_kubeconfig(self.api.server, self.api.ca_file, self.token)
+        return {source.get("path", "token"): self.token, "kubeconfig": config}
 
     # -- running -----------------------------------------------------------
     async def start(self) -> None:
@@ -204,6 +266,8 @@ class LocalPod:
         self.mounts[term] = self.workdir / "termination-log"
         self.mounts[term].unlink(missing_ok=True)
         env = await self.resolve_env()
+        if self.kubeconfig is not None:
+            env.setdefault("KUBECONFIG", str(self.kubeconfig))
         argv = [
             rewrite(a, self.mounts, self.ports)
             for a in [*container.get("command", []), *container.get("args", [])]

@@ -190,3 +190,41 @@ def test_deleting_a_pod_stops_its_process(kube_local: LocalCluster, ns: str) -> 
         return False
 
     assert _eventually(refused)
+
+
+RBAC_PROBE = """
+import json, os, ssl, urllib.request, urllib.error
+cfg = json.load(open(os.environ["KUBECONFIG"]))
+server = cfg["clusters"][0]["cluster"]["server"]
+ctx = ssl.create_default_context(cafile=cfg["clusters"][0]["cluster"]["certificate-authority"])
+token = cfg["users"][0]["user"]["token"]
+def status(path):
+    req = urllib.request.Request(server + path, headers={"Authorization": "Bearer " + token})
+    try:
+        return urllib.request.urlopen(req, context=ctx).status
+    except urllib.error.HTTPError as err:
+        return err.code
+ns = os.environ["NS"]
+codes = [status(f"/api/v1/namespaces/{ns}/configmaps/cfg"),
+         status(f"/api/v1/namespaces/{ns}/secrets")]
+open(os.environ["RESULT"], "w").write(" ".join(map(str, codes)))
+"""
+
+
+def test_pod_authenticates_as_its_service_account(kube_local: LocalCluster, ns: str) -> None:
+    kube = kube_local
+    kube.kubectl("-n", ns, "create", "serviceaccount", "reader")
+    kube.kubectl("-n", ns, "create", "role", "read-cm", "--verb=get", "--resource=configmaps")
+    kube.kubectl("-n", ns, "create", "rolebinding", "read-cm", "--role=read-cm",
+                 f"--serviceaccount={ns}:reader")  # fmt: skip
+    kube.kubectl("-n", ns, "create", "configmap", "cfg", "--from-literal=a=b")
+    job = _job(ns, "rbac", 0)
+    pod_spec = job["spec"]["template"]["spec"]
+    pod_spec["serviceAccountName"] = "reader"
+    pod_spec["containers"][0]["command"] = ["python", "-c", RBAC_PROBE]
+    pod_spec["containers"][0]["env"].append({"name": "NS", "value": ns})
+    _apply(kube, job)
+    kube.kubectl("-n", ns, "wait", "--for=condition=Complete", "job/rbac", "--timeout=60s")
+    pod = _get(kube, ns, "pods", "-l", "job-name=rbac")["items"][0]["status"]
+    # allowed by the Role: 200; not granted: 403 — RBAC applies to the process
+    assert pod["containerStatuses"][0]["state"]["terminated"]["message"] == "200 403"
