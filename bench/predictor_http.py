@@ -1,23 +1,31 @@
 """Predictor HTTP benchmark: this service vs a seed-style baseline vs raw onnxruntime.
 
-One run, side by side, everything on 127.0.0.1 (one uvicorn worker each, uvloop + httptools):
-requests/s under saturation and p50/p99 at a fixed offered load of 1,000 req/s, for single
-rows, 100-row batches and the symbol endpoint. ``.venv/bin/python bench/predictor_http.py``.
-The load generator is Python on the same 2-core machine: it competes with the server for CPU.
+One run, side by side, everything on 127.0.0.1 (one uvicorn worker each, uvloop + httptools),
+one server at a time. The server is pinned to CPU 0; the load generators and PostgreSQL to
+CPU 1 (``taskset``), so the generator does not steal the server's core. Requests/s under
+saturation come from ``wrk`` (16 keep-alive connections); p50/p99 from an open-loop generator
+at a fixed 1,000 req/s, measured from each request's scheduled send time. The machine's load
+average is printed with the figures: other work on the same cores moves them.
+
+``.venv/bin/python bench/predictor_http.py [--before GIT_REF]``: with ``--before``, the
+predictor package as committed at GIT_REF is measured too, in the same run (before/after).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
 import pickle
 import pwd
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,14 +39,17 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.predictor_loadgen import Result, build_request, run_closed, run_open
+from bench.predictor_loadgen import Result, run_open_process, run_wrk
 from hack.localservices import PostgresServer, free_port
 from levibot_common.features import FEATURES
 from levibot_common.schema import apply_schema
 
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parent.parent
-SATURATE_SECONDS, OPEN_SECONDS, RATE, CONNECTIONS = 4.0, 3.0, 1000.0, 16
+SERVER_CPU, LOAD_CPU = 0, 1
+SATURATE_SECONDS, OPEN_SECONDS, RATE, CONNECTIONS = 5, 6.0, 1000.0, 16
+CASES = {"single": "/v1/predict", "batch100": "/v1/predict", "symbol": "/v1/predict/BTCUSDT"}
+Figures = dict[str, tuple[Result, Result, float]]
 
 
 def fit_model(workdir: Path) -> tuple[Path, Path, np.ndarray]:
@@ -56,12 +67,26 @@ def fit_model(workdir: Path) -> tuple[Path, Path, np.ndarray]:
     return onnx_path, pickle_path, rows
 
 
+def pin(pid: int, cpu: int) -> None:
+    """Pin a process and all its threads to one CPU."""
+    subprocess.run(["taskset", "-a", "-cp", str(cpu), str(pid)], check=True, capture_output=True)
+
+
 def start_postgres() -> PostgresServer:
     workdir = Path(tempfile.mkdtemp(prefix="levibot-bench-pg-"))
     if os.geteuid() == 0:
         pw = pwd.getpwnam("postgres")
         os.chown(workdir, pw.pw_uid, pw.pw_gid)
-    return PostgresServer(workdir).start()
+    server = PostgresServer(workdir).start()
+    assert server.process is not None
+    assert server.process.proc is not None
+    sid = server.process.proc.pid  # its own session: postmaster and every child
+    pids = subprocess.run(
+        ["pgrep", "-s", str(sid)], check=False, capture_output=True, text=True
+    ).stdout
+    for pid in pids.split():
+        pin(int(pid), LOAD_CPU)  # backends forked later inherit the postmaster's CPU
+    return server
 
 
 async def seed_database(dsn: str) -> None:
@@ -89,22 +114,37 @@ def wait_http(url: str, body: bytes | None = None, seconds: float = 60) -> None:
     raise RuntimeError(f"{url} did not become ready")
 
 
-def start_service(onnx_path: Path, dsn: str, port: int) -> subprocess.Popen[bytes]:
+def start_service(
+    onnx_path: Path, dsn: str, port: int, source: Path | None
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "LEVIBOT_PREDICTOR_MODEL_PATH": str(onnx_path),
            "LEVIBOT_PREDICTOR_DSN": dsn, "LEVIBOT_PREDICTOR_PORT": str(port),
            "LEVIBOT_PREDICTOR_HOST": "127.0.0.1", "LEVIBOT_PREDICTOR_SYMBOLS": '["BTCUSDT"]',
            "LEVIBOT_PREDICTOR_MODEL_NAME": "bench.demo",
            "LEVIBOT_PREDICTOR_STALENESS_LIMIT_SECONDS": "100000"}  # fmt: skip
-    process = subprocess.Popen([PYTHON, "-m", "levibot_predictor"], env=env, cwd=ROOT)
+    if source is not None:  # an older predictor package shadows the installed one
+        env["PYTHONPATH"] = str(source)
+    argv = ["taskset", "-c", str(SERVER_CPU), PYTHON, "-m", "levibot_predictor"]
+    process = subprocess.Popen(argv, env=env, cwd=ROOT)
     wait_http(f"http://127.0.0.1:{port}/readyz")
     return process
 
 
 def start_baseline(pickle_path: Path, dsn: str, port: int, probe: bytes) -> subprocess.Popen[bytes]:
     script = ROOT / "bench" / "predictor_baseline_app.py"
-    process = subprocess.Popen([PYTHON, str(script), str(port), str(pickle_path), dsn], cwd=ROOT)
+    argv = ["taskset", "-c", str(SERVER_CPU), PYTHON, str(script), str(port), str(pickle_path), dsn]
+    process = subprocess.Popen(argv, cwd=ROOT)
     wait_http(f"http://127.0.0.1:{port}/v1/predict", probe)
     return process
+
+
+def extract_source(ref: str) -> Path:
+    """The predictor package as committed at ``ref``, in a temporary directory."""
+    target = Path(tempfile.mkdtemp(prefix="levibot-bench-before-"))
+    archive = subprocess.run(["git", "archive", ref, "predictor"], cwd=ROOT, check=True,
+                             capture_output=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target / "predictor"
 
 
 def bench_raw(rows: np.ndarray, onnx_path: Path) -> dict[str, Result]:
@@ -113,6 +153,7 @@ def bench_raw(rows: np.ndarray, onnx_path: Path) -> dict[str, Result]:
     session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
     results = {}
+    os.sched_setaffinity(0, {SERVER_CPU})  # the server's core, as the services get
     for label, batch in (("single", rows[:1]), ("batch100", rows[:100])):
         matrix = batch.astype(np.float32)
         lat = []
@@ -126,66 +167,119 @@ def bench_raw(rows: np.ndarray, onnx_path: Path) -> dict[str, Result]:
         ms = np.array(lat) * 1000
         results[label] = Result(len(lat), 0, len(lat) / elapsed, float(np.percentile(ms, 50)),
                                 float(np.percentile(ms, 99)))  # fmt: skip
+    os.sched_setaffinity(0, {LOAD_CPU})
     return results
 
 
-async def bench_http(port: int, requests: dict[str, bytes]) -> dict[str, tuple[Result, Result]]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_http(port: int, pid: int, bodies: dict[str, bytes]) -> Figures:
+    """Per case: saturating wrk run (req/s, server CPU per request), then the open loop."""
     out = {}
-    for label, request in requests.items():
-        closed = await run_closed(port, request, CONNECTIONS, SATURATE_SECONDS)
-        opened = await run_open(port, request, RATE, OPEN_SECONDS)
-        out[label] = (closed, opened)
+    for label, path in CASES.items():
+        body = bodies[label]
+        run_wrk(port, path, body, CONNECTIONS, 1, cpu=LOAD_CPU)  # warm-up, not counted
+        used = cpu_seconds(pid)
+        closed = run_wrk(port, path, body, CONNECTIONS, SATURATE_SECONDS, cpu=LOAD_CPU)
+        per_request = (cpu_seconds(pid) - used) / closed.done * 1e6
+        opened = run_open_process(port, path, body, RATE, OPEN_SECONDS, cpu=LOAD_CPU)
+        out[label] = (closed, opened, per_request)
         errors = closed.errors + opened.errors
-        print(f"  {label}: {closed.rps:.0f} req/s; at {RATE:.0f} req/s p50 {opened.p50_ms:.2f} "
-              f"ms p99 {opened.p99_ms:.2f} ms (errors {errors})", flush=True)  # fmt: skip
+        print(f"  {label}: {closed.rps:.0f} req/s, {per_request:.0f} CPU us/req; at {RATE:.0f} "
+              f"req/s p50 {opened.p50_ms:.2f} ms p99 {opened.p99_ms:.2f} ms (errors {errors}; "
+              f"load average {load_average()})", flush=True)  # fmt: skip
     return out
 
 
+def measure(name: str, start: Callable[[], subprocess.Popen[bytes]], port: int,
+            bodies: dict[str, bytes]) -> Figures:  # fmt: skip
+    """Start one server, measure every case, stop it: one server on its core at a time."""
+    print(f"{name}: (load average {load_average()})", flush=True)
+    process = start()
+    try:
+        return bench_http(port, process.pid, bodies)
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            print(f"  ! {name} did not stop within 15 s of SIGTERM; killed", flush=True)
+            process.kill()
+            process.wait()
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def build_bodies(rows: np.ndarray) -> dict[str, bytes]:
+    def row(values: np.ndarray) -> dict[str, float]:
+        return dict(zip(FEATURES, map(float, values), strict=True))
+
+    return {"single": json.dumps({"rows": [row(rows[0])]}).encode(),
+            "batch100": json.dumps({"rows": [row(r) for r in rows[:100]]}).encode(),
+            "symbol": b""}  # fmt: skip
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--before", metavar="GIT_REF", help="also measure the predictor at REF")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install -y wrk")
+    os.sched_setaffinity(0, {LOAD_CPU})
     workdir = Path(tempfile.mkdtemp(prefix="levibot-bench-"))
     onnx_path, pickle_path, rows = fit_model(workdir)
-    single = json.dumps({"rows": [dict(zip(FEATURES, map(float, rows[0]), strict=True))]}).encode()
-    batch = json.dumps(
-        {"rows": [dict(zip(FEATURES, map(float, r), strict=True)) for r in rows[:100]]}
-    ).encode()
-    requests = {"single": build_request("/v1/predict", single),
-                "batch100": build_request("/v1/predict", batch),
-                "symbol": build_request("/v1/predict/BTCUSDT", b"")}  # fmt: skip
+    bodies = build_bodies(rows)
     pg = start_postgres()
     dsn = pg.create_database("bench")
     asyncio.run(seed_database(dsn))
-    ours_port, base_port = free_port(), free_port()
-    processes = [start_service(onnx_path, dsn, ours_port),
-                 start_baseline(pickle_path, dsn, base_port, single)]  # fmt: skip
+    port = free_port()
+    systems: dict[str, Callable[[], subprocess.Popen[bytes]]] = {}
+    if args.before:
+        source = extract_source(args.before)
+        systems[f"before ({args.before})"] = lambda: start_service(onnx_path, dsn, port, source)
+    systems["this service"] = lambda: start_service(onnx_path, dsn, port, None)
+    systems["seed-style baseline"] = lambda: start_baseline(
+        pickle_path, dsn, port, bodies["single"]
+    )
     try:
         raw = bench_raw(rows, onnx_path)
-        print("this service:", flush=True)
-        ours = asyncio.run(bench_http(ours_port, requests))
-        print("seed-style baseline:", flush=True)
-        base = asyncio.run(bench_http(base_port, requests))
+        figures = {name: measure(name, start, port, bodies) for name, start in systems.items()}
     finally:
-        for process in processes:
-            process.terminate()
-            process.wait(10)
         pg.stop()
-    print_table(ours, base, raw)
+    print_table(figures, raw)
 
 
-def print_table(ours: dict[str, tuple[Result, Result]], base: dict[str, tuple[Result, Result]],
-                raw: dict[str, Result]) -> None:  # fmt: skip
-    row = "{:<10} {:<22} {:>17} {:>13} {:>13}"
-    print("\n" + row.format("case", "system", "req/s (1 worker)", "p50 ms @1k/s", "p99 ms @1k/s"))
-    for label in ("single", "batch100", "symbol"):
-        for name, table in (("this service", ours), ("seed-style baseline", base)):
-            closed, opened = table[label]
-            figures = (f"{closed.rps:.0f}", f"{opened.p50_ms:.2f}", f"{opened.p99_ms:.2f}")
-            print(row.format(label, name, *figures))
+def print_table(figures: dict[str, Figures], raw: dict[str, Result]) -> None:
+    row = "{:<10} {:<22} {:>17} {:>13} {:>13} {:>13}"
+    print(f"\nload average {load_average()} on {os.cpu_count()} CPUs; server on CPU {SERVER_CPU}, "
+          f"load generators and PostgreSQL on CPU {LOAD_CPU}")  # fmt: skip
+    print(
+        row.format(
+            "case", "system", "req/s (1 worker)", "p50 ms @1k/s", "p99 ms @1k/s", "CPU us/req"
+        )
+    )
+    for label in CASES:
+        for name, table in figures.items():
+            closed, opened, cpu = table[label]
+            cells = (
+                f"{closed.rps:.0f}",
+                f"{opened.p50_ms:.2f}",
+                f"{opened.p99_ms:.2f}",
+                f"{cpu:.0f}",
+            )
+            print(row.format(label, name, *cells))
         if label in raw:
             r = raw[label]
-            figures = (f"{r.rps:.0f}", f"{r.p50_ms:.3f}", f"{r.p99_ms:.3f}")
-            print(row.format(label, "raw onnxruntime", *figures), " (in-process calls, no HTTP)")
-    ratio = ours["symbol"][0].rps / base["symbol"][0].rps
-    print(f"\nsymbol endpoint: {ratio:.1f}x the baseline's requests/s")
+            cells = (f"{r.rps:.0f}", f"{r.p50_ms:.3f}", f"{r.p99_ms:.3f}", f"{1e6 / r.rps:.0f}")
+            print(row.format(label, "raw onnxruntime", *cells), " (in-process calls, no HTTP)")
+    ours, base = figures["this service"]["symbol"][0], figures["seed-style baseline"]["symbol"][0]
+    print(f"\nsymbol endpoint: {ours.rps / base.rps:.1f}x the baseline's requests/s")
 
 
 if __name__ == "__main__":

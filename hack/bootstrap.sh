@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 # 1. Debian packages: etcd, PostgreSQL 15, Prometheus, Alertmanager (+ tools used by the scripts).
-pkgs=(etcd-server postgresql-15 prometheus prometheus-alertmanager openssl curl git)
+pkgs=(etcd-server postgresql-15 prometheus prometheus-alertmanager openssl curl git wrk)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,7 +7,6 @@ Prometheus registry is injected (never the global one). Background loops run in 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -25,6 +24,7 @@ from levibot_predictor.database import Database, DatabaseUnavailableError
 from levibot_predictor.drift import DriftDetector, ScipyDriftDetector
 from levibot_predictor.edge import EdgeMiddleware
 from levibot_predictor.errors import PredictorError, unavailable
+from levibot_predictor.fastpath import PredictRoutes, build_identity, render_rows, render_symbol
 from levibot_predictor.killswitch import KillSwitch
 from levibot_predictor.loader import LoadedModel
 from levibot_predictor.marketcache import MarketCache
@@ -33,13 +33,7 @@ from levibot_predictor.monitor import RowWindow, VersionKey, apply_feedback
 from levibot_predictor.parsing import parse_rows
 from levibot_predictor.policy import FallbackRule, Thresholds
 from levibot_predictor.predlog import IdSource, LogIdentity, PredictionLog
-from levibot_predictor.service import (
-    Policy,
-    PredictionService,
-    RowsResult,
-    ServiceParts,
-    SymbolResult,
-)
+from levibot_predictor.service import Policy, PredictionService, ServiceParts
 from levibot_predictor.settings import PredictorSettings
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -124,9 +118,11 @@ def create_app(
     app.state.service = service
     app.state.database = database
     add_error_handlers(app, metrics)
-    add_prediction_routes(app, settings, service, clock, base)
+    fast = add_prediction_routes(app, settings, service, clock, base)
     add_admin_routes(app, service, database, registry, clock=clock, settings=settings)
-    app.add_middleware(EdgeMiddleware, metrics=metrics, max_body=settings.max_body_bytes)
+    app.add_middleware(
+        EdgeMiddleware, metrics=metrics, max_body=settings.max_body_bytes, fast=fast.answer
+    )
     return app
 
 
@@ -150,33 +146,15 @@ def add_error_handlers(app: FastAPI, metrics: PredictorMetrics) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
 
 
-def render_rows(result: RowsResult, base: tuple[str, str, str]) -> bytes:
-    """The JSON body of a /v1/predict answer."""
-    predictions = [
-        {"prediction_id": i, "p_up": p, "signal": s}
-        for i, p, s in zip(result.ids, result.p_up, result.signals, strict=True)
-    ]
-    body = {"model": base[0], "version": base[1], "track": base[2], "predictions": predictions,
-            "fallback": result.reason is not None, "reason": result.reason}  # fmt: skip
-    return json.dumps(body).encode()
-
-
-def render_symbol(result: SymbolResult, base: tuple[str, str, str]) -> bytes:
-    """The JSON body of a /v1/predict/{symbol} answer."""
-    body = {"model": base[0], "version": base[1], "track": base[2],
-            "prediction_id": result.prediction_id, "symbol": result.symbol, "p_up": result.p_up,
-            "signal": result.signal, "fallback": result.reason is not None,
-            "reason": result.reason, "staleness_seconds": result.staleness}  # fmt: skip
-    return json.dumps(body).encode()
-
-
 def add_prediction_routes(
     app: FastAPI, settings: PredictorSettings, service: PredictionService,
     clock: Callable[[], float], base: tuple[str, str, str],
-) -> None:  # fmt: skip
-    """POST /v1/predict and POST /v1/predict/{symbol}."""
+) -> PredictRoutes:  # fmt: skip
+    """POST /v1/predict and POST /v1/predict/{symbol}: documented (and served, for what the
+    fast path passes on) by FastAPI; the returned fast path answers the rest."""
     features = service.runtime.info.features
     adapter = schemas.build_rows_adapter(features, settings.max_batch_rows)
+    identity = build_identity(base)
     body_doc = {"required": True, "content": {"application/json": {
         "schema": schemas.build_rows_schema(features, settings.max_batch_rows)}}}  # fmt: skip
 
@@ -186,14 +164,16 @@ def add_prediction_routes(
         """Predict a batch of feature rows (names, count and finiteness are validated)."""
         matrix = parse_rows(adapter, await request.body(), features, settings.max_batch_rows)
         result = service.predict_rows(matrix, clock())
-        return Response(render_rows(result, base), media_type="application/json")
+        return Response(render_rows(result, identity), media_type="application/json")
 
     @app.post("/v1/predict/{symbol}", responses={
         200: {"model": schemas.SymbolResponse}, **ERRORS})  # fmt: skip
     async def predict_symbol(symbol: str = PathParam(max_length=64)) -> Response:
         """Predict one symbol from cached market features, or fall back (HOLD / z-score)."""
         result = service.predict_symbol(symbol, clock())
-        return Response(render_symbol(result, base), media_type="application/json")
+        return Response(render_symbol(result, identity), media_type="application/json")
+
+    return PredictRoutes(service, adapter, settings.max_batch_rows, clock, base)
 
 
 def add_admin_routes(

@@ -3,6 +3,8 @@
 A pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request). A Content-Length
 above the cap is refused at once; otherwise the body is read here, counted as it streams, and
 refused as soon as it passes the cap — the app only ever sees a body within the cap.
+The prediction routes are answered by the fast path (``fastpath.PredictRoutes``) when it
+takes the request; everything else goes on to the app with the body replayed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+FastPath = Callable[[str, str, bytes], "tuple[int, bytes] | None"]
+JSON_HEADERS = (b"content-type", b"application/json")
 
 
 def parse_endpoint(path: str) -> str:
@@ -41,21 +45,28 @@ def parse_content_length(headers: list[tuple[bytes, bytes]]) -> int | str | None
     return None
 
 
-async def send_error(send: Send, status: int, code: str, reason: str) -> None:
-    """A JSON error response, the same shape the app's handlers produce."""
-    body = json.dumps({"error": code, "reason": reason}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+async def send_json(send: Send, status: int, body: bytes) -> None:
+    """A complete JSON response."""
+    headers = [JSON_HEADERS, (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def send_error(send: Send, status: int, code: str, reason: str) -> None:
+    """A JSON error response, the same shape the app's handlers produce."""
+    await send_json(send, status, json.dumps({"error": code, "reason": reason}).encode())
 
 
 class EdgeMiddleware:
     """Caps request bodies at ``max_body`` bytes and counts/timings every HTTP request."""
 
-    def __init__(self, app: ASGIApp, metrics: PredictorMetrics, max_body: int) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: PredictorMetrics, max_body: int, fast: FastPath | None = None
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body = max_body
+        self.fast = fast
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,7 +82,13 @@ class EdgeMiddleware:
             await send(message)
 
         body = await self._read_body(scope, receive, counting_send)
-        if body is not None:
+        answer = None
+        if body is not None and self.fast is not None and endpoint != "other":
+            answer = self.fast(scope["method"], scope["path"], body)
+        if answer is not None:
+            status[0] = answer[0]
+            await send_json(send, *answer)
+        elif body is not None:
             await self.app(scope, _replay(body, receive), counting_send)
         elapsed = time.perf_counter() - started if endpoint != "other" else None
         self.metrics.observe_request(endpoint, status[0], elapsed)
@@ -96,9 +113,9 @@ class EdgeMiddleware:
             if size > self.max_body:
                 await self._refuse(send, f"more than {self.max_body} bytes")
                 return None
-            chunks.append(chunk)
             if not message.get("more_body", False):
-                return b"".join(chunks)
+                return b"".join((*chunks, chunk)) if chunks else chunk
+            chunks.append(chunk)
 
     async def _refuse(self, send: Send, what: str) -> None:
         self.metrics.count_error("too_large")

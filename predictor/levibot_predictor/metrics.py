@@ -1,12 +1,15 @@
 """Prometheus metrics of one predictor (shell layer), registered on an injected registry.
 
 Names follow docs/contracts.md; every metric carries ``model``, ``version`` and ``track``.
-Children for fixed label sets are bound once so the hot path only observes.
+Children for fixed label sets are bound once so the hot path only observes; children with a
+per-request label (endpoint and status, error type, reason, symbol) are bound on first use and
+kept in a small dict (the label values are bounded), so no request pays for a label lookup.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -41,6 +44,7 @@ class PredictorMetrics:
             registry=registry,
         )  # fmt: skip
         self._build_gauges(registry)
+        self._children: dict[tuple[Any, ...], Any] = {}
         self.log_dropped = Counter(
             "levibot_prediction_log_dropped", "Prediction log rows dropped.", BASE_LABELS,
             registry=registry,
@@ -69,19 +73,27 @@ class PredictorMetrics:
         self.kill_switch = gauge("levibot_kill_switch", "Kill-switch state (1 = on).")
         self.model_info = gauge("levibot_active_model_info", "The loaded model (always 1).")
 
+    def _child(self, metric: Any, *extra: str) -> Any:
+        """The bound child of ``metric`` for base + ``extra`` labels, bound once."""
+        key = (id(metric), *extra)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*self.base, *extra)
+        return child
+
     def observe_request(self, endpoint: str, status: int, seconds: float | None) -> None:
         """Count one finished request and, when timed, its latency."""
-        self.requests.labels(*self.base, endpoint, str(status)).inc()
+        self._child(self.requests, endpoint, str(status)).inc()
         if seconds is not None:
-            self.latency.labels(*self.base, endpoint).observe(seconds)
+            self._child(self.latency, endpoint).observe(seconds)
 
     def count_error(self, error_type: str) -> None:
         """Count one error of a type (invalid_request, too_large, model_error, ...)."""
-        self.errors.labels(*self.base, error_type).inc()
+        self._child(self.errors, error_type).inc()
 
     def count_fallback(self, reason: str, count: int = 1) -> None:
         """Count fallback answers for a reason."""
-        self.fallbacks.labels(*self.base, reason).inc(count)
+        self._child(self.fallbacks, reason).inc(count)
 
     def set_kill_switch(self, on: bool) -> None:
         """Export the kill-switch state."""
@@ -90,6 +102,6 @@ class PredictorMetrics:
     def set_symbol(self, symbol: str, staleness: float | None, ticks: int | None) -> None:
         """Export one symbol's staleness and tick rate (unknown values are left alone)."""
         if staleness is not None:
-            self.staleness.labels(*self.base, symbol).set(staleness)
+            self._child(self.staleness, symbol).set(staleness)
         if ticks is not None:
-            self.ticks_per_minute.labels(*self.base, symbol).set(ticks)
+            self._child(self.ticks_per_minute, symbol).set(ticks)

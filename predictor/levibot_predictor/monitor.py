@@ -108,13 +108,16 @@ class RowWindow:
         self.count = 0
 
     def add(self, matrix: NDArray[np.float32]) -> None:
-        """Append rows, overwriting the oldest."""
+        """Append rows, overwriting the oldest (two slice copies at most, no index arrays)."""
         capacity = self._rows.shape[0]
         rows = matrix[-capacity:]
-        index = (self._next + np.arange(rows.shape[0])) % capacity
-        self._rows[index] = rows
-        self._next = int((self._next + rows.shape[0]) % capacity)
-        self.count = min(self.count + rows.shape[0], capacity)
+        n, start = rows.shape[0], self._next
+        first = min(n, capacity - start)
+        self._rows[start : start + first] = rows[:first]
+        if first < n:
+            self._rows[: n - first] = rows[first:]
+        self._next = (start + n) % capacity
+        self.count = min(self.count + n, capacity)
 
     def snapshot(self) -> NDArray[np.float64]:
         """The rows held, oldest first."""

@@ -9,6 +9,7 @@ Prediction ids are made here (time-ordered, see ``IdSource``) so a response can 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import math
@@ -27,6 +28,7 @@ LOG_COLUMNS = (
     "id", "model_name", "version", "track", "symbol", "ts", "p_up", "signal", "fallback",
     "features", "horizon_seconds",
 )  # fmt: skip
+COLLECT_SLICE_SECONDS = 0.01  # records are built in slices this far apart, not all at once
 Record = tuple[int, str, str, str, str, datetime, float | None, str, bool, str | None, int]
 
 
@@ -70,6 +72,7 @@ class IdSource:
         return [base | ((first + i) & 0xFFFFF) for i in range(count)]
 
 
+@functools.cache
 def build_features_template(names: tuple[str, ...]) -> str:
     """A %-template rendering one row as a JSON object (repr of a finite float is valid JSON)."""
     return "{" + ", ".join(f"{json.dumps(name)}: %r" for name in names) + "}"
@@ -111,6 +114,8 @@ class PredictionLog:
         self._queue: asyncio.Queue[LogEntry] = asyncio.Queue(maxsize=queue_size)
         self._batch_rows = batch_rows
         self._flush = flush_seconds
+        self._pending: list[Record] = []
+        self._inflight: asyncio.Future[None] | None = None
         self.written = 0
 
     def submit(self, entry: LogEntry) -> None:
@@ -123,12 +128,16 @@ class PredictionLog:
             self._dropped(len(entry.ids))
 
     async def run(self) -> None:
-        """Writer loop: collect a batch, insert it, back off while the database is down."""
+        """Writer loop: collect a batch, insert it, back off while the database is down.
+        An insert in flight is shielded: cancelling the loop (shutdown) never cuts a COPY
+        in half, which would hand a busy connection back to the pool."""
         backoff = self._flush
         while True:
-            records = await self._collect()
+            await self._collect()
+            records, self._pending = self._pending, []
+            self._inflight = asyncio.ensure_future(self._insert(records))
             try:
-                await self._insert(records)
+                await asyncio.shield(self._inflight)
                 self.written += len(records)
                 backoff = self._flush
             except DatabaseUnavailableError as exc:
@@ -137,19 +146,19 @@ class PredictionLog:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    async def _collect(self) -> list[Record]:
-        records = build_records(await self._queue.get(), self._who)
-        deadline = asyncio.get_running_loop().time() + self._flush
-        while len(records) < self._batch_rows:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                break
-            try:
-                entry = await asyncio.wait_for(self._queue.get(), remaining)
-            except TimeoutError:
-                break
-            records.extend(build_records(entry, self._who))
-        return records
+    async def _collect(self) -> None:
+        """Fill ``_pending`` up to a batch, or with what arrives within the flush period;
+        entries are turned into records a few at a time, between requests."""
+        self._pending.extend(build_records(await self._queue.get(), self._who))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._flush
+        while len(self._pending) < self._batch_rows:
+            while not self._queue.empty() and len(self._pending) < self._batch_rows:
+                self._pending.extend(build_records(self._queue.get_nowait(), self._who))
+            remaining = deadline - loop.time()
+            if remaining <= 0 or len(self._pending) >= self._batch_rows:
+                return
+            await asyncio.sleep(min(remaining, COLLECT_SLICE_SECONDS))
 
     async def _insert(self, records: list[Record]) -> None:
         assert self._db is not None
@@ -159,12 +168,18 @@ class PredictionLog:
             )
 
     async def drain(self, within: float) -> None:
-        """Best effort at shutdown: write what is queued within ``within`` seconds."""
-        records: list[Record] = []
+        """Best effort at shutdown (after ``run`` was cancelled): let the insert in flight
+        finish, then write what is pending or queued, all within ``within`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        if self._inflight is not None and not self._inflight.done():
+            await asyncio.wait({self._inflight}, timeout=within)
+        records, self._pending = self._pending, []
         while not self._queue.empty():
             records.extend(build_records(self._queue.get_nowait(), self._who))
+        remaining = deadline - loop.time()
         if records and self._db is not None:
             try:
-                await asyncio.wait_for(self._insert(records), within)
+                await asyncio.wait_for(self._insert(records), max(remaining, 0.01))
             except (DatabaseUnavailableError, TimeoutError):
                 self._dropped(len(records))

@@ -8,6 +8,7 @@ drift window; fallbacks and errors are counted.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,7 +91,7 @@ class PredictionService:
             log.exception("model run failed")
             self.metrics.count_error("model_error")
             return None
-        if not bool(np.isfinite(p_up).all()):
+        if not math.isfinite(float(np.add.reduce(p_up))):  # NaN/inf anywhere reach the sum
             self.metrics.count_error("model_error")
             return None
         return p_up
