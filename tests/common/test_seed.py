@@ -75,6 +75,21 @@ def test_cli_rejects_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert "hours: must be positive" in capsys.readouterr().err
     assert main(["--dsn", "postgresql://x@127.0.0.1:1/x", "--end", "yesterday"]) == 2
     assert "end: not an ISO 8601 time" in capsys.readouterr().err
+    assert main(["--dsn", "postgresql://x@127.0.0.1:1/x", "--hours", "0"]) == 2
+    assert "0 only with --live" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+def test_cli_live_only_appends_without_history(
+    pg_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The demo restarts the live feed (e.g. with --drift-from) without reloading history.
+    args = ["--dsn", pg_dsn, "--symbols", "BTCUSDT", "--hours", "0", "--live",
+            "--live-seconds", "2.5", "--ticks-per-second", "20"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("seed-data: 0 ticks for BTCUSDT; live: ")
+    assert int(out.rsplit(" ", 2)[-2]) > 0
 
 
 @pytest.mark.postgres

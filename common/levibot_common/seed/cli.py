@@ -71,8 +71,8 @@ def parse_seed_command(args: argparse.Namespace, env_dsn: str | None, now: float
     symbols = tuple(s.strip() for s in args.symbols.split(",") if s.strip())
     if not symbols:
         raise ValueError("symbols: at least one symbol is required")
-    if not args.hours > 0:
-        raise ValueError(f"hours: must be positive, got {args.hours}")
+    if not (args.hours > 0 or (args.live and args.hours == 0)):
+        raise ValueError(f"hours: must be positive (0 only with --live), got {args.hours}")
     end = parse_time("end", args.end) if args.end else now
     drift = parse_time("drift-from", args.drift_from) if args.drift_from else None
     template = SeedSpec(
@@ -88,12 +88,13 @@ async def apply_seed_command(command: SeedCommand) -> str:
     conn = await asyncpg.connect(command.dsn, timeout=10)
     try:
         await apply_schema(conn)
-        specs = build_seed_specs(
-            command.symbols, command.end_epoch, command.seconds, command.template.seed,
+        specs = build_seed_specs(  # live-only (0 s of history) still needs one-second specs
+            command.symbols, command.end_epoch, max(command.seconds, 1), command.template.seed,
             command.template,
         )  # fmt: skip
-        report = await load_history(conn, specs)
-        summary = f"seed-data: {report.total} ticks for {', '.join(command.symbols)}"
+        loaded = await load_history(conn, specs) if command.seconds else None
+        count = loaded.total if loaded else 0
+        summary = f"seed-data: {count} ticks for {', '.join(command.symbols)}"
         if command.live:
             live_specs = [replace(s, start_epoch=command.end_epoch) for s in specs]
             live = await run_live(conn, live_specs, time.time, asyncio.sleep, command.live_seconds)
