@@ -38,10 +38,14 @@ if [ ! -x "$bin/kwok" ]; then
   log "installing kwok $KWOK_VERSION"
   GOBIN="$bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 fi
-if [ ! -x "$bin/helm" ]; then
+# helm's default capabilities (helm template without a cluster) follow our Kubernetes minor.
+k8s_minor=${K8S_VERSION#v1.}; k8s_minor=${k8s_minor%%.*}
+helm_flags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+helm_flags="$helm_flags -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1"
+helm_flags="$helm_flags -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$k8s_minor"
+if [ ! -x "$bin/helm" ] || [ "$(cat "$bin/helm.flags" 2>/dev/null)" != "$helm_flags" ]; then
   log "installing helm $HELM_VERSION"
-  GOBIN="$bin" go install -trimpath \
-    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
-    "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  GOBIN="$bin" go install -trimpath -ldflags "$helm_flags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  echo "$helm_flags" > "$bin/helm.flags"
 fi
 echo "$bin"
