@@ -40,6 +40,7 @@ def test_env_is_read_with_the_contract_prefix_and_flags_override_it(
         ({"data_window_seconds": 300}, "shorter than one feature window plus the horizon"),
         ({"model_type": "xgboost"}, "model_type: Input should be"),
         ({"calibration": "platt"}, "calibration: Input should be"),
+        ({"calibration": "isotonic"}, "calibration: Input should be .none. or .sigmoid."),
         ({"symbols": []}, "symbols: List should have at least 1 item"),
         ({"horizon_seconds": 0}, "horizon_seconds: Input should be greater than 0"),
         ({"end_time": "2025-01-01T00:00:00"}, "end_time: .*time zone"),

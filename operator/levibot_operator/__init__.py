@@ -1,0 +1,1 @@
+"""levibot_operator."""

@@ -1,0 +1,115 @@
+"""API names, labels, annotations, condition types and reasons shared by the whole operator.
+
+Layer: constants (no imports beyond the standard library); used by the pure core, the I/O shell,
+the handlers and the canary modules alike.
+"""
+
+from typing import Final
+
+GROUP: Final = "levibot.io"
+VERSION: Final = "v1alpha1"
+API_VERSION: Final = f"{GROUP}/{VERSION}"
+
+MODELDEPLOYMENT_KIND: Final = "ModelDeployment"
+MODELDEPLOYMENT_PLURAL: Final = "modeldeployments"
+CANARY_KIND: Final = "Canary"
+CANARY_PLURAL: Final = "canaries"
+
+FIELD_MANAGER: Final = "levibot-operator"
+
+# Labels on every object the operator creates.
+LABEL_NAME: Final = "app.kubernetes.io/name"
+LABEL_NAME_VALUE: Final = "levibot"
+LABEL_COMPONENT: Final = "app.kubernetes.io/component"
+LABEL_MANAGED_BY: Final = "app.kubernetes.io/managed-by"
+LABEL_MANAGED_BY_VALUE: Final = "levibot-operator"
+COMPONENT_PREDICTOR: Final = "predictor"
+COMPONENT_TRAINER: Final = "trainer"
+LABEL_MODELDEPLOYMENT: Final = "levibot.io/modeldeployment"
+LABEL_VERSION: Final = "levibot.io/version"
+LABEL_TRACK: Final = "levibot.io/track"
+TRACK_STABLE: Final = "stable"
+TRACK_CANARY: Final = "canary"
+
+# Annotations.
+ANNOTATION_PREFIX: Final = "levibot.io"
+ANNOTATION_TRAINING_ATTEMPT: Final = "levibot.io/training-attempt"
+ANNOTATION_SPEC_HASH: Final = "levibot.io/model-spec-hash"
+ANNOTATION_PROM_SCRAPE: Final = "prometheus.io/scrape"
+ANNOTATION_PROM_PORT: Final = "prometheus.io/port"
+ANNOTATION_PROM_PATH: Final = "prometheus.io/path"
+
+# Predictor runtime contract (docs/contracts.md).
+PREDICTOR_PORT: Final = 8080
+PREDICTOR_PORT_NAME: Final = "http"
+KILLSWITCH_MOUNT_DIR: Final = "/etc/levibot/killswitch"
+KILLSWITCH_KEY: Final = "enabled"
+KILLSWITCH_PATH: Final = f"{KILLSWITCH_MOUNT_DIR}/{KILLSWITCH_KEY}"
+TRAINER_RESULT_PATH: Final = "/dev/termination-log"
+
+# Condition types on ModelDeployment status.
+COND_READY: Final = "Ready"
+COND_TRAINING: Final = "Training"
+COND_SERVING: Final = "Serving"
+COND_DATA_FRESH: Final = "DataFresh"
+COND_KILL_SWITCH: Final = "KillSwitch"
+CONDITION_TYPES: Final = (
+    COND_READY,
+    COND_TRAINING,
+    COND_SERVING,
+    COND_DATA_FRESH,
+    COND_KILL_SWITCH,
+)
+
+# Condition reasons (CamelCase, as Kubernetes expects).
+REASON_INVALID_SPEC: Final = "InvalidSpec"
+REASON_TRAINING_STARTED: Final = "TrainingStarted"
+REASON_TRAINING_RUNNING: Final = "TrainingRunning"
+REASON_TRAINING_SUCCEEDED: Final = "TrainingSucceeded"
+REASON_TRAINING_FAILED: Final = "TrainingFailed"
+REASON_TRAINING_BACKOFF: Final = "TrainingBackoff"
+REASON_VERSION_NOT_REGISTERED: Final = "VersionNotRegistered"
+REASON_REGISTRY_UNAVAILABLE: Final = "RegistryUnavailable"
+REASON_VERSION_REGISTERED: Final = "VersionRegistered"
+REASON_IDLE: Final = "Idle"
+REASON_NO_MODEL: Final = "NoModelYet"
+REASON_DEPLOYING: Final = "Deploying"
+REASON_AVAILABLE: Final = "PredictorsAvailable"
+REASON_KILL_SWITCH_ON: Final = "KillSwitchOn"
+REASON_KILL_SWITCH_OFF: Final = "KillSwitchOff"
+REASON_UNKNOWN: Final = "Unknown"
+REASON_READY: Final = "Ready"
+REASON_NOT_READY: Final = "NotReady"
+
+# Phases on ModelDeployment status.
+PHASE_PENDING: Final = "Pending"
+PHASE_TRAINING: Final = "Training"
+PHASE_DEPLOYING: Final = "Deploying"
+PHASE_READY: Final = "Ready"
+PHASE_DEGRADED: Final = "Degraded"
+PHASE_FAILED: Final = "Failed"
+
+# Event reasons (one per transition).
+EVENT_TRAINING_STARTED: Final = "TrainingStarted"
+EVENT_TRAINING_SUCCEEDED: Final = "TrainingSucceeded"
+EVENT_TRAINING_FAILED: Final = "TrainingFailed"
+EVENT_VERSION_REGISTERED: Final = "VersionRegistered"
+EVENT_PREDICTOR_APPLIED: Final = "PredictorApplied"
+EVENT_PREDICTOR_RETIRED: Final = "PredictorRetired"
+EVENT_READY: Final = "Ready"
+EVENT_KILL_SWITCH: Final = "KillSwitch"
+EVENT_INVALID_SPEC: Final = "InvalidSpec"
+
+# Registry statuses (docs/contracts.md).
+REGISTRY_CANDIDATE: Final = "candidate"
+REGISTRY_ACTIVE: Final = "active"
+REGISTRY_REJECTED: Final = "rejected"
+REGISTRY_RETIRED: Final = "retired"
+
+# The shared feature set (levibot_common.features); the CRD enum lists the same names.
+FEATURES: Final = ("ret_1m", "ret_5m", "vol_1m", "vol_5m", "rsi_14", "zscore_60")
+MODEL_TYPES: Final = ("logisticRegression", "histGradientBoosting")
+CALIBRATIONS: Final = ("none", "sigmoid")
+FALLBACKS: Final = ("hold", "zscore")
+TRAFFIC_PROVIDERS: Final = ("replicas", "gatewayAPI")
+DRIFT_POLICIES: Final = ("none", "retrainAndCanary")

@@ -1,0 +1,237 @@
+"""ModelDeployment status as frozen values: parse from the object, render back, conditions.
+
+Layer: core (pure). Status is the operator's only memory (training in flight, version history,
+stable version), so parsing is lenient: an unreadable field is treated as absent.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from levibot_operator import constants as c
+
+Json = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Condition:
+    type: str
+    status: str
+    reason: str
+    message: str = ""
+    last_transition_time: str = ""
+    observed_generation: int = 0
+
+
+@dataclass(frozen=True)
+class Training:
+    """The training in flight (state Running) or waiting for its retry (state Failed)."""
+
+    version: str
+    attempt: int
+    job_name: str
+    fingerprint: str
+    trigger: str
+    state: str
+    started_at: str
+    failed_at: str = ""
+    reason: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    version: str
+    created: str
+    metrics: Json
+    registry_status: str
+    fingerprint: str
+    job_name: str
+
+
+@dataclass(frozen=True)
+class MDStatus:
+    phase: str = c.PHASE_PENDING
+    message: str = ""
+    observed_generation: int = 0
+    stable_version: str = ""
+    stable_fingerprint: str = ""
+    kill_switch: bool | None = None
+    last_training_time: str = ""
+    training: Training | None = None
+    versions: tuple[VersionRecord, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+
+
+RUNNING = "Running"
+FAILED = "Failed"
+
+
+def format_time(when: datetime) -> str:
+    """RFC 3339 UTC with a Z, as Kubernetes writes times."""
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime | None:
+    """The inverse of ``format_time``; None when empty or unreadable."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
+
+
+def _str(obj: Json, key: str) -> str:
+    value = obj.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _int(obj: Json, key: str) -> int:
+    value = obj.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def parse_training_status(obj: Json | None) -> Training | None:
+    """``status.training``; None when absent or incomplete."""
+    if not obj or not _str(obj, "version") or _str(obj, "state") not in (RUNNING, FAILED):
+        return None
+    return Training(
+        version=_str(obj, "version"),
+        attempt=max(_int(obj, "attempt"), 1),
+        job_name=_str(obj, "jobName"),
+        fingerprint=_str(obj, "fingerprint"),
+        trigger=_str(obj, "trigger"),
+        state=_str(obj, "state"),
+        started_at=_str(obj, "startedAt"),
+        failed_at=_str(obj, "failedAt"),
+        reason=_str(obj, "reason"),
+        message=_str(obj, "message"),
+    )
+
+
+def parse_version_record(obj: Json) -> VersionRecord:
+    """One entry of ``status.versions``."""
+    metrics = obj.get("metrics")
+    return VersionRecord(
+        version=_str(obj, "version"),
+        created=_str(obj, "created"),
+        metrics=metrics if isinstance(metrics, Mapping) else {},
+        registry_status=_str(obj, "registryStatus"),
+        fingerprint=_str(obj, "fingerprint"),
+        job_name=_str(obj, "jobName"),
+    )
+
+
+def parse_condition(obj: Json) -> Condition:
+    """One entry of ``status.conditions``."""
+    return Condition(
+        type=_str(obj, "type"),
+        status=_str(obj, "status"),
+        reason=_str(obj, "reason"),
+        message=_str(obj, "message"),
+        last_transition_time=_str(obj, "lastTransitionTime"),
+        observed_generation=_int(obj, "observedGeneration"),
+    )
+
+
+def parse_md_status(obj: Json | None) -> MDStatus:
+    """The whole ``status`` of a ModelDeployment."""
+    obj = obj or {}
+    switch = obj.get("killSwitch")
+    return MDStatus(
+        phase=_str(obj, "phase") or c.PHASE_PENDING,
+        message=_str(obj, "message"),
+        observed_generation=_int(obj, "observedGeneration"),
+        stable_version=_str(obj, "stableVersion"),
+        stable_fingerprint=_str(obj, "stableFingerprint"),
+        kill_switch=switch if isinstance(switch, bool) else None,
+        last_training_time=_str(obj, "lastTrainingTime"),
+        training=parse_training_status(obj.get("training")),
+        versions=tuple(parse_version_record(v) for v in obj.get("versions") or ()),
+        conditions=tuple(parse_condition(x) for x in obj.get("conditions") or ()),
+    )
+
+
+def _drop_empty(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if v not in ("", None)}
+
+
+def build_training_json(training: Training | None) -> dict[str, Any] | None:
+    """``status.training`` as JSON (None clears it in a merge patch)."""
+    if training is None:
+        return None
+    return _drop_empty(
+        {
+            "version": training.version,
+            "attempt": training.attempt,
+            "jobName": training.job_name,
+            "fingerprint": training.fingerprint,
+            "trigger": training.trigger,
+            "state": training.state,
+            "startedAt": training.started_at,
+            "failedAt": training.failed_at,
+            "reason": training.reason,
+            "message": training.message,
+        }
+    )
+
+
+def build_version_json(record: VersionRecord) -> dict[str, Any]:
+    """One ``status.versions`` entry as JSON."""
+    return {
+        "version": record.version,
+        "created": record.created,
+        "metrics": dict(record.metrics),
+        "registryStatus": record.registry_status,
+        "fingerprint": record.fingerprint,
+        "jobName": record.job_name,
+    }
+
+
+def build_condition_json(cond: Condition) -> dict[str, Any]:
+    """One ``status.conditions`` entry as JSON."""
+    return {
+        "type": cond.type,
+        "status": cond.status,
+        "reason": cond.reason,
+        "message": cond.message,
+        "lastTransitionTime": cond.last_transition_time,
+        "observedGeneration": cond.observed_generation,
+    }
+
+
+def build_status_json(status: MDStatus) -> dict[str, Any]:
+    """The whole status as a merge patch (absent training is written as null to clear it)."""
+    running = status.training is not None and status.training.state == RUNNING
+    return {
+        "phase": status.phase,
+        "message": status.message,
+        "observedGeneration": status.observed_generation,
+        "stableVersion": status.stable_version or None,
+        "stableFingerprint": status.stable_fingerprint or None,
+        "killSwitch": status.kill_switch,
+        "lastTrainingTime": status.last_training_time or None,
+        "trainingJob": status.training.job_name if running and status.training else None,
+        "training": build_training_json(status.training),
+        "versions": [build_version_json(v) for v in status.versions],
+        "conditions": [build_condition_json(x) for x in status.conditions],
+    }
+
+
+def find_condition(conditions: Sequence[Condition], kind: str) -> Condition | None:
+    """The condition of type ``kind``, if present."""
+    return next((x for x in conditions if x.type == kind), None)
+
+
+def build_conditions(
+    old: Sequence[Condition], new: Sequence[Condition], now: datetime, generation: int
+) -> tuple[Condition, ...]:
+    """Merge new conditions over old ones, keeping lastTransitionTime when status is unchanged."""
+    merged = {x.type: x for x in old}
+    for cond in new:
+        before = merged.get(cond.type)
+        same = before is not None and before.status == cond.status
+        when = before.last_transition_time if same and before else format_time(now)
+        merged[cond.type] = replace(cond, last_transition_time=when, observed_generation=generation)
+    order = {kind: i for i, kind in enumerate(c.CONDITION_TYPES)}
+    return tuple(sorted(merged.values(), key=lambda x: order.get(x.type, len(order))))

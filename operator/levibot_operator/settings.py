@@ -1,0 +1,92 @@
+"""The operator process's settings (pydantic-settings, env prefix ``LEVIBOT_OPERATOR_``).
+
+Layer: configuration. Built once in ``__main__`` and passed down; nothing else reads the
+environment. Pure code receives the instance as an argument.
+"""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class OperatorSettings(BaseSettings):
+    """Everything the operator needs to know about its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="LEVIBOT_OPERATOR_", frozen=True, extra="ignore")
+
+    namespaces: list[str] = Field(
+        default_factory=list,
+        description="Namespaces to watch (JSON list); empty means cluster-wide.",
+    )
+    trainer_image: str = Field(
+        default="ghcr.io/levibot/trainer:0.1.0",
+        description="Trainer image used when spec.training.image is not set.",
+    )
+    predictor_image: str = Field(
+        default="ghcr.io/levibot/predictor:0.1.0",
+        description="Predictor image used when spec.serving.image is not set.",
+    )
+    image_pull_policy: str = Field(
+        default="IfNotPresent", description="imagePullPolicy of trainer and predictor containers."
+    )
+    identity: str = Field(
+        default="",
+        description="This replica's identity for leader election; empty means hostname + pid.",
+    )
+    standalone: bool = Field(
+        default=False,
+        description="Run without leader election (a single replica, tests, development).",
+    )
+    lease_name: str = Field(
+        default="levibot-operator", description="Name of the coordination.k8s.io Lease for HA."
+    )
+    lease_namespace: str = Field(
+        default="default", description="Namespace of the leader-election Lease."
+    )
+    lease_duration_seconds: int = Field(
+        default=15, ge=2, description="How long a leader's claim is valid without renewal."
+    )
+    lease_renew_seconds: float = Field(
+        default=5.0, gt=0, description="How often the leader renews (and followers retry)."
+    )
+    prometheus_url: str = Field(
+        default="http://prometheus-operated.monitoring:9090",
+        description="Prometheus base URL for canary analysis queries.",
+    )
+    webhook_host: str = Field(
+        default="0.0.0.0", description="Listen address of the Alertmanager webhook."
+    )
+    webhook_port: int = Field(
+        default=8443, ge=1, le=65535, description="Listen port of the Alertmanager webhook."
+    )
+    webhook_token_file: str = Field(
+        default="/var/run/secrets/levibot/webhook/token",
+        description="Path of the mounted Secret key holding the webhook bearer token.",
+    )
+    analysis_default_interval_seconds: float = Field(
+        default=60.0, gt=0, description="Canary analysis interval when the Canary sets none."
+    )
+    registry_dsn_secret_key: str = Field(
+        default="dsn",
+        description="Key in the database Secret holding the DSN when the spec names no key.",
+    )
+    resync_seconds: float = Field(
+        default=30.0, gt=0, description="Safety-net reconcile interval of every ModelDeployment."
+    )
+    retry_delay_seconds: float = Field(
+        default=10.0, gt=0, description="Delay before retrying after a transient I/O error."
+    )
+    training_backoff_seconds: float = Field(
+        default=60.0, gt=0, description="First delay before retrying a failed training; doubles."
+    )
+    training_backoff_max_seconds: float = Field(
+        default=3600.0, gt=0, description="Upper bound of the training retry delay."
+    )
+    job_ttl_seconds: int = Field(
+        default=86400, ge=0, description="ttlSecondsAfterFinished of trainer Jobs."
+    )
+    version_history_limit: int = Field(
+        default=20, ge=1, description="How many versions status.versions keeps."
+    )
+    registry_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Connect/query timeout when reading the model registry."
+    )

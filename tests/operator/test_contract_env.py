@@ -1,0 +1,38 @@
+"""The env the operator renders is accepted by the trainer's and predictor's settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from levibot_operator.core.manifests import build_predictor_env, build_trainer_env
+from levibot_operator.core.spec import parse_modeldeployment
+from levibot_operator.settings import OperatorSettings
+from levibot_predictor.settings import PredictorSettings
+from levibot_trainer.settings import TrainerSettings
+from tests.support.operator_fakes import md_body
+
+DSN = "postgresql://u:p@db:5432/levibot"
+
+
+def export(monkeypatch: pytest.MonkeyPatch, env: list[dict[str, object]]) -> None:
+    for item in env:
+        value = item.get("value", DSN)  # secretKeyRef -> the Secret's value at run time
+        monkeypatch.setenv(str(item["name"]), str(value))
+
+
+def test_trainer_settings_accept_the_job_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    md = parse_modeldeployment(md_body())
+    export(monkeypatch, build_trainer_env(md, "v7", OperatorSettings()))
+    settings = TrainerSettings()  # type: ignore[call-arg]
+    dumped = settings.model_dump()
+    assert dumped["version"] == "v7"
+    assert dumped["model_name"] == "prod.btc-direction"
+
+
+def test_predictor_settings_accept_the_deployment_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    md = parse_modeldeployment(md_body())
+    export(monkeypatch, build_predictor_env(md, "v7", "stable", OperatorSettings()))
+    dumped = PredictorSettings().model_dump()  # type: ignore[call-arg]
+    assert dumped["version"] == "v7"
+    assert dumped["track"] == "stable"
+    assert str(dumped["kill_switch_path"]) == "/etc/levibot/killswitch/enabled"
