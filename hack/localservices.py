@@ -18,6 +18,9 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 PG_BIN = Path(os.environ.get("LEVIBOT_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -29,13 +32,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until(pred: Callable[[], bool], timeout: float, what: str) -> None:
-    """Polls `pred` every 0.1 s; TimeoutError naming `what` after `timeout` seconds."""
+def wait_until(pred: Callable[[], T], timeout: float, what: str, every: float = 0.1) -> T:
+    """Polls `pred` until it returns something truthy, and returns that; TimeoutError naming
+    `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.1)
+        value = pred()
+        if value:
+            return value
+        time.sleep(every)
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 

@@ -6,20 +6,14 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from hack.localcluster import ROOT, LocalCluster
-from hack.localservices import (
-    AlertmanagerServer,
-    PostgresServer,
-    Process,
-    PrometheusServer,
-    wait_until,
-)
+from hack.localcluster import LocalCluster
+from hack.localservices import AlertmanagerServer, PostgresServer, PrometheusServer
+from hack.localstack import start_kubelet
 
 NULL_ALERTMANAGER_CONFIG = """\
 route:
@@ -82,34 +76,12 @@ def local_cluster() -> Iterator[LocalCluster]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _node_ready(cluster: LocalCluster, kubelet: Process) -> bool:
-    if not kubelet.alive():
-        raise RuntimeError(f"the local kubelet exited:\n{kubelet.tail()}")
-    jsonpath = '{.status.conditions[?(@.type=="Ready")].status}'
-    out = cluster.kubectl("get", "node", "levibot-local", "-o", f"jsonpath={jsonpath}", check=False)
-    return out.stdout == "True"
-
-
 def local_kubelet_cluster() -> Iterator[LocalCluster]:
     """A control plane whose only node is hack/localkubelet.py: pods really run."""
     workdir = Path(tempfile.mkdtemp(prefix="levibot-kubelet-"))
     cluster = LocalCluster(workdir / "cluster", nodes=0).up()
-    kubelet = Process(
-        [
-            sys.executable,
-            str(ROOT / "hack" / "localkubelet.py"),
-            "--kubeconfig",
-            str(cluster.kubeconfig),
-            "--workdir",
-            str(workdir / "kubelet"),
-            "--prometheus-sd-file",
-            str(workdir / "targets.json"),
-        ],
-        workdir / "kubelet.log",
-    )
-    kubelet.start()
+    kubelet = start_kubelet(cluster, workdir / "kubelet", workdir / "targets.json")
     try:
-        wait_until(lambda: _node_ready(cluster, kubelet), 60, "the local kubelet's node")
         yield cluster
     finally:
         kubelet.stop()

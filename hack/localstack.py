@@ -1,0 +1,367 @@
+"""The whole of levibot on one machine: what `make demo` and the e2e tests run.
+
+Tooling layer. Starts, on loopback and without Docker:
+- the local control plane whose only node is the local kubelet (pods really run);
+- PostgreSQL 15 with seeded market history and a live tick feed;
+- Prometheus scraping every predictor pod (file_sd from the local kubelet) and
+  evaluating the chart's own alert rules; Alertmanager posting to the operator;
+- levibot itself, installed with `helm install` from charts/levibot: the
+  operator runs as a pod of the local kubelet, with the chart's ServiceAccount
+  and RBAC, leader election and webhook.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hack.localcluster import ROOT, LocalCluster, tool_dir
+from hack.localservices import (
+    AlertmanagerServer,
+    PostgresServer,
+    Process,
+    PrometheusServer,
+    wait_until,
+)
+
+RELEASE = "levibot"
+SYSTEM_NS = "levibot-system"
+PY = sys.executable
+LOCAL_VALUES = ROOT / "hack" / "local-values.yaml"
+
+
+@dataclass
+class StackConfig:
+    """What to start; the defaults are the demo's."""
+
+    workdir: Path
+    symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT")
+    history_hours: float = 6.0
+    seed: int = 7
+    namespace: str = "levibot-demo"
+    scrape_seconds: int = 2
+
+
+@dataclass
+class LocalStack:
+    """Every process of the demo, started in order and stopped in reverse."""
+
+    config: StackConfig
+    cluster: LocalCluster | None = None
+    postgres: PostgresServer | None = None
+    prometheus: PrometheusServer | None = None
+    alertmanager: AlertmanagerServer | None = None
+    processes: dict[str, Process] = field(default_factory=dict)
+    dsn: str = ""
+
+    @property
+    def workdir(self) -> Path:
+        return self.config.workdir
+
+    @property
+    def kube(self) -> LocalCluster:
+        """The control plane (the stack must be up)."""
+        if self.cluster is None:
+            raise RuntimeError("the local stack is not up")
+        return self.cluster
+
+    @property
+    def prom(self) -> PrometheusServer:
+        if self.prometheus is None:
+            raise RuntimeError("the local stack is not up")
+        return self.prometheus
+
+    @property
+    def am(self) -> AlertmanagerServer:
+        if self.alertmanager is None:
+            raise RuntimeError("the local stack is not up")
+        return self.alertmanager
+
+    # -- start -------------------------------------------------------------
+    def up(self, say: Any = print) -> LocalStack:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        say("control plane + local kubelet")
+        self.start_cluster()
+        say("PostgreSQL with seeded market data and a live feed")
+        self.start_database()
+        say("Prometheus (the chart's alert rules) and Alertmanager")
+        self.start_monitoring()
+        say("helm install levibot (operator pod with the chart's RBAC)")
+        self.install_chart()
+        self.wire_alertmanager()
+        self.create_tenant_namespace()
+        return self
+
+    def start_cluster(self) -> None:
+        self.cluster = LocalCluster(self.workdir / "cluster", nodes=0).up()
+        kubelet = start_kubelet(self.cluster, self.workdir / "kubelet", self.targets_file)
+        self.processes["kubelet"] = kubelet
+
+    @property
+    def targets_file(self) -> Path:
+        return self.workdir / "prometheus-targets.json"
+
+    def start_database(self) -> None:
+        pg_dir = self.workdir / "postgres"
+        shutil.rmtree(pg_dir, ignore_errors=True)  # every run starts from the same seeded state
+        pg_dir.mkdir()
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(pg_dir, pw.pw_uid, pw.pw_gid)
+        self.postgres = PostgresServer(pg_dir).start()
+        self.dsn = self.postgres.create_database("levibot")
+        symbols = ",".join(self.config.symbols)
+        seed = [
+            PY,
+            "-m",
+            "levibot_common.seed",
+            "--dsn",
+            self.dsn,
+            "--symbols",
+            symbols,
+            "--seed",
+            str(self.config.seed),
+        ]
+        subprocess.run(
+            [*seed, "--hours", str(self.config.history_hours)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        self.start_feed()
+
+    def start_feed(self, drift_from: str | None = None) -> None:
+        """(Re)starts the live tick feed; with `drift_from`, the distribution shifts then."""
+        if "feed" in self.processes:
+            self.processes.pop("feed").stop()
+        argv = [
+            PY,
+            "-m",
+            "levibot_common.seed",
+            "--dsn",
+            self.dsn,
+            "--hours",
+            "0",
+            "--live",
+            "--symbols",
+            ",".join(self.config.symbols),
+            "--seed",
+            str(self.config.seed + (1 if drift_from else 0)),
+        ]
+        if drift_from:
+            argv += ["--drift-from", drift_from]
+        self._start("feed", Process(argv, self.workdir / "logs" / "feed.log"))
+
+    def start_monitoring(self) -> None:
+        self.alertmanager = AlertmanagerServer(self.workdir / "alertmanager").start(
+            "route: {receiver: nowhere}\nreceivers: [{name: nowhere}]\n"
+        )
+        rules = self.workdir / "rules.yml"
+        rules.write_text(render_alert_rules())
+        self.prometheus = PrometheusServer(self.workdir / "prometheus").start(
+            build_prometheus_config(
+                self.targets_file, rules, self.alertmanager.port, self.config.scrape_seconds
+            )
+        )
+
+    def install_chart(self) -> None:
+        helm = str(tool_dir() / "helm")
+        env = {**os.environ, "KUBECONFIG": str(self.kube.kubeconfig)}
+        subprocess.run(
+            [
+                helm,
+                "upgrade",
+                "--install",
+                RELEASE,
+                str(ROOT / "charts" / "levibot"),
+                "--namespace",
+                SYSTEM_NS,
+                "--create-namespace",
+                "-f",
+                str(LOCAL_VALUES),
+                "--set",
+                f"operator.prometheusUrl={self.prom.url}",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+
+    def operator_pods(self) -> list[dict[str, Any]]:
+        out = self.kube.kubectl(
+            "-n",
+            SYSTEM_NS,
+            "get",
+            "pods",
+            "-l",
+            "app.kubernetes.io/component=operator",
+            "-o",
+            "json",
+        )
+        return list(json.loads(out.stdout)["items"])
+
+    def wire_alertmanager(self) -> None:
+        """Points Alertmanager at the operator pods' webhook, with the chart's token."""
+        secret = self.kube.kubectl(
+            "-n",
+            SYSTEM_NS,
+            "get",
+            "secret",
+            f"{RELEASE}-webhook",
+            "-o",
+            "jsonpath={.data.token}",
+        ).stdout
+        token_file = self.workdir / "webhook-token"
+        token_file.write_bytes(base64.b64decode(secret))
+        token_file.chmod(0o600)
+        ports = wait_until(self._operator_webhook_ports, 60, "the operator pods to start")
+        urls = [f"http://127.0.0.1:{port}/alerts" for port in ports]
+        self.am.reload(build_alertmanager_config(urls, token_file))
+
+    def _operator_webhook_ports(self) -> list[int]:
+        """The loopback port of every operator pod's webhook, once all have one."""
+        ports = []
+        for pod in self.operator_pods():
+            mapping = pod["metadata"].get("annotations", {}).get("levibot.io/local-ports")
+            if mapping is None:
+                return []
+            ports.append(int(json.loads(mapping)["8443"]))
+        return ports
+
+    def create_tenant_namespace(self) -> None:
+        """The namespace the examples go to, with the database Secret they reference."""
+        ns = self.config.namespace
+        self.kube.kubectl("create", "namespace", ns, check=False)
+        secret = self.kube.kubectl(
+            "-n",
+            ns,
+            "create",
+            "secret",
+            "generic",
+            "levibot-db",
+            f"--from-literal=dsn={self.dsn}",
+            "--dry-run=client",
+            "-o",
+            "json",
+        ).stdout
+        self.kube.kubectl("apply", "-f", "-", input=secret)
+
+    # -- stop --------------------------------------------------------------
+    def down(self) -> None:
+        if self.cluster is not None:
+            helm = str(tool_dir() / "helm")
+            env = {**os.environ, "KUBECONFIG": str(self.kube.kubeconfig)}
+            subprocess.run(
+                [helm, "uninstall", RELEASE, "-n", SYSTEM_NS, "--wait"],
+                check=False,
+                capture_output=True,
+                env=env,
+                timeout=60,
+            )
+        for name in reversed(list(self.processes)):
+            self.processes.pop(name).stop()
+        for server in (self.prometheus, self.alertmanager, self.postgres):
+            if server is not None:
+                server.stop()
+        if self.cluster is not None:
+            self.cluster.down()
+
+    def _start(self, name: str, process: Process) -> None:
+        process.start()
+        self.processes[name] = process
+
+
+def start_kubelet(cluster: LocalCluster, workdir: Path, sd_file: Path) -> Process:
+    """Starts hack/localkubelet.py for `cluster` and waits until its node is Ready."""
+    argv = [PY, str(ROOT / "hack" / "localkubelet.py"), "--kubeconfig", str(cluster.kubeconfig)]
+    argv += ["--workdir", str(workdir), "--prometheus-sd-file", str(sd_file)]
+    kubelet = Process(argv, workdir.parent / "logs" / "kubelet.log")
+    kubelet.start()
+    jsonpath = '{.status.conditions[?(@.type=="Ready")].status}'
+
+    def ready() -> bool:
+        if not kubelet.alive():
+            raise RuntimeError(f"the local kubelet exited:\n{kubelet.tail()}")
+        get = ["get", "node", "levibot-local", "-o", f"jsonpath={jsonpath}"]
+        return cluster.kubectl(*get, check=False).stdout == "True"
+
+    wait_until(ready, 60, "the local kubelet's node")
+    return kubelet
+
+
+def render_alert_rules() -> str:
+    """The chart's Prometheus rules (the PrometheusRule's groups) as a rules file."""
+    helm = str(tool_dir() / "helm")
+    out = subprocess.run(
+        [
+            helm,
+            "template",
+            RELEASE,
+            str(ROOT / "charts" / "levibot"),
+            "--show-only",
+            "templates/prometheusrule.yaml",
+            "-f",
+            str(LOCAL_VALUES),
+            "--set",
+            "prometheusRule.enabled=true",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rule = yaml.safe_load(out)
+    return str(yaml.safe_dump({"groups": rule["spec"]["groups"]}, sort_keys=False))
+
+
+def build_prometheus_config(targets: Path, rules: Path, am_port: int, every: int) -> str:
+    return json.dumps(
+        {
+            "global": {"scrape_interval": f"{every}s", "evaluation_interval": f"{every}s"},
+            "rule_files": [str(rules)],
+            "alerting": {
+                "alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]
+            },
+            "scrape_configs": [
+                {
+                    "job_name": "levibot-predictors",
+                    "file_sd_configs": [{"files": [str(targets)], "refresh_interval": "5s"}],
+                }
+            ],
+        },
+        indent=1,
+    )
+
+
+def build_alertmanager_config(urls: list[str], token_file: Path) -> str:
+    auth = {"authorization": {"type": "Bearer", "credentials_file": str(token_file)}}
+    return json.dumps(
+        {
+            "route": {
+                "receiver": "levibot",
+                "group_by": ["namespace", "modeldeployment", "version", "alertname"],
+                "group_wait": "0s",
+                "group_interval": "5s",
+                "repeat_interval": "1m",
+            },
+            "receivers": [
+                {
+                    "name": "levibot",
+                    "webhook_configs": [
+                        {"url": url, "send_resolved": True, "http_config": auth} for url in urls
+                    ],
+                }
+            ],
+        },
+        indent=1,
+    )
