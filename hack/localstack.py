@@ -239,9 +239,9 @@ class LocalStack:
             ports.append(int(json.loads(mapping)["8443"]))
         return ports
 
-    def create_tenant_namespace(self) -> None:
-        """The namespace the examples go to, with the database Secret they reference."""
-        ns = self.config.namespace
+    def create_tenant_namespace(self, name: str | None = None) -> str:
+        """A namespace for ModelDeployments, with the database Secret the examples reference."""
+        ns = name or self.config.namespace
         self.kube.kubectl("create", "namespace", ns, check=False)
         secret = self.kube.kubectl(
             "-n",
@@ -256,6 +256,7 @@ class LocalStack:
             "json",
         ).stdout
         self.kube.kubectl("apply", "-f", "-", input=secret)
+        return ns
 
     # -- stop --------------------------------------------------------------
     def down(self) -> None:

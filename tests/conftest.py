@@ -14,6 +14,7 @@ import pytest
 
 from hack.localcluster import LocalCluster
 from hack.localservices import AlertmanagerServer, PostgresServer, PrometheusServer
+from hack.localstack import LocalStack
 from tests.support import services
 
 
@@ -53,6 +54,12 @@ def kube() -> Iterator[LocalCluster]:
 def kube_local() -> Iterator[LocalCluster]:
     """A second control plane whose only node is the local kubelet: pods run as processes."""
     yield from services.local_kubelet_cluster()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    """The whole of levibot on this machine (hack/localstack.py), as `make demo` runs it."""
+    yield from services.local_stack()
 
 
 @pytest.fixture

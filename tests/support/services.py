@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hack.localcluster import LocalCluster
 from hack.localservices import AlertmanagerServer, PostgresServer, PrometheusServer
-from hack.localstack import start_kubelet
+from hack.localstack import LocalStack, StackConfig, start_kubelet
 
 NULL_ALERTMANAGER_CONFIG = """\
 route:
@@ -86,4 +86,16 @@ def local_kubelet_cluster() -> Iterator[LocalCluster]:
     finally:
         kubelet.stop()
         cluster.down()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def local_stack() -> Iterator[LocalStack]:
+    workdir = Path(tempfile.mkdtemp(prefix="levibot-stack-"))
+    workdir.chmod(0o755)  # PostgreSQL runs as its own user below it
+    stack = LocalStack(StackConfig(workdir, history_hours=3.0))
+    try:
+        stack.up(say=lambda _: None)
+        yield stack
+    finally:
+        stack.down()
         shutil.rmtree(workdir, ignore_errors=True)

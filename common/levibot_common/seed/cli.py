@@ -95,13 +95,36 @@ async def apply_seed_command(command: SeedCommand) -> str:
         loaded = await load_history(conn, specs) if command.seconds else None
         count = loaded.total if loaded else 0
         summary = f"seed-data: {count} ticks for {', '.join(command.symbols)}"
-        if command.live:
-            live_specs = [replace(s, start_epoch=command.end_epoch) for s in specs]
-            live = await run_live(conn, live_specs, time.time, asyncio.sleep, command.live_seconds)
-            summary += f"; live: {live.total} ticks"
-        return summary
     finally:
         await conn.close()
+    if command.live:
+        live = await run_live_resilient(command, specs)
+        summary += f"; live: {live} ticks"
+    return summary
+
+
+async def run_live_resilient(command: SeedCommand, specs: list[SeedSpec]) -> int:
+    """The live feed, reconnecting when the database goes away (like a real feed: the
+    seconds of the outage are a gap, so staleness shows it); returns the ticks written since
+    the last (re)connection."""
+    began, start, delay = time.time(), command.end_epoch, 0.5
+    while command.live_seconds is None or time.time() - began < command.live_seconds:
+        left = (
+            None if command.live_seconds is None else command.live_seconds - (time.time() - began)
+        )
+        try:
+            conn = await asyncpg.connect(command.dsn, timeout=5)
+            try:
+                live_specs = [replace(s, start_epoch=start) for s in specs]
+                report = await run_live(conn, live_specs, time.time, asyncio.sleep, left)
+                return report.total
+            finally:
+                await conn.close()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            print(f"seed-data: live feed interrupted ({exc}); reconnecting", file=sys.stderr)
+            await asyncio.sleep(delay)
+            start, delay = time.time(), min(delay * 2, 5.0)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m levibot_common.seed") -> int:
