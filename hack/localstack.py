@@ -12,6 +12,7 @@ Tooling layer. Starts, on loopback and without Docker:
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -19,12 +20,16 @@ import pwd
 import shutil
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import yaml
 
+from hack.kubeapi import KubeApi
 from hack.localcluster import ROOT, LocalCluster, tool_dir
 from hack.localservices import (
     AlertmanagerServer,
@@ -33,6 +38,7 @@ from hack.localservices import (
     PrometheusServer,
     wait_until,
 )
+from hack.traffic import ServiceTraffic, TrafficStats
 
 RELEASE = "levibot"
 SYSTEM_NS = "levibot-system"
@@ -258,6 +264,52 @@ class LocalStack:
         self.kube.kubectl("apply", "-f", "-", input=secret)
         return ns
 
+    # -- using it ----------------------------------------------------------
+    def apply(self, ns: str, obj: dict[str, Any]) -> None:
+        self.kube.kubectl("-n", ns, "apply", "-f", "-", input=json.dumps(obj))
+
+    def get(self, ns: str, *what: str) -> Any:
+        return json.loads(self.kube.kubectl("-n", ns, "get", *what, "-o", "json").stdout)
+
+    def send_traffic(self, ns: str, service: str, seconds: float, rate: float = 20) -> TrafficStats:
+        """Predictions through `service`'s ready pods, as the Service would balance them."""
+
+        async def run() -> TrafficStats:
+            async with KubeApi(self.kube.kubeconfig) as api:
+                traffic = ServiceTraffic(api, ns, service, list(self.config.symbols))
+                return await traffic.run(rate=rate, seconds=seconds)
+
+        return asyncio.run(run())
+
+    def prom_query(self, query: str) -> list[Any]:
+        url = f"{self.prom.url}/api/v1/query?query={urllib.parse.quote(query)}"
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return list(json.load(resp)["data"]["result"])
+
+    def sql(self, query: str, *args: Any) -> list[dict[str, Any]]:
+        """Rows of one query on the stack's database."""
+
+        async def fetch() -> list[dict[str, Any]]:
+            conn = await asyncpg.connect(self.dsn)
+            try:
+                return [dict(r) for r in await conn.fetch(query, *args)]
+            finally:
+                await conn.close()
+
+        return asyncio.run(fetch())
+
+    def registry_rows(self, model_name: str) -> list[dict[str, Any]]:
+        return self.sql(
+            "SELECT version, status, reason, metrics FROM model_registry"
+            " WHERE model_name = $1 ORDER BY created_at",
+            model_name,
+        )
+
+    def latest_tick(self) -> float:
+        """Epoch seconds of the newest tick in market_ticks."""
+        rows = self.sql("SELECT extract(epoch FROM max(ts))::float8 AS t FROM market_ticks")
+        return float(rows[0]["t"])
+
     # -- stop --------------------------------------------------------------
     def down(self) -> None:
         if self.cluster is not None:
@@ -281,6 +333,14 @@ class LocalStack:
     def _start(self, name: str, process: Process) -> None:
         process.start()
         self.processes[name] = process
+
+
+def load_example(path: str, name: str | None = None) -> dict[str, Any]:
+    """A manifest from examples/, optionally renamed."""
+    obj = dict(yaml.safe_load((ROOT / "examples" / path).read_text()))
+    if name:
+        obj["metadata"]["name"] = name
+    return obj
 
 
 def start_kubelet(cluster: LocalCluster, workdir: Path, sd_file: Path) -> Process:

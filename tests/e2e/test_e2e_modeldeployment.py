@@ -10,18 +10,7 @@ from typing import Any
 import pytest
 
 from hack.localstack import LocalStack
-from tests.support.e2e import (
-    apply,
-    eventually,
-    get,
-    latest_tick,
-    load_example,
-    new_namespace,
-    prom_query,
-    registry_rows,
-    send_traffic,
-    wait_phase,
-)
+from tests.support.e2e import eventually, load_example, new_namespace, wait_phase
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.prometheus, pytest.mark.slow]
 
@@ -30,7 +19,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.prometheus,
 def served(stack: LocalStack) -> tuple[str, dict[str, Any]]:
     """The example ModelDeployment, Ready, in its own namespace."""
     ns = new_namespace(stack)
-    apply(stack, ns, load_example("modeldeployment.yaml"))
+    stack.apply(ns, load_example("modeldeployment.yaml"))
     md = wait_phase(stack, ns, "md", "btc-direction", "Ready", timeout=240)
     return ns, md
 
@@ -40,23 +29,23 @@ def test_example_trains_for_real_and_serves(
 ) -> None:
     ns, md = served
     assert md["status"]["stableVersion"] == "v1"
-    job = get(stack, ns, "job", "btc-direction-train-v1-1")
+    job = stack.get(ns, "job", "btc-direction-train-v1-1")
     assert job["status"]["succeeded"] == 1
-    terminated = get(stack, ns, "pods", "-l", "job-name=btc-direction-train-v1-1")["items"][0]
+    terminated = stack.get(ns, "pods", "-l", "job-name=btc-direction-train-v1-1")["items"][0]
     message = terminated["status"]["containerStatuses"][0]["state"]["terminated"]["message"]
     assert '"reason": "registered"' in message  # the trainer's own result document
-    [row] = registry_rows(stack, f"{ns}.btc-direction")
+    [row] = stack.registry_rows(f"{ns}.btc-direction")
     assert (row["version"], row["status"]) == ("v1", "active")
     assert '"roc_auc"' in row["metrics"]
 
-    stats = send_traffic(stack, ns, "btc-direction", seconds=5)
+    stats = stack.send_traffic(ns, "btc-direction", seconds=5)
     assert sum(stats.answers.values()) >= 50
     assert set(stats.answers) == {("v1", "stable")}
     assert not stats.errors
     assert not stats.fallbacks
 
     selector = f'levibot_predict_requests_total{{namespace="{ns}",model="btc-direction"}}'
-    series = eventually(lambda: prom_query(stack, selector), 30, "Prometheus to scrape")
+    series = eventually(lambda: stack.prom_query(selector), 30, "Prometheus to scrape")
     assert {s["metric"]["version"] for s in series} == {"v1"}
 
 
@@ -65,8 +54,7 @@ def test_kill_switch_answers_hold_without_restarting_pods(
 ) -> None:
     ns, _ = served
     before = {
-        p["metadata"]["name"]
-        for p in get(stack, ns, "pods", "-l", "levibot.io/version=v1")["items"]
+        p["metadata"]["name"] for p in stack.get(ns, "pods", "-l", "levibot.io/version=v1")["items"]
     }
     stack.kube.kubectl(
         "-n",
@@ -80,11 +68,11 @@ def test_kill_switch_answers_hold_without_restarting_pods(
     )
 
     def holding() -> bool:
-        stats = send_traffic(stack, ns, "btc-direction", seconds=1)
+        stats = stack.send_traffic(ns, "btc-direction", seconds=1)
         return set(stats.fallbacks) == {"kill_switch"} and not stats.errors
 
     eventually(holding, 60, "every answer to be HOLD (kill_switch)")
-    md = get(stack, ns, "md", "btc-direction")
+    md = stack.get(ns, "md", "btc-direction")
     conditions = {c["type"]: c["status"] for c in md["status"]["conditions"]}
     assert conditions["KillSwitch"] == "True"
 
@@ -99,11 +87,11 @@ def test_kill_switch_answers_hold_without_restarting_pods(
         '{"spec": {"killSwitch": false}}',
     )
     eventually(
-        lambda: not send_traffic(stack, ns, "btc-direction", seconds=1).fallbacks,
+        lambda: not stack.send_traffic(ns, "btc-direction", seconds=1).fallbacks,
         60,
         "predictions to resume",
     )
-    pods = get(stack, ns, "pods", "-l", "levibot.io/version=v1")["items"]
+    pods = stack.get(ns, "pods", "-l", "levibot.io/version=v1")["items"]
     assert {p["metadata"]["name"] for p in pods} == before
     assert all(p["status"]["containerStatuses"][0]["restartCount"] == 0 for p in pods)
 
@@ -117,16 +105,16 @@ def test_database_restart_degrades_visibly_and_recovers(
     try:
 
         def falling_back() -> bool:
-            stats = send_traffic(stack, ns, "btc-direction", seconds=1)
+            stats = stack.send_traffic(ns, "btc-direction", seconds=1)
             return bool(stats.fallbacks) and not stats.errors
 
         eventually(falling_back, 90, "symbol predictions to fall back while the database is down")
     finally:
         stack.postgres.start()
     restarted = time.time()
-    eventually(lambda: latest_tick(stack) > restarted + 2, 60, "the live feed to reconnect")
+    eventually(lambda: stack.latest_tick() > restarted + 2, 60, "the live feed to reconnect")
     eventually(
-        lambda: not send_traffic(stack, ns, "btc-direction", seconds=2).fallbacks,
+        lambda: not stack.send_traffic(ns, "btc-direction", seconds=2).fallbacks,
         120,
         "predictions without fallback once the database is back",
     )
