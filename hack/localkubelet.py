@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -216,8 +217,14 @@ class LocalKubelet:
 async def amain(args: argparse.Namespace) -> None:
     workdir = Path(args.workdir).absolute()
     sd = Path(args.prometheus_sd_file) if args.prometheus_sd_file else None
+    # SIGTERM (how the stack stops us) must run run()'s cleanup: the pods are in sessions of
+    # their own, so without it they would outlive their kubelet.
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     async with KubeApi(Path(args.kubeconfig)) as api:
-        await LocalKubelet(api, args.node, workdir, sd).run()
+        with contextlib.suppress(asyncio.CancelledError):
+            await LocalKubelet(api, args.node, workdir, sd).run()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,6 +53,21 @@ def http_ok(url: str) -> bool:
         return False
 
 
+def processes_under(path: Path) -> list[int]:
+    """Pids of the processes whose working directory is inside `path` (Linux /proc)."""
+    root, found = str(path.resolve()), []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        if cwd == root or cwd.startswith(root + "/"):
+            found.append(int(proc.name))
+    return found
+
+
 def require_binary(path: str) -> str:
     """The binary's path, or a FileNotFoundError that says how to install it."""
     found = shutil.which(path)

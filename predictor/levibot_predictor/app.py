@@ -56,7 +56,8 @@ def build_service(
     parts = ServiceParts(
         KillSwitch(settings.kill_switch, settings.kill_switch_path),
         MarketCache(settings.symbols, info.features), log,
-        RowWindow(settings.drift_window, len(info.features)), metrics, IdSource(id_start),
+        RowWindow(settings.drift_window, len(info.features), settings.drift_window_seconds),
+        metrics, IdSource(id_start),
     )  # fmt: skip
     policy = Policy(
         Thresholds(settings.buy_threshold, settings.sell_threshold),
@@ -85,6 +86,7 @@ def create_app(
     config = MonitorConfig(
         VersionKey(info.model_name, info.version), settings.outcome_window,
         settings.drift_min_rows, model.reference, detector or ScipyDriftDetector(),
+        settings.drift_thin_seconds,
     )  # fmt: skip
 
     @asynccontextmanager

@@ -1,13 +1,15 @@
 """Background loops of one predictor (I/O shell), started and stopped by the app's lifespan.
 
 tick loop: kill-switch file poll + feature cache refresh, at tick cadence.
-monitor loop: resolve outcomes, read the rolling window, recompute drift; export gauges.
+monitor loop: resolve outcomes, read the rolling window, recompute drift; export gauges (the
+PSI/KS series are removed while the window holds too few rows: absent means inconclusive).
 Every loop survives failures of its dependencies: it logs, marks, and tries again next time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from levibot_predictor.calibration import CalibrationReport
 from levibot_predictor.database import Database, DatabaseUnavailableError
 from levibot_predictor.drift import DriftDetector, DriftReport
 from levibot_predictor.monitor import (
+    DriftPlan,
     DriftReference,
     VersionKey,
     apply_resolution,
@@ -37,6 +40,12 @@ class MonitorConfig:
     drift_min_rows: int
     reference: DriftReference | None
     detector: DriftDetector
+    drift_thin_seconds: float = 60.0
+
+    @property
+    def drift_plan(self) -> DriftPlan:
+        """The thinning and the row gate of the drift check."""
+        return DriftPlan(self.drift_min_rows, self.drift_thin_seconds)
 
 
 async def run_tick(service: PredictionService, database: Database | None, now: float) -> None:
@@ -62,10 +71,11 @@ async def run_monitor(
         except DatabaseUnavailableError as exc:
             log.warning("monitor: database unavailable: %s", exc)
     if config.reference is not None:
-        drift = assess_drift(
-            config.detector, config.reference, service.window, config.drift_min_rows
-        )
-        if drift is not None:
+        sample = service.window.select(now)
+        drift = assess_drift(config.detector, config.reference, sample, config.drift_plan)
+        if drift is None:
+            clear_drift(service, config.reference.features)
+        else:
             export_drift(service, drift)
 
 
@@ -85,6 +95,15 @@ def export_drift(service: PredictionService, report: DriftReport) -> None:
     for name, psi, ks in zip(report.features, report.psi, report.ks_pvalue, strict=True):
         metrics.psi.labels(*base, name).set(psi)
         metrics.ks_pvalue.labels(*base, name).set(ks)
+
+
+def clear_drift(service: PredictionService, features: tuple[str, ...]) -> None:
+    """Remove the PSI and KS series: too few rows is "no value" (absent), not a value."""
+    metrics, base = service.metrics, service.metrics.base
+    for name in features:
+        for gauge in (metrics.psi, metrics.ks_pvalue):
+            with contextlib.suppress(KeyError):  # never set, or already removed
+                gauge.remove(*base, name)
 
 
 async def run_every(interval: float, step: Callable[[], object], name: str) -> None:

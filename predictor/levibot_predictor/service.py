@@ -2,7 +2,8 @@
 
 Turns a validated float32 matrix or a symbol into results; knows nothing of HTTP. Time comes in
 as an argument. Each served prediction is logged (asynchronously) and its features feed the
-drift window; fallbacks and errors are counted.
+drift window (symbol predictions once per symbol and feature second, feature rows as they come);
+fallbacks and errors are counted.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class PredictionService:
             return result
         values = p_up.tolist()
         signals = [decide_signal(p, self.policy.thresholds) for p in values]
-        self.window.add(matrix)
+        self.window.add(matrix, now)
         self.log.submit(LogEntry(ids, "", now, values, signals, False, matrix))
         return RowsResult(ids, values, signals, None)
 
@@ -118,9 +119,9 @@ class PredictionService:
         cache = self.cache.symbols.get(symbol)
         if cache is None:
             raise not_found(f"symbol {symbol!r} is not served by this predictor")
-        policy = self.policy
+        policy, state = self.policy, cache.state
         decision = decide_symbol(
-            cache.state, now, policy.staleness_limit, policy.fallback, self.kill_switch.on
+            state, now, policy.staleness_limit, policy.fallback, self.kill_switch.on
         )
         self.metrics.set_symbol(symbol, decision.staleness, None)
         pid = self._ids.take(1, now)[0]
@@ -130,7 +131,9 @@ class PredictionService:
             if p_up is not None:
                 p = float(p_up[0])
                 signal = decide_signal(p, policy.thresholds)
-                self.window.add(matrix)
+                # the market, not the traffic: one window row per (symbol, feature second)
+                second = math.floor(state.last_tick if state.last_tick is not None else now)
+                self.window.add_symbol(symbol, second, matrix)
                 self.log.submit(LogEntry([pid], symbol, now, [p], [signal], False, matrix))
                 return SymbolResult(pid, symbol, p, signal, None, decision.staleness)
             reason: FallbackReason = "model_error"

@@ -59,8 +59,20 @@ class PredictorSettings(BaseSettings):
         15.0, gt=0, description="Outcome resolution, calibration and drift recompute cadence."
     )
     outcome_window: int = Field(1000, gt=0, description="Resolved predictions in the window.")
-    drift_window: int = Field(1000, gt=0, description="Recent served rows compared for drift.")
-    drift_min_rows: int = Field(100, gt=0, description="Rows needed before drift is exported.")
+    drift_window: int = Field(
+        10_000, gt=0, description="Most rows the drift window holds (a memory bound)."
+    )
+    drift_window_seconds: float = Field(
+        1800.0, gt=0, description="The drift window: rows of the market's last seconds."
+    )
+    drift_thin_seconds: float = Field(
+        60.0, gt=0,
+        description="KS uses one row per symbol per this many seconds (independent samples).",
+    )  # fmt: skip
+    drift_min_rows: int = Field(
+        20, gt=0,
+        description="Thinned rows needed before PSI/KS are exported (absent until then).",
+    )  # fmt: skip
     log_queue_size: int = Field(10_000, gt=0, description="Prediction log queue bound.")
     log_batch_rows: int = Field(500, gt=0, description="Prediction log insert batch size.")
     log_flush_seconds: float = Field(0.2, gt=0, description="Prediction log flush period.")

@@ -18,7 +18,7 @@ def _get(kube: LocalCluster, *args: str) -> Any:
     return json.loads(kube.kubectl("get", *args, "-o", "json").stdout)
 
 
-def _wait_for(kube: LocalCluster, *args: str, timeout: int = 60) -> None:
+def _wait_for(kube: LocalCluster, *args: str, timeout: int = 180) -> None:
     kube.kubectl("wait", *args, f"--timeout={timeout}s", timeout=timeout + 10)
 
 

@@ -57,7 +57,7 @@ def test_row_window_keeps_the_newest_rows_in_order(chunks: list[int]) -> None:
     rows = np.arange(2 * sum(chunks), dtype=np.float32).reshape(-1, 2)
     start = 0
     for size in chunks:
-        window.add(rows[start : start + size])
+        window.add(rows[start : start + size], now=float(start))
         start += size
     np.testing.assert_array_equal(window.snapshot(), rows[-6:])
     assert window.count == min(6, len(rows))

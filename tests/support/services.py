@@ -12,7 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from hack.localcluster import LocalCluster
-from hack.localservices import AlertmanagerServer, PostgresServer, PrometheusServer
+from hack.localservices import (
+    AlertmanagerServer,
+    PostgresServer,
+    PrometheusServer,
+    processes_under,
+)
 from hack.localstack import LocalStack, StackConfig, start_kubelet
 
 NULL_ALERTMANAGER_CONFIG = """\
@@ -85,8 +90,10 @@ def local_kubelet_cluster() -> Iterator[LocalCluster]:
         yield cluster
     finally:
         kubelet.stop()
+        left = processes_under(workdir / "kubelet")
         cluster.down()
         shutil.rmtree(workdir, ignore_errors=True)
+    assert not left, f"pods outlived the local kubelet: pids {left}"
 
 
 def local_stack() -> Iterator[LocalStack]:
@@ -98,4 +105,6 @@ def local_stack() -> Iterator[LocalStack]:
         yield stack
     finally:
         stack.down()
+        left = processes_under(workdir)
         shutil.rmtree(workdir, ignore_errors=True)
+    assert not left, f"processes outlived the local stack: pids {left}"

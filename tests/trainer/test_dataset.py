@@ -8,6 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from levibot_trainer.dataset import (
+    REFERENCE_THIN_SECONDS,
+    Rows,
     build_labels,
     build_reference_sample,
     build_rows,
@@ -61,12 +63,18 @@ def test_no_training_label_reaches_into_the_test_period(
     assert split.test.sum() >= fraction * n - 1
 
 
-def test_reference_sample_is_bounded_and_drawn_from_the_rows() -> None:
-    x = np.arange(30.0).reshape(10, 3)
-    sample = build_reference_sample(x, 4, np.random.default_rng(1))
-    assert sample.shape == (4, 3)
-    assert all(any((row == r).all() for r in x) for row in sample)
-    np.testing.assert_array_equal(build_reference_sample(x, 50, np.random.default_rng(1)), x)
+def test_reference_sample_is_one_row_per_symbol_and_minute_newest_and_bounded() -> None:
+    # two symbols, one row per second each, 20 minutes
+    t = np.repeat(np.arange(6000, 7200, dtype=np.int64), 2)
+    x = np.stack([t.astype(np.float64), np.tile([0.0, 1.0], 1200)], axis=1)
+    rows = Rows(t, x, np.zeros(t.size, dtype=np.int64), 0, 0)
+    sample = build_reference_sample(rows, 2000)
+    assert set(sample[:, 0] % REFERENCE_THIN_SECONDS) == {0.0}
+    assert sample.shape == (2 * 20, 2)  # seconds 6000, 6060, ..., 7140 of both symbols
+    assert set(sample[:, 1]) == {0.0, 1.0}
+    newest = build_reference_sample(rows, 3)
+    np.testing.assert_array_equal(newest, sample[-3:])
+    assert newest[:, 0].min() == 7080.0
 
 
 @pytest.mark.parametrize("size", [0])

@@ -133,9 +133,8 @@ def export_and_check(fitted: Fitted, settings: TrainerSettings) -> tuple[bytes, 
 
 
 def build_reference(rows: Rows, split: Split, settings: TrainerSettings) -> DriftReference:
-    """The drift reference sample from the training rows."""
-    rng = np.random.default_rng(settings.random_seed)
-    sample = build_reference_sample(rows.x[split.train], settings.reference_rows, rng)
+    """The drift reference sample: the thinned data window (see ``build_reference_sample``)."""
+    sample = build_reference_sample(rows, settings.reference_rows)
     return DriftReference(tuple(settings.features), sample)
 
 

@@ -63,7 +63,7 @@ class TrainerSettings(BaseSettings):
     random_seed: int = Field(default=0, description="Seed for the estimator and the sampling.")
     reference_rows: int = Field(
         default=MAX_REFERENCE_ROWS, ge=1, le=MAX_REFERENCE_ROWS,
-        description="Rows of training features kept as the drift reference sample.",
+        description="Most rows kept as the drift reference (thinned to one a minute, newest).",
     )  # fmt: skip
     parity_tolerance: float = Field(
         default=1e-5, gt=0, le=0.1,
