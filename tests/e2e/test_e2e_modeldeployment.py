@@ -112,7 +112,11 @@ def test_database_restart_degrades_visibly_and_recovers(
     finally:
         stack.postgres.start()
     restarted = time.time()
-    eventually(lambda: stack.latest_tick() > restarted + 2, 60, "the live feed to reconnect")
+    feed = stack.processes["feed"]
+    try:
+        eventually(lambda: stack.latest_tick() > restarted + 2, 120, "the live feed to reconnect")
+    except AssertionError as err:
+        raise AssertionError(f"{err}\nfeed alive={feed.alive()}, its log:\n{feed.tail()}") from err
     eventually(
         lambda: not stack.send_traffic(ns, "btc-direction", seconds=2).fallbacks,
         120,
