@@ -4,6 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: help deps demo test test-fast lint format cluster cluster-down cluster-status bench clean
 
@@ -14,7 +15,7 @@ deps: ## Install everything (Debian packages, .venv, Go-built binaries); idempot
 	@hack/bootstrap.sh
 
 demo: deps ## The main job: run levibot end to end on a local control plane
-	@$(PY) hack/demo.py
+	@$(PY) hack/demo.py $(DEMO_ARGS)
 
 test: deps lint ## Lint, then the whole suite (unit, services, cluster) — what CI runs
 	@$(PY) -m pytest $(PYTEST_ARGS)
