@@ -1,8 +1,11 @@
 """Entry point of the operator process: ``python -m levibot_operator``.
 
-Layer: process shell. Builds the settings, the Kubernetes client and the kopf registry, then
-runs kopf, behind a coordination.k8s.io Lease unless standalone, so that with two replicas only
-the leader acts and the other takes over when the leader dies.
+Layer: process shell. Builds the settings, the Kubernetes client, the Prometheus client, the
+metrics registry and the kopf registry, then runs kopf, behind a coordination.k8s.io Lease
+unless standalone, so that with two replicas only the leader acts and the other takes over
+when the leader dies. The alert webhook (with ``/healthz``) and ``/metrics`` (with
+``/healthz``) are served by EVERY replica: a follower that receives an alert rolls the canary
+back itself (see ``handlers.alerts``).
 """
 
 import asyncio
@@ -10,19 +13,29 @@ import logging
 import os
 import socket
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import kopf
+from aiohttp import web
 from kubernetes_asyncio import config as kube_config
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.leaderelection.electionconfig import Config as ElectionConfig
 from kubernetes_asyncio.leaderelection.leaderelection import LeaderElection
 from kubernetes_asyncio.leaderelection.resourcelock.leaselock import LeaseLock
+from prometheus_client import CollectorRegistry
 
 from levibot_operator import constants as c
+from levibot_operator.handlers.alerts import AlertHandler
+from levibot_operator.handlers.canary import CanaryReconciler
+from levibot_operator.handlers.canary_kopf import register_canary
 from levibot_operator.handlers.modeldeployment import register_modeldeployment, resync_forever
 from levibot_operator.handlers.reconcile import Reconciler
+from levibot_operator.io.prometheus import PrometheusClient
+from levibot_operator.metrics import OperatorMetrics, build_metrics_app
 from levibot_operator.settings import OperatorSettings
+from levibot_operator.webhook import WebhookConfig, build_unconfigured_app, build_webhook_app
 
 log = logging.getLogger("levibot_operator")
 
@@ -58,11 +71,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-async def run_operator(settings: OperatorSettings, api: ApiClient) -> None:
+async def run_operator(
+    settings: OperatorSettings, api: ApiClient, canaries: CanaryReconciler
+) -> None:
     """Run kopf with our handlers (and the resync loop) until cancelled."""
     registry = kopf.OperatorRegistry()
-    reconciler = Reconciler(api=api, settings=settings, clock=utc_now)
+    reconciler = canaries.modeldeployments
     register_modeldeployment(registry, reconciler)
+    register_canary(registry, canaries)
     resync = asyncio.create_task(resync_forever(reconciler, settings.namespaces))
     try:
         await kopf.operator(
@@ -81,14 +97,16 @@ def build_identity(settings: OperatorSettings) -> str:
     return settings.identity or f"{socket.gethostname()}-{os.getpid()}"
 
 
-async def run_with_lease(settings: OperatorSettings, api: ApiClient) -> None:
+async def run_with_lease(
+    settings: OperatorSettings, api: ApiClient, canaries: CanaryReconciler
+) -> None:
     """Only the Lease holder runs the operator; losing the Lease (or kopf stopping) ends it."""
     lock = LeaseLock(settings.lease_name, settings.lease_namespace, build_identity(settings), api)
     finished = asyncio.Event()
 
     async def lead() -> None:
         try:
-            await run_operator(settings, api)
+            await run_operator(settings, api, canaries)
         finally:
             finished.set()
 
@@ -112,14 +130,68 @@ async def run_with_lease(settings: OperatorSettings, api: ApiClient) -> None:
     election_task.cancel()
 
 
-async def amain(settings: OperatorSettings) -> None:
-    """Async entry: client, then lease or standalone."""
-    api = await load_api_client()
-    async with api:
+def build_webhook(settings: OperatorSettings, canaries: CanaryReconciler) -> web.Application:
+    """The alert webhook; without a token it refuses every alert (secure by default)."""
+    config = WebhookConfig(
+        token_file=Path(settings.webhook_token_file),
+        path=settings.webhook_path,
+        max_body_bytes=settings.webhook_max_body_bytes,
+    )
+    try:
+        return build_webhook_app(config, AlertHandler(canaries))
+    except ValueError as exc:
+        log.error("alert webhook disabled (every alert refused with 503): %s", exc)
+        return build_unconfigured_app(config)
+
+
+async def start_site(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Serve ``app`` on host:port until the runner is cleaned up."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+async def serve_and_run(
+    settings: OperatorSettings, api: ApiClient, canaries: CanaryReconciler
+) -> None:
+    """Webhook and metrics in every replica; kopf behind the Lease (or standalone)."""
+    runners = [
+        await start_site(
+            build_webhook(settings, canaries), settings.webhook_host, settings.webhook_port
+        ),
+        await start_site(
+            build_metrics_app(canaries.metrics), settings.metrics_host, settings.metrics_port
+        ),
+    ]
+    try:
         if settings.standalone:
-            await run_operator(settings, api)
+            await run_operator(settings, api, canaries)
         else:
-            await run_with_lease(settings, api)
+            await run_with_lease(settings, api, canaries)
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+
+
+async def amain(settings: OperatorSettings) -> None:
+    """Async entry: clients and shared parts, then serve and run."""
+    api = await load_api_client()
+    async with api, aiohttp.ClientSession() as session:
+        prometheus = PrometheusClient(
+            session, settings.prometheus_url, settings.prometheus_timeout_seconds
+        )
+        canaries = CanaryReconciler(
+            api=api,
+            settings=settings,
+            clock=utc_now,
+            modeldeployments=Reconciler(
+                api=api, settings=settings, clock=utc_now, prometheus=prometheus
+            ),
+            prometheus=prometheus,
+            metrics=OperatorMetrics(CollectorRegistry()),
+        )
+        await serve_and_run(settings, api, canaries)
 
 
 def main(argv: Any = None) -> None:

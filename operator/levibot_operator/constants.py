@@ -53,12 +53,14 @@ COND_TRAINING: Final = "Training"
 COND_SERVING: Final = "Serving"
 COND_DATA_FRESH: Final = "DataFresh"
 COND_KILL_SWITCH: Final = "KillSwitch"
+COND_DATABASE: Final = "DatabaseReachable"
 CONDITION_TYPES: Final = (
     COND_READY,
     COND_TRAINING,
     COND_SERVING,
     COND_DATA_FRESH,
     COND_KILL_SWITCH,
+    COND_DATABASE,
 )
 
 # Condition reasons (CamelCase, as Kubernetes expects).
@@ -70,6 +72,11 @@ REASON_TRAINING_FAILED: Final = "TrainingFailed"
 REASON_TRAINING_BACKOFF: Final = "TrainingBackoff"
 REASON_VERSION_NOT_REGISTERED: Final = "VersionNotRegistered"
 REASON_REGISTRY_UNAVAILABLE: Final = "RegistryUnavailable"
+REASON_REGISTRY_REACHABLE: Final = "RegistryReachable"
+REASON_DATA_FRESH: Final = "FeaturesFresh"
+REASON_DATA_STALE: Final = "FeaturesStale"
+REASON_NO_STALENESS_DATA: Final = "NoStalenessSeries"
+REASON_PROMETHEUS_UNREACHABLE: Final = "PrometheusUnreachable"
 REASON_VERSION_REGISTERED: Final = "VersionRegistered"
 REASON_IDLE: Final = "Idle"
 REASON_NO_MODEL: Final = "NoModelYet"

@@ -90,3 +90,33 @@ class OperatorSettings(BaseSettings):
     registry_timeout_seconds: float = Field(
         default=5.0, gt=0, description="Connect/query timeout when reading the model registry."
     )
+    prometheus_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Timeout of one Prometheus query (analysis, DataFresh)."
+    )
+    webhook_path: str = Field(
+        default="/alerts",
+        pattern=r"^/[A-Za-z0-9/_.-]*$",
+        description="HTTP path of the Alertmanager webhook (the chart's webhook.path).",
+    )
+    webhook_max_body_bytes: int = Field(
+        default=1 << 20, ge=1024, description="Largest webhook request body accepted (413 above)."
+    )
+    metrics_host: str = Field(
+        default="0.0.0.0", description="Listen address of the operator's /metrics and /healthz."
+    )
+    metrics_port: int = Field(
+        default=8081,
+        ge=1,
+        le=65535,
+        description="Listen port of the operator's /metrics and /healthz.",
+    )
+    canary_resync_seconds: float = Field(
+        default=10.0, gt=0, description="Longest wait between two decisions of an active Canary."
+    )
+    predictor_service_account: str = Field(
+        default="",
+        description="ServiceAccount of predictor pods; empty means the namespace default.",
+    )
+    trainer_service_account: str = Field(
+        default="", description="ServiceAccount of trainer pods; empty means the namespace default."
+    )

@@ -134,3 +134,18 @@ def build_webhook_app(config: WebhookConfig, on_alert: OnAlert) -> web.Applicati
     app.router.add_post(config.path, receive)
     app.router.add_get("/healthz", healthz)
     return app
+
+
+def build_unconfigured_app(config: WebhookConfig) -> web.Application:
+    """No token configured: ``/healthz`` answers, every alert is refused with 503."""
+
+    async def refuse(request: web.Request) -> web.Response:
+        return _reject(503, "webhook token not configured", request)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "webhook": "unconfigured"})
+
+    app = web.Application(client_max_size=config.max_body_bytes)
+    app.router.add_post(config.path, refuse)
+    app.router.add_get("/healthz", healthz)
+    return app

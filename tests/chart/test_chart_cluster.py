@@ -55,6 +55,7 @@ NEEDED = [
         )
         for v in ("create", "get", "list", "watch", "patch", "delete")
     ],
+    ("create", "canaries.levibot.io"),
     ("get", "secrets"),
     ("get", "pods"),
     ("list", "pods"),

@@ -10,9 +10,11 @@ import urllib.request
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from hack.localservices import PrometheusServer
+from levibot_operator.metrics import OperatorMetrics
 from tests.support.chart_images import fetch_url, running_predictor
 from tests.support.chart_render import CHART, ROOT, alerts, one, render, rule_groups
 from tests.support.predictor_models import make_model, write_model
@@ -64,11 +66,12 @@ def contract_metrics() -> set[str]:
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
-    """Metric families a real predictor process exposes on /metrics."""
+    """Metric families a real predictor process exposes on /metrics, and the operator's."""
     home = tmp_path_factory.mktemp("predictor")
     with running_predictor(home, write_model(home, make_model())) as (url, proc):
         text = fetch_url(f"{url}/metrics", proc).decode()
-    return {f.name for f in text_string_to_metric_families(text)}
+    operator = OperatorMetrics(CollectorRegistry()).registry.collect()
+    return {f.name for f in text_string_to_metric_families(text)} | {f.name for f in operator}
 
 
 def test_dashboard_json_parses_and_is_in_the_configmap() -> None:

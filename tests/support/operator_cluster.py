@@ -21,6 +21,7 @@ import asyncpg
 import yaml
 
 from hack.localcluster import LocalCluster
+from hack.localservices import free_port
 from levibot_common import registry, schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,6 +86,20 @@ class OperatorProcess:
         self.kube, self.log_path, self.extra = kube, log_path, env
         self.proc: subprocess.Popen[bytes] | None = None
         self.log: BinaryIO | None = None
+        # Every server on loopback, on ports of its own (several replicas may run at once).
+        self.webhook_port, self.metrics_port = free_port(), free_port()
+        self.token_file = log_path.with_name(f"{log_path.stem}.token")
+        if not self.token_file.exists():
+            self.token_file.write_text(f"token-{os.urandom(8).hex()}\n")
+        self.token = self.token_file.read_text().strip()
+
+    @property
+    def webhook_url(self) -> str:
+        return f"http://127.0.0.1:{self.webhook_port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}"
 
     def env(self) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith("LEVIBOT_OPERATOR_")}
@@ -93,9 +108,17 @@ class OperatorProcess:
             LEVIBOT_OPERATOR_STANDALONE="true",
             LEVIBOT_OPERATOR_RESYNC_SECONDS="2",
             LEVIBOT_OPERATOR_RETRY_DELAY_SECONDS="1",
+            LEVIBOT_OPERATOR_WEBHOOK_TOKEN_FILE=str(self.token_file),
             PYTHONPATH=str(ROOT),
         )
         base.update(self.extra)
+        # Whatever else the caller sets (e.g. a chart's env): servers on loopback, free ports.
+        base.update(
+            LEVIBOT_OPERATOR_WEBHOOK_HOST="127.0.0.1",
+            LEVIBOT_OPERATOR_WEBHOOK_PORT=str(self.webhook_port),
+            LEVIBOT_OPERATOR_METRICS_HOST="127.0.0.1",
+            LEVIBOT_OPERATOR_METRICS_PORT=str(self.metrics_port),
+        )
         return base
 
     def start(self) -> OperatorProcess:

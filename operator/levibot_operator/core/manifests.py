@@ -96,6 +96,11 @@ def build_container_security() -> Manifest:
     }
 
 
+def build_service_account(name: str) -> Manifest:
+    """``serviceAccountName`` when one is configured (empty: the namespace default)."""
+    return {"serviceAccountName": name} if name else {}
+
+
 def build_dsn_env(prefix: str, ref: SecretRef, settings: OperatorSettings) -> Manifest:
     """The DSN env var, by reference to the database Secret (never the value itself)."""
     key = ref.key or settings.registry_dsn_secret_key
@@ -159,6 +164,7 @@ def build_trainer_job(
         "securityContext": build_pod_security(),
         "containers": [container],
         "volumes": [volume],
+        **build_service_account(settings.trainer_service_account),
     }
     return {
         "apiVersion": "batch/v1",
@@ -253,6 +259,7 @@ def build_predictor_pod_template(
             "securityContext": build_pod_security(),
             "containers": [build_predictor_container(md, version, track, settings)],
             "volumes": [{"name": "killswitch", "configMap": killswitch}, _tmp_volume()[0]],
+            **build_service_account(settings.predictor_service_account),
         },
     }
 

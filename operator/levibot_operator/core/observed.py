@@ -56,6 +56,14 @@ class RegistryObservation:
 
 
 @dataclass(frozen=True)
+class Freshness:
+    """The worst feature staleness Prometheus reports for the model, or why it cannot say."""
+
+    staleness_seconds: float | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything decide_ needs, observed at ``now``."""
 
@@ -66,6 +74,10 @@ class Snapshot:
     registry: RegistryObservation | None = None
     deployments: tuple[DeploymentObservation, ...] = ()
     highest_registered: int = 0
+    registry_error: str | None = None  # None: reachable, or not asked this time
+    registry_checked: bool = False
+    freshness: Freshness | None = None  # None: not measured (no Prometheus configured)
+    canary_active: bool = False  # a live Canary owns the HTTPRoute (gatewayAPI)
 
 
 def _condition_true(body: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:

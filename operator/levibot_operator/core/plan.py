@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from levibot_operator import constants as c
+from levibot_operator.core.health import build_data_fresh_condition, build_database_condition
 from levibot_operator.core.manifests import (
     build_deployment_name,
     build_killswitch_configmap,
@@ -15,6 +16,7 @@ from levibot_operator.core.manifests import (
     build_predictor_service,
 )
 from levibot_operator.core.observed import DeploymentObservation, Snapshot
+from levibot_operator.core.routing import plan_stable_routing
 from levibot_operator.core.spec import SpecError
 from levibot_operator.core.status import FAILED, RUNNING, Condition, MDStatus, build_conditions
 from levibot_operator.core.training import CreateJob, decide_training
@@ -87,6 +89,7 @@ def decide_serving(
     intents.append(
         ApplyObject(build_predictor_deployment(md, stable, c.TRACK_STABLE, replicas, settings))
     )
+    intents.extend(ApplyObject(m) for m in plan_stable_routing(md, stable, snap.canary_active))
     observed = find_stable(snap, stable)
     if observed is not None and observed.available:
         intents.extend(decide_retirements(snap, stable))
@@ -173,7 +176,7 @@ def build_phase(status: MDStatus, serving: Condition) -> str:
 
 
 def build_condition_set(snap: Snapshot, status: MDStatus) -> tuple[Condition, ...]:
-    """All five conditions for the new status."""
+    """Every condition for the new status (DatabaseReachable only when there is news)."""
     serving = build_serving_condition(snap, status)
     switch = snap.md.spec.kill_switch
     ready = Condition(
@@ -186,13 +189,14 @@ def build_condition_set(snap: Snapshot, status: MDStatus) -> tuple[Condition, ..
         ready,
         build_training_condition(status, snap.status),
         serving,
-        Condition(c.COND_DATA_FRESH, "Unknown", c.REASON_UNKNOWN, "reported by predictor metrics"),
+        build_data_fresh_condition(snap),
         Condition(
             c.COND_KILL_SWITCH,
             "True" if switch else "False",
             c.REASON_KILL_SWITCH_ON if switch else c.REASON_KILL_SWITCH_OFF,
             "predictors answer HOLD" if switch else "predictors answer from the model",
         ),
+        *((database,) if (database := build_database_condition(snap)) else ()),
     )
 
 

@@ -183,6 +183,9 @@ def decide_training(snap: Snapshot, settings: OperatorSettings) -> TrainingStep:
     if training is not None:
         return decide_retry(snap, training, settings)
     trigger = decide_training_need(snap.md, snap.status, snap.now)
+    if trigger is not None and snap.registry_error is not None:
+        # The next version number comes from the registry: wait for it rather than guess.
+        return TrainingStep(snap.status, requeue_after=settings.retry_delay_seconds)
     if trigger is not None:
         return decide_new_training(snap, trigger, settings)
     return TrainingStep(snap.status, requeue_after=plan_schedule_wait(snap))

@@ -16,7 +16,15 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient
 
 from levibot_operator import constants as c
-from levibot_operator.core.observed import Snapshot, parse_deployment, parse_job
+from levibot_operator.core.canary_routing import find_live_canaries
+from levibot_operator.core.health import build_freshness_query
+from levibot_operator.core.observed import (
+    REGISTRY_UNAVAILABLE,
+    Freshness,
+    Snapshot,
+    parse_deployment,
+    parse_job,
+)
 from levibot_operator.core.plan import (
     ApplyObject,
     DeleteDeployment,
@@ -30,6 +38,7 @@ from levibot_operator.core.spec import ModelDeployment, SpecError, parse_modelde
 from levibot_operator.core.status import RUNNING, MDStatus, build_status_json, parse_md_status
 from levibot_operator.core.training import CreateJob, decide_training_need
 from levibot_operator.io import kube, registry
+from levibot_operator.io.prometheus import PrometheusClient, PrometheusError
 from levibot_operator.settings import OperatorSettings
 
 log = logging.getLogger(__name__)
@@ -47,6 +56,7 @@ class Reconciler:
     api: ApiClient
     settings: OperatorSettings
     clock: Callable[[], datetime]
+    prometheus: PrometheusClient | None = None
     locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
 
     def lock_for(self, namespace: str, name: str) -> asyncio.Lock:
@@ -84,9 +94,9 @@ class Reconciler:
         return plan.requeue_after
 
     async def fetch_snapshot(self, md: ModelDeployment, status: MDStatus) -> Snapshot:
-        """Observe the Job in flight, the registry when it finished, the predictors."""
+        """Observe the Job in flight, the registry, the predictors, freshness, canaries."""
         now = self.clock()
-        job, found, highest = None, None, 0
+        job, found = None, None
         training = status.training
         if training is not None and training.state == RUNNING:
             job_body = await kube.fetch_object(
@@ -97,12 +107,43 @@ class Reconciler:
                 found = await registry.fetch_registered(
                     self.api, md, training.version, self.settings
                 )
-        if decide_training_need(md, status, now) is not None:
-            highest = await registry.fetch_highest_version(self.api, md, self.settings)
+        highest, error = await self.fetch_highest(md, status, now)
+        if found is not None and found.state == REGISTRY_UNAVAILABLE:
+            error = found.message
         selector = {c.LABEL_MODELDEPLOYMENT: md.name, c.LABEL_COMPONENT: c.COMPONENT_PREDICTOR}
         bodies = await kube.fetch_list(self.api, "apps/v1", "Deployment", md.namespace, selector)
-        deployments = tuple(parse_deployment(b) for b in bodies)
-        return Snapshot(md, status, now, job, found, deployments, highest)
+        return Snapshot(
+            md,
+            status,
+            now,
+            job,
+            found,
+            tuple(parse_deployment(b) for b in bodies),
+            highest,
+            registry_error=error,
+            registry_checked=found is not None or decide_training_need(md, status, now) is not None,
+            freshness=await fetch_freshness(self.prometheus, md),
+            canary_active=await self.fetch_canary_active(md),
+        )
+
+    async def fetch_highest(
+        self, md: ModelDeployment, status: MDStatus, now: datetime
+    ) -> tuple[int, str | None]:
+        """The highest registered version when a training is due; the registry error if any."""
+        if decide_training_need(md, status, now) is None:
+            return 0, None
+        try:
+            highest = await registry.fetch_highest_version(self.api, md, self.settings)
+        except registry.RegistryUnavailableError as exc:
+            return 0, str(exc)
+        return max(highest, await fetch_highest_job_version(self.api, md)), None
+
+    async def fetch_canary_active(self, md: ModelDeployment) -> bool:
+        """gatewayAPI only: does a live Canary own the HTTPRoute now?"""
+        if md.spec.traffic.provider != "gatewayAPI":
+            return False
+        bodies = await kube.fetch_list(self.api, c.API_VERSION, c.CANARY_KIND, md.namespace, {})
+        return bool(find_live_canaries(bodies, md.name))
 
     async def apply_plan(
         self, body: Body, old: MDStatus, plan: Plan, md: ModelDeployment | None = None
@@ -149,3 +190,24 @@ class Reconciler:
             await kube.apply_event(self.api, event)
         except Exception as exc:  # Events are advisory
             log.warning("event %s not posted: %s", reason, exc)
+
+
+async def fetch_freshness(
+    prometheus: PrometheusClient | None, md: ModelDeployment
+) -> Freshness | None:
+    """The worst feature staleness of the model's predictors (None without Prometheus)."""
+    if prometheus is None:
+        return None
+    try:
+        value = await prometheus.fetch_value(build_freshness_query(md.namespace, md.name))
+    except PrometheusError as exc:
+        return Freshness(None, error=str(exc))
+    return Freshness(value)
+
+
+async def fetch_highest_job_version(api: ApiClient, md: ModelDeployment) -> int:
+    """The highest vN any trainer Job of ``md`` trains (a canary's may not be registered yet)."""
+    selector = {c.LABEL_MODELDEPLOYMENT: md.name, c.LABEL_COMPONENT: c.COMPONENT_TRAINER}
+    jobs = await kube.fetch_list(api, "batch/v1", "Job", md.namespace, selector)
+    labels = [str((j["metadata"].get("labels") or {}).get(c.LABEL_VERSION, "")) for j in jobs]
+    return max((int(v[1:]) for v in labels if v[:1] == "v" and v[1:].isdigit()), default=0)

@@ -23,6 +23,8 @@ PLURALS = {
     "Secret": "secrets",
     "Event": "events",
     c.MODELDEPLOYMENT_KIND: c.MODELDEPLOYMENT_PLURAL,
+    c.CANARY_KIND: c.CANARY_PLURAL,
+    "HTTPRoute": "httproutes",
 }
 OBJECT = {200: "object", 201: "object", 202: "object"}
 
@@ -128,10 +130,31 @@ async def patch_md_status(api: ApiClient, namespace: str, name: str, status: Bod
     return await _call(api, "PATCH", path, body, content_type="application/merge-patch+json")
 
 
+class ConflictError(Exception):
+    """The object changed since it was read (HTTP 409 on a guarded write): decide again."""
+
+
+async def patch_canary_status(api: ApiClient, body: Mapping[str, Any], status: Body) -> Body:
+    """Merge-patch a Canary's status, guarded by the resourceVersion it was read at.
+
+    Two writers (the leader's reconcile and any replica's alert rollback) may race; the guard
+    makes the later one fail with ``ConflictError`` instead of overwriting a newer decision.
+    """
+    meta = body["metadata"]
+    path = build_path(c.API_VERSION, c.CANARY_KIND, meta["namespace"], meta["name"]) + "/status"
+    patch = {"metadata": {"resourceVersion": meta.get("resourceVersion")}, "status": status}
+    try:
+        return await _call(api, "PATCH", path, patch, content_type="application/merge-patch+json")
+    except ApiException as exc:
+        if exc.status == 409:
+            raise ConflictError(f"canary {meta['name']} changed meanwhile") from exc
+        raise
+
+
 def build_event(
     involved: Mapping[str, Any], reason: str, message: str, kind: str, now: datetime
 ) -> Body:
-    """A core/v1 Event about ``involved`` (a ModelDeployment body)."""
+    """A core/v1 Event about ``involved`` (a ModelDeployment or Canary body)."""
     meta = involved["metadata"]
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
