@@ -20,7 +20,7 @@ sample the same way (one row per symbol and minute of its data window).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -88,6 +88,20 @@ def assess_ks_pvalue(reference: NDArray[np.float64], current: NDArray[np.float64
     return float(stats.ks_2samp(reference, current).pvalue)
 
 
+def build_report(
+    features: tuple[str, ...],
+    reference: NDArray[np.float64],
+    current: NDArray[np.float64],
+    thinned: Columns | None,
+    ks_pvalue: Callable[[NDArray[np.float64], NDArray[np.float64]], float],
+) -> DriftReport:
+    """Per-feature PSI (ours, on ``current``) and KS p-value (``ks_pvalue``, on ``thinned``)."""
+    columns = _check_shapes(features, reference, current, thinned)
+    psi = tuple(assess_psi(reference[:, i], current[:, i]) for i in range(len(features)))
+    ks = tuple(ks_pvalue(reference[:, i], c) for i, c in enumerate(columns))
+    return DriftReport(features, psi, ks)
+
+
 class ScipyDriftDetector:
     """The default detector: our PSI and scipy's KS."""
 
@@ -99,10 +113,7 @@ class ScipyDriftDetector:
         thinned: Columns | None = None,
     ) -> DriftReport:
         """Per-feature PSI (on ``current``) and KS p-value (on ``thinned``)."""
-        columns = _check_shapes(features, reference, current, thinned)
-        psi = tuple(assess_psi(reference[:, i], current[:, i]) for i in range(len(features)))
-        ks = tuple(assess_ks_pvalue(reference[:, i], c) for i, c in enumerate(columns))
-        return DriftReport(features, psi, ks)
+        return build_report(features, reference, current, thinned, assess_ks_pvalue)
 
 
 class AlibiDriftDetector:
@@ -125,10 +136,7 @@ class AlibiDriftDetector:
         thinned: Columns | None = None,
     ) -> DriftReport:
         """Per-feature PSI (ours, on ``current``) and KS p-value (alibi-detect, on ``thinned``)."""
-        columns = _check_shapes(features, reference, current, thinned)
-        ks = tuple(self._ks_pvalue(reference[:, i], c) for i, c in enumerate(columns))
-        psi = tuple(assess_psi(reference[:, i], current[:, i]) for i in range(len(features)))
-        return DriftReport(features, psi, ks)
+        return build_report(features, reference, current, thinned, self._ks_pvalue)
 
     def _ks_pvalue(self, reference: NDArray[np.float64], current: NDArray[np.float64]) -> float:
         detector = self._ks_drift(reference.astype(np.float32)[:, None], p_val=0.05)
