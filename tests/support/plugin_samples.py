@@ -5,7 +5,7 @@ samples follow the real layout the operator writes.
 """
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +20,11 @@ from levibot_operator.core.canary_status import (
     build_canary_status,
 )
 from levibot_operator.core.status import MDStatus, Training, VersionRecord, build_status_json
+from tests.support.canary_builders import STEPS, T0
 
 MD_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "modeldeployment.yaml"
-T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-
-# 1 setWeight 10 → 2 pause 1m → 3 analysis → 4 setWeight 50 → 5 pause until resumed → 6 100.
-STEPS: list[dict[str, Any]] = [
-    {"setWeight": 10},
-    {"pause": {"duration": "1m"}},
-    {"analysis": {}},
-    {"setWeight": 50},
-    {"pause": {"untilResumed": True}},
-    {"setWeight": 100},
-]
+# The canary core's sample steps: 1 setWeight 10, 2 pause 1m, 3 analysis, 4 setWeight 50,
+# 5 pause until resumed, 6 setWeight 100.
 SPEC: dict[str, Any] = {
     "target": "btc-direction",
     "candidate": {"version": "v2"},
