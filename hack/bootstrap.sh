@@ -20,14 +20,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# 2. Python: one virtualenv at the repository root, reinstalled when pyproject.toml changes.
+# 2. Python: one virtualenv at the repository root, installed from the lock (constraints.txt, the
+#    versions the images pin) and reinstalled when pyproject.toml or the lock changes.
 PY=${PYTHON:-python3}
-stamp=".venv/.levibot-$(sha256sum pyproject.toml | cut -c1-16)"
+stamp=".venv/.levibot-$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   log "creating .venv and installing levibot[dev]"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
   rm -f .venv/.levibot-*; touch "$stamp"
 fi
 

@@ -31,12 +31,16 @@ PIN = re.compile(r"^([a-z0-9][a-z0-9._-]*)==([0-9][0-9a-zA-Z.+!-]*)$")
 
 
 def pinned(image: str) -> dict[str, str]:
-    lines = (IMAGES / f"requirements-{image}.txt").read_text().splitlines()
+    return read_pins(IMAGES / f"requirements-{image}.txt")
+
+
+def read_pins(path: Path) -> dict[str, str]:
+    lines = path.read_text().splitlines()
     pins = {}
     for line in lines:
         if line and not line.startswith("#"):
             match = PIN.match(line)
-            assert match, f"requirements-{image}.txt: not pinned: {line!r}"
+            assert match, f"{path.name}: not pinned: {line!r}"
             pins[match.group(1)] = match.group(2)
     return pins
 
@@ -58,6 +62,17 @@ def test_requirements_pin_every_dependency_of_the_extra(image: str) -> None:
         name = canonical(req.name)
         assert name in pins, f"{image}: {req.name} is not pinned"
         assert req.specifier.contains(pins[name]), f"{image}: {name}=={pins[name]} breaks {req}"
+
+
+def test_the_dev_lock_is_what_the_venv_runs_and_what_the_images_pin() -> None:
+    lock = {
+        canonical(name): version for name, version in read_pins(ROOT / "constraints.txt").items()
+    }
+    for name, version in lock.items():
+        assert metadata.version(name) == version, f"constraints.txt: {name} pinned {version}"
+    for image in NAMES:
+        for name, version in pinned(image).items():
+            assert lock.get(canonical(name)) == version, f"{image}: {name}=={version} not locked"
 
 
 @pytest.mark.parametrize("image", NAMES)
