@@ -158,18 +158,29 @@ def test_a_run_without_a_single_pass_is_inconclusive() -> None:
     assert decision.status.phase is Phase.PAUSED
 
 
-def test_consecutive_errors_beyond_the_limit_roll_back() -> None:
+def test_consecutive_errors_beyond_the_limit_hold_traffic_and_resume_by_themselves() -> None:
     driver = at_analysis()
     assert measure(driver, ERRORED, times=2).status.phase is Phase.PROGRESSING
-    run = measure(driver, PASSING).status.analysis
+    passed = measure(driver, PASSING)
+    run = passed.status.analysis
     assert run is not None
     assert run.consecutive_errors == 0  # a success resets the streak
-    decision = measure(driver, ERRORED, times=3)
-    assert (decision.status.phase, decision.status.reason) == (
-        Phase.ROLLED_BACK,
-        d.REASON_ANALYSIS_ERROR,
+    held = measure(driver, ERRORED, times=3)
+    assert (held.status.phase, held.status.reason) == (Phase.PAUSED, d.REASON_ANALYSIS_ERROR)
+    assert "prometheus unreachable" in held.status.message
+    assert held.traffic == passed.traffic  # traffic held where it was
+    assert not held.registry  # the metrics source failed, not the model: nothing rejected
+    step = held.status.current_step
+    still = driver.tick(observe(measurement=ERRORED), after=3600)
+    assert (still.status.phase, still.status.current_step) == (Phase.PAUSED, step)
+    recovered = driver.tick(observe(measurement=PASSING), after=60)
+    assert (recovered.status.phase, recovered.status.reason) == (
+        Phase.PROGRESSING,
+        d.REASON_METRICS_RECOVERED,
     )
-    assert "prometheus unreachable" in decision.registry[0].reason
+    fresh = recovered.status.analysis
+    assert fresh is not None
+    assert (fresh.step, fresh.measurements) == (step, 0)
 
 
 def test_pause_until_resumed_needs_a_new_token() -> None:

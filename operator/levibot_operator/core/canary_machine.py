@@ -1,7 +1,7 @@
 """The canary state machine: ``decide_canary`` steps one tick at a time (Argo Rollouts style).
 
 Layer: core (pure). Pending → (Training) → Progressing/Paused through ``spec.steps`` →
-Promoting → Succeeded; or RolledBack (analysis failed or errored, alert, abort, deadline), Failed
+Promoting → Succeeded; or RolledBack (analysis failed, alert, abort, deadline), Failed
 (training failed, bad candidate), Halted (kill-switch on the target; it resumes where it was).
 Precedence each tick: terminal phases only repeat their intents; then abort, a firing alert for
 the candidate, the kill-switch; then the phase's own rule. Abort and alerts act even when
@@ -27,7 +27,7 @@ from levibot_operator.core.canary_run import (
     plan_next_measurement,
     record_measurement,
 )
-from levibot_operator.core.canary_spec import AnalysisStep, PauseStep, SetWeightStep
+from levibot_operator.core.canary_spec import AnalysisStep, PauseStep, SetWeightStep, Step
 from levibot_operator.core.canary_status import TERMINAL, CanaryStatus, Phase
 from levibot_operator.core.canary_transitions import (
     NOW,
@@ -157,7 +157,13 @@ def _conclude_run(
         text = failing.describe() if failing else "measurements failed"
         return roll_back(status, now, d.REASON_ANALYSIS_FAILED, f"analysis failed: {text}")
     if outcome is RunOutcome.ERRORED:
-        return roll_back(status, now, d.REASON_ANALYSIS_ERROR, f"analysis errored: {error}")
+        # The metrics source is down, not the model: hold traffic where it is (no promotion, no
+        # rollback, nothing written to the registry) and resume by itself once it answers.
+        message = f"analysis errored ({error}): traffic held; resumes when metrics answer"
+        return transition(
+            status, now, Phase.PAUSED, d.REASON_ANALYSIS_ERROR, message, warning=True,
+            requeue=step.analysis.interval,
+        )  # fmt: skip
     if outcome is RunOutcome.INCONCLUSIVE:
         message = "analysis inconclusive: waiting for a resume (or abort)"
         return transition(
@@ -178,11 +184,23 @@ def _decide_paused(
     if status.current_step >= len(state.spec.steps):
         return enter_step(state, status, status.current_step, now)
     step = state.spec.steps[status.current_step]
+    if isinstance(step, AnalysisStep) and status.reason == d.REASON_ANALYSIS_ERROR:
+        return _probe_metrics(state, status, step, seen, now)
     if isinstance(step, PauseStep) and step.duration is not None:
         ends = (status.step_started_at or now) + step.duration
         if now >= ends:
             return enter_step(state, status, status.current_step + 1, now)
         return build_decision(status, requeue=ends - now)
+    return _wait_for_resume(state, status, step, seen, now)
+
+
+def _wait_for_resume(
+    state: CanaryState,
+    status: CanaryStatus,
+    step: Step,
+    seen: CanaryObservation,
+    now: datetime,
+) -> CanaryDecision:
     token = seen.controls.resume
     if token is None or token == status.handled_resume:
         return build_decision(status, requeue=None)
@@ -190,6 +208,21 @@ def _decide_paused(
     # A resumed inconclusive analysis starts a fresh run at the same step.
     following = status.current_step + (0 if isinstance(step, AnalysisStep) else 1)
     return enter_step(state, resumed, following, now, d.REASON_RESUMED)
+
+
+def _probe_metrics(
+    state: CanaryState,
+    status: CanaryStatus,
+    step: AnalysisStep,
+    seen: CanaryObservation,
+    now: datetime,
+) -> CanaryDecision:
+    """Paused because the metrics source errored: the first answer starts a fresh run at the
+    same step (a resume token works too, through the caller's usual rule)."""
+    measurement = seen.measurement
+    if measurement is not None and measurement.error is None:
+        return enter_step(state, status, status.current_step, now, d.REASON_METRICS_RECOVERED)
+    return build_decision(status, requeue=step.analysis.interval)
 
 
 def _decide_promoting(

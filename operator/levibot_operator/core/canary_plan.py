@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from levibot_operator import constants as c
-from levibot_operator.core.canary_decision import CanaryDecision
+from levibot_operator.core.canary_decision import REASON_ANALYSIS_ERROR, CanaryDecision
 from levibot_operator.core.canary_run import is_measurement_due
 from levibot_operator.core.canary_spec import AnalysisSpec, AnalysisStep, CanarySpec
 from levibot_operator.core.canary_status import TERMINAL, CanaryStatus, Phase
@@ -144,9 +144,11 @@ def plan_canary_writes(
 
 
 def plan_due_analysis(spec: CanarySpec, status: CanaryStatus, now: datetime) -> AnalysisSpec | None:
-    """The analysis whose measurement is due now (Progressing at an analysis step), or None."""
+    """The analysis whose measurement is due now, or None: Progressing at an analysis step, or
+    Paused there because the metrics source errored (the probe that resumes it)."""
     run, index = status.analysis, status.current_step
-    if status.phase is not Phase.PROGRESSING or run is None or run.step != index:
+    probing = status.phase is Phase.PAUSED and status.reason == REASON_ANALYSIS_ERROR
+    if not (status.phase is Phase.PROGRESSING or probing) or run is None or run.step != index:
         return None
     step = spec.steps[index] if index < len(spec.steps) else None
     if not isinstance(step, AnalysisStep) or not is_measurement_due(run, step.analysis, now):
