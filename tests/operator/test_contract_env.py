@@ -36,3 +36,19 @@ def test_predictor_settings_accept_the_deployment_env(monkeypatch: pytest.Monkey
     assert dumped["version"] == "v7"
     assert dumped["track"] == "stable"
     assert str(dumped["kill_switch_path"]) == "/etc/levibot/killswitch/enabled"
+
+
+def test_monitoring_windows_reach_the_predictor_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = md_body()
+    body["spec"]["serving"]["monitoring"] = {"intervalSeconds": 2, "driftWindowSeconds": 240}
+    export(
+        monkeypatch,
+        build_predictor_env(parse_modeldeployment(body), "v1", "stable", OperatorSettings()),
+    )
+    settings = PredictorSettings()  # type: ignore[call-arg]
+    assert (settings.monitor_interval_seconds, settings.drift_window_seconds) == (2.0, 240.0)
+    assert (settings.outcome_window, settings.drift_thin_seconds, settings.drift_min_rows) == (
+        1000,
+        60.0,
+        20,
+    )

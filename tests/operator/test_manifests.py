@@ -37,6 +37,11 @@ def test_predictor_env_is_exactly_the_contract() -> None:
         "LEVIBOT_PREDICTOR_BUY_THRESHOLD": "0.55",
         "LEVIBOT_PREDICTOR_SELL_THRESHOLD": "0.45",
         "LEVIBOT_PREDICTOR_KILL_SWITCH_PATH": "/etc/levibot/killswitch/enabled",
+        "LEVIBOT_PREDICTOR_MONITOR_INTERVAL_SECONDS": "15",
+        "LEVIBOT_PREDICTOR_OUTCOME_WINDOW": "1000",
+        "LEVIBOT_PREDICTOR_DRIFT_WINDOW_SECONDS": "1800",
+        "LEVIBOT_PREDICTOR_DRIFT_THIN_SECONDS": "60",
+        "LEVIBOT_PREDICTOR_DRIFT_MIN_ROWS": "20",
     }
     assert dep["spec"]["replicas"] == 4
     assert dep["metadata"]["labels"]["levibot.io/track"] == "canary"

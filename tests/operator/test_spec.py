@@ -40,7 +40,7 @@ def _set(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     *parents, leaf = path.split(".")
     node = body["spec"]
     for key in parents:
-        node = node[key]
+        node = node.setdefault(key, {})
     if value is DELETE:
         del node[leaf]
     else:
@@ -70,6 +70,8 @@ DELETE = object()
         ("serving.replicas", -1, "spec.serving.replicas"),
         ("serving.sellThreshold", 0.6, "spec.serving.sellThreshold"),
         ("serving.fallback", "panic", "spec.serving.fallback"),
+        ("serving.monitoring.driftWindowSeconds", 5, "spec.serving.monitoring.driftWindowSeconds"),
+        ("serving.monitoring.outcomeWindow", "many", "spec.serving.monitoring.outcomeWindow"),
         ("traffic.provider", "gatewayAPI", "spec.traffic.gatewayAPI.parentRefs"),
         ("killSwitch", "yes", "spec.killSwitch"),
         ("driftPolicy", "ignore", "spec.driftPolicy"),

@@ -188,6 +188,7 @@ def build_predictor_env(
     flipping it never changes the pod template (no restarts).
     """
     spec, prefix = md.spec, "LEVIBOT_PREDICTOR_"
+    monitoring = spec.serving.monitoring
     values = {
         "MODEL_NAME": md.model_name,
         "VERSION": version,
@@ -201,6 +202,11 @@ def build_predictor_env(
         "BUY_THRESHOLD": repr(spec.serving.buy_threshold),
         "SELL_THRESHOLD": repr(spec.serving.sell_threshold),
         "KILL_SWITCH_PATH": c.KILLSWITCH_PATH,
+        "MONITOR_INTERVAL_SECONDS": str(monitoring.interval_seconds),
+        "OUTCOME_WINDOW": str(monitoring.outcome_window),
+        "DRIFT_WINDOW_SECONDS": str(monitoring.drift_window_seconds),
+        "DRIFT_THIN_SECONDS": str(monitoring.drift_thin_seconds),
+        "DRIFT_MIN_ROWS": str(monitoring.drift_min_rows),
     }
     return [build_dsn_env(prefix, spec.training.database_secret, settings), *_env(prefix, values)]
 

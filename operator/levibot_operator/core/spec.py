@@ -51,6 +51,17 @@ class TrainingSpec:
 
 
 @dataclass(frozen=True)
+class MonitoringSpec:
+    """The predictor's quality monitors (docs/contracts.md, LEVIBOT_PREDICTOR_* env)."""
+
+    interval_seconds: int = 15
+    outcome_window: int = 1000
+    drift_window_seconds: int = 1800
+    drift_thin_seconds: int = 60
+    drift_min_rows: int = 20
+
+
+@dataclass(frozen=True)
 class ServingSpec:
     image: str | None
     replicas: int
@@ -59,6 +70,7 @@ class ServingSpec:
     fallback: str
     buy_threshold: float
     sell_threshold: float
+    monitoring: MonitoringSpec = MonitoringSpec()
 
 
 @dataclass(frozen=True)
@@ -190,6 +202,25 @@ def parse_serving(obj: Json, path: str = "spec.serving") -> ServingSpec:
         fallback=_enum(_field(obj, "fallback", path, str, "hold"), c.FALLBACKS, f"{path}.fallback"),
         buy_threshold=buy,
         sell_threshold=sell,
+        monitoring=parse_monitoring(
+            _field(obj, "monitoring", path, dict, {}), f"{path}.monitoring"
+        ),
+    )
+
+
+def parse_monitoring(obj: Json, path: str) -> MonitoringSpec:
+    """Parse ``spec.serving.monitoring``: positive counts and seconds, defaults as the CRD's."""
+    d = MonitoringSpec()
+
+    def count(key: str, default: int, least: int) -> int:
+        return _at_least(_field(obj, key, path, int, default), least, f"{path}.{key}")
+
+    return MonitoringSpec(
+        interval_seconds=count("intervalSeconds", d.interval_seconds, 1),
+        outcome_window=count("outcomeWindow", d.outcome_window, 10),
+        drift_window_seconds=count("driftWindowSeconds", d.drift_window_seconds, 10),
+        drift_thin_seconds=count("driftThinSeconds", d.drift_thin_seconds, 1),
+        drift_min_rows=count("driftMinRows", d.drift_min_rows, 2),
     )
 
 
