@@ -226,8 +226,8 @@ async def test_prometheus_errors_count_towards_the_error_limit(
     assert (status["phase"], status["analysis"]["consecutiveErrors"]) == ("Progressing", 1)
 
 
-def firing(version: str = "v2") -> AlertTarget:
-    return AlertTarget(NS, MD, version, "LevibotFeatureDrift", "f1", "t1", "0.41")
+def firing(version: str = "v2", alertname: str = "LevibotFeatureDriftPSICritical") -> AlertTarget:
+    return AlertTarget(NS, MD, version, alertname, "f1", "t1", "0.41")
 
 
 async def test_alert_for_the_candidate_rolls_back_at_once(world: tuple) -> None:
@@ -236,7 +236,7 @@ async def test_alert_for_the_candidate_rolls_back_at_once(world: tuple) -> None:
     await AlertHandler(rec)(firing())
     status = canary_status(api)
     assert (status["phase"], status["reason"]) == ("RolledBack", "AlertFiring")
-    assert "LevibotFeatureDrift firing for v2 (value 0.41)" in status["message"]
+    assert "LevibotFeatureDriftPSICritical firing for v2 (value 0.41)" in status["message"]
     assert writes(api) == [STATUS, CANDIDATE]
     assert replicas(api) == 0
     await AlertHandler(rec)(firing())  # a repeated delivery changes nothing
@@ -254,6 +254,15 @@ async def test_alert_for_the_stable_version_opens_one_drift_canary(world: tuple)
     body = api.store[f"/apis/levibot.io/v1alpha1/namespaces/{NS}/canaries/{MD}-drift-v1"]
     assert body["spec"]["candidate"] == {"train": True}
     assert body["metadata"]["ownerReferences"][0]["name"] == MD
+
+
+async def test_a_serving_alert_on_the_stable_version_never_retrains(world: tuple) -> None:
+    api, rec, _ = world
+    api.store[CANARY_PATH]["status"] = {"phase": "Succeeded"}
+    for name in ("LevibotLatencyP95High", "LevibotErrorRateHigh", "LevibotDataStaleCritical"):
+        await AlertHandler(rec)(firing("v1", name))
+    assert [w for w in writes(api) if w[0] == "POST"] == []
+    assert rec.metrics.alerts._value.get() == 3
 
 
 async def test_a_stale_write_conflicts_and_is_decided_again(world: tuple) -> None:

@@ -11,6 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 TARGET_LABELS = ("namespace", "modeldeployment", "version", "alertname")
+# Alerts about the model itself (the chart's drift and calibration rules): on the stable version
+# they start the ModelDeployment's drift policy. Serving alerts (latency, errors, fallbacks,
+# staleness) never do: a new model would not fix them.
+MODEL_QUALITY_PREFIXES = ("LevibotFeatureDrift", "LevibotCalibration")
+
+
+def is_model_quality_alert(alertname: str) -> bool:
+    """Whether retraining is a remedy for ``alertname`` (drift or calibration)."""
+    return alertname.startswith(MODEL_QUALITY_PREFIXES)
 
 
 class PayloadError(ValueError):

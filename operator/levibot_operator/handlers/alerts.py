@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from levibot_operator import constants as c
-from levibot_operator.core.canary_alerts import AlertTarget
+from levibot_operator.core.canary_alerts import AlertTarget, is_model_quality_alert
 from levibot_operator.core.canary_decision import FiringAlert
 from levibot_operator.core.canary_routing import (
     build_drift_canary,
@@ -41,7 +41,9 @@ class AlertHandler:
         firing = FiringAlert(alert.alertname, alert.version, alert.value)
         for name in names:
             await self.canaries.roll_back_on_alert(ns, name, firing)
-        if not names and not find_live_canaries(bodies, alert.modeldeployment):
+        if names or not is_model_quality_alert(alert.alertname):
+            return
+        if not find_live_canaries(bodies, alert.modeldeployment):
             await self.apply_drift_policy(alert)
 
     async def apply_drift_policy(self, alert: AlertTarget) -> None:
