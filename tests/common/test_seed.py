@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from levibot_common.seed import SeedSpec, build_ticks, run_live
 from levibot_common.seed.cli import main
-from levibot_common.seed.generator import DRIFT_VOL_FACTOR
+from levibot_common.seed.generator import DRIFT_VOL_FACTOR, build_log_path, build_rng
 from tests.support.trainer_db import connect_with_schema
 
 SPEC = SeedSpec("BTCUSDT", 1_700_000_000.0, 3600, seed=7)
@@ -46,11 +47,24 @@ def test_drift_raises_the_volatility_from_its_time_on() -> None:
     np.testing.assert_array_equal(drifted.price[early], plain.price[early])
 
 
+def test_without_regimes_the_volatility_stays_at_its_base() -> None:
+    def hourly_vol(spec: SeedSpec) -> NDArray[np.float64]:
+        _, sigma = build_log_path(spec, build_rng(spec))
+        return np.asarray([sigma[i : i + 3600].mean() for i in range(0, spec.seconds, 3600)])
+
+    regimes = hourly_vol(SeedSpec("BTCUSDT", 0.0, 6 * 3600, seed=7))
+    flat = hourly_vol(SeedSpec("BTCUSDT", 0.0, 6 * 3600, seed=7, regime_seconds=0))
+    assert np.ptp(regimes) > 0.2e-4  # calm, normal and stormy hours differ
+    np.testing.assert_allclose(flat, SPEC.base_vol)
+
+
 def test_bad_specs_name_the_field() -> None:
     with pytest.raises(ValueError, match="seconds: must be positive"):
         SeedSpec("X", 0.0, 0, 1)
     with pytest.raises(ValueError, match="ticks_per_second"):
         SeedSpec("X", 0.0, 10, 1, ticks_per_second=0)
+    with pytest.raises(ValueError, match="regime_seconds"):
+        SeedSpec("X", 0.0, 10, 1, regime_seconds=-1)
 
 
 @pytest.mark.postgres

@@ -46,6 +46,10 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--end", help="end of the history, ISO 8601 with zone (default: now)")
     parser.add_argument("--ticks-per-second", type=float, default=2.0, help="Poisson tick rate")
     parser.add_argument("--signal", type=float, default=DEFAULT_SIGNAL, help="momentum strength")
+    parser.add_argument(
+        "--regime-seconds", type=float, default=1800.0,
+        help="mean length of a volatility regime; 0 = constant volatility",
+    )  # fmt: skip
     parser.add_argument("--drift-from", help="ISO 8601 time from which the distribution shifts")
     parser.add_argument("--live", action="store_true", help="keep appending ticks in real time")
     parser.add_argument("--live-seconds", type=float, help="stop live mode after this long")
@@ -77,7 +81,7 @@ def parse_seed_command(args: argparse.Namespace, env_dsn: str | None, now: float
     drift = parse_time("drift-from", args.drift_from) if args.drift_from else None
     template = SeedSpec(
         symbols[0], 0.0, 1, args.seed, ticks_per_second=args.ticks_per_second,
-        signal=args.signal, drift_from_epoch=drift,
+        signal=args.signal, drift_from_epoch=drift, regime_seconds=args.regime_seconds,
     )  # fmt: skip
     seconds = int(args.hours * 3600)
     return SeedCommand(dsn, symbols, seconds, end, template, args.live, args.live_seconds)

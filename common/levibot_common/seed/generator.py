@@ -4,7 +4,8 @@ The model, per symbol, on a 1-second grid of log prices ``x``:
 
 * **Geometric Brownian motion** with zero log drift: ``x[s+1] - x[s] = mu[s] + sigma[s] * N(0, 1)``.
 * **Volatility regimes**: ``sigma = base_vol * m`` with ``m`` in ``REGIME_MULTIPLIERS`` (calm,
-  normal, stormy), each regime lasting an exponential time with mean ``regime_seconds``.
+  normal, stormy), each regime lasting an exponential time with mean ``regime_seconds``
+  (``0``: no regimes, constant volatility; the demo's market, so its one drift is the injected one).
 * **A weak, known predictable component** (momentum): a latent trend ``z[s]``, the sum of the
   last ``TREND_SECONDS`` standard normals divided by sqrt(TREND_SECONDS) (so ``z ~ N(0, 1)``,
   persistent over minutes), drives ``mu[s] = signal * sigma[s] * z[s]``. Past returns therefore
@@ -54,6 +55,8 @@ class SeedSpec:
             raise ValueError(f"seconds: must be positive, got {self.seconds}")
         if not self.ticks_per_second > 0:
             raise ValueError(f"ticks_per_second: must be positive, got {self.ticks_per_second}")
+        if not self.regime_seconds >= 0:
+            raise ValueError(f"regime_seconds: must be >= 0, got {self.regime_seconds}")
         if not self.base_vol > 0:
             raise ValueError(f"base_vol: must be positive, got {self.base_vol}")
         if self.start_price is not None and not self.start_price > 0:
@@ -100,7 +103,12 @@ def build_log_path(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Log prices on the 1-second grid (``seconds + 1`` points from the start price) and the
     volatility of each second."""
-    sigma = spec.base_vol * build_regimes(rng, spec.seconds, spec.regime_seconds)
+    regimes = (
+        build_regimes(rng, spec.seconds, spec.regime_seconds)
+        if spec.regime_seconds > 0
+        else np.ones(spec.seconds)
+    )
+    sigma = spec.base_vol * regimes
     trend = build_trend(rng, spec.seconds)
     if spec.drift_from_epoch is not None:
         after = spec.start_epoch + np.arange(spec.seconds) >= spec.drift_from_epoch
