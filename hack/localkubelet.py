@@ -17,7 +17,8 @@ pod's status, as a kubelet would. What differs from a container, and only this:
   the port number are rewritten, and `0.0.0.0` becomes `127.0.0.1`; the mapping
   is published in the pod annotation `levibot.io/local-ports`;
 - readiness is the readinessProbe's httpGet on the mapped port (no probe:
-  ready when running); liveness probes are not run;
+  ready when running); liveness probes are not run; of lifecycle hooks only the
+  preStop `sleep` action runs (before SIGTERM, as a kubelet does);
 - the service-account token volume that the API server adds to a pod holds a
   real token (TokenRequest, bound to the pod) and, since a host process cannot
   read /var/run/secrets, a kubeconfig using it, named by `KUBECONFIG`: the
@@ -110,6 +111,7 @@ class LocalKubelet:
     def __init__(self, api: KubeApi, node: str, workdir: Path, sd_file: Path | None) -> None:
         self.api, self.node, self.workdir, self.sd_file = api, node, workdir, sd_file
         self.pods: dict[str, LocalPod] = {}
+        self.terminations: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         await self.register()
@@ -167,10 +169,16 @@ class LocalKubelet:
                 return
             local = self.pods[uid] = LocalPod(self.api, pod, self.workdir / "pods" / uid)
         local.pod = pod
-        if pod["metadata"].get("deletionTimestamp"):
-            await local.terminate_and_remove()
-            self.pods.pop(uid, None)
-            self.write_sd()
+        if pod["metadata"].get("deletionTimestamp") and not local.terminating:
+            local.terminating = True  # preStop and the grace period run beside the other pods
+            task = asyncio.create_task(self.terminate(local))
+            self.terminations.add(task)
+            task.add_done_callback(self.terminations.discard)
+
+    async def terminate(self, local: LocalPod) -> None:
+        await local.terminate_and_remove()
+        self.pods.pop(local.uid, None)
+        self.write_sd()
 
     async def forget(self, pod: Obj) -> None:
         local = self.pods.pop(pod["metadata"]["uid"], None)

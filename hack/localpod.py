@@ -107,6 +107,7 @@ class LocalPod:
         self.last_status: str = ""
         self.token: str | None = None
         self.kubeconfig: Path | None = None
+        self.terminating = False
 
     @property
     def uid(self) -> str:
@@ -303,6 +304,8 @@ class LocalPod:
 
     async def step(self) -> None:
         """One supervision tick: start or restart as the policy says, probe, report."""
+        if self.terminating:  # deleted: terminate_and_remove owns the process now
+            return
         if self.proc is None and self.terminated is None and time.monotonic() >= self.next_start:
             self.workdir.mkdir(parents=True, exist_ok=True)
             try:
@@ -429,7 +432,11 @@ class LocalPod:
     async def terminate_and_remove(self) -> None:
         """What a kubelet does for a deleted pod: stop it, then remove the object."""
         grace = min(float(self.pod["spec"].get("terminationGracePeriodSeconds", 30)), 10.0)
-        await self.stop(grace)
+        lifecycle = self.pod["spec"]["containers"][0].get("lifecycle") or {}
+        pause = float(((lifecycle.get("preStop") or {}).get("sleep") or {}).get("seconds", 0))
+        if pause > 0 and self.proc is not None:
+            await asyncio.sleep(min(pause, grace))  # endpoints drop the pod meanwhile
+        await self.stop(max(grace - pause, 1.0))
         ns, name = self.pod["metadata"]["namespace"], self.pod["metadata"]["name"]
         body = {"gracePeriodSeconds": 0, "preconditions": {"uid": self.uid}}
         with contextlib.suppress(ApiError):

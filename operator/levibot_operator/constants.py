@@ -42,6 +42,7 @@ ANNOTATION_PROM_PATH: Final = "prometheus.io/path"
 # Predictor runtime contract (docs/contracts.md).
 PREDICTOR_PORT: Final = 8080
 PREDICTOR_PORT_NAME: Final = "http"
+PREDICTOR_PRESTOP_SECONDS: Final = 5  # preStop sleep: endpoints drop the pod before SIGTERM
 KILLSWITCH_MOUNT_DIR: Final = "/etc/levibot/killswitch"
 KILLSWITCH_KEY: Final = "enabled"
 KILLSWITCH_PATH: Final = f"{KILLSWITCH_MOUNT_DIR}/{KILLSWITCH_KEY}"

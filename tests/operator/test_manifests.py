@@ -57,6 +57,7 @@ def test_predictor_is_hardened() -> None:
     assert sec["readOnlyRootFilesystem"] is True
     assert sec["capabilities"] == {"drop": ["ALL"]}
     assert sec["allowPrivilegeEscalation"] is False
+    assert pod["containers"][0]["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
 
 
 def test_kill_switch_never_changes_the_pod_template() -> None:

@@ -234,6 +234,8 @@ def build_predictor_container(
         "readinessProbe": _probe("/readyz", 5, 3),
         "livenessProbe": _probe("/healthz", 10, 3),
         "startupProbe": _probe("/healthz", 2, 60),
+        # Serve on while the endpoints drop this pod, so a scale-down or promotion loses nothing.
+        "lifecycle": {"preStop": {"sleep": {"seconds": c.PREDICTOR_PRESTOP_SECONDS}}},
         "resources": dict(md.spec.serving.resources),
         "securityContext": build_container_security(),
         "volumeMounts": [
