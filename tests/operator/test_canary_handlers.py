@@ -236,7 +236,7 @@ async def test_alert_for_the_candidate_rolls_back_at_once(world: tuple) -> None:
     await AlertHandler(rec)(firing())
     status = canary_status(api)
     assert (status["phase"], status["reason"]) == ("RolledBack", "AlertFiring")
-    assert "LevibotFeatureDriftPSICritical firing for v2 (value 0.41)" in status["message"]
+    assert "LevibotFeatureDriftPSICritical firing for v2: 0.41" in status["message"]
     assert writes(api) == [STATUS, CANDIDATE]
     assert replicas(api) == 0
     await AlertHandler(rec)(firing())  # a repeated delivery changes nothing

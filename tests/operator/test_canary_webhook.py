@@ -198,3 +198,16 @@ def test_payload_error_names_the_field() -> None:
     with pytest.raises(PayloadError) as caught:
         parse_alert_payload({**payload(alert()), "alerts": [alert(), "x"]})
     assert caught.value.field == "alerts[1]"
+
+
+def test_the_charts_annotations_say_what_crossed_what() -> None:
+    chart_alert = alert(alertname="LevibotFeatureDriftPSICritical")
+    chart_alert["annotations"] = {
+        "summary": "prod/btc-direction v2 (canary): PSI drift on vol_1m above 4",
+        "description": "Population stability index of vol_1m is 4.410 against the reference.",
+    }
+    [target] = parse_alert_payload(payload(chart_alert)).firing
+    assert target.value == (
+        "PSI drift on vol_1m above 4; Population stability index of vol_1m is 4.410 against"
+        " the reference."
+    )

@@ -96,8 +96,18 @@ def parse_alert(obj: Any, field: str) -> AlertTarget | None:
         alertname=labels["alertname"],
         fingerprint=fingerprint,
         starts_at=starts_at,
-        value=annotations.get("value"),
+        value=annotations.get("value") or describe_annotations(annotations),
     )
+
+
+def describe_annotations(annotations: Mapping[str, str]) -> str | None:
+    """What crossed what, from the chart's annotations: the summary without its
+    ``ns/md version (track): `` prefix (it names the threshold), then the description (it
+    names the value): ``PSI drift on vol_1m above 4; Population stability index of vol_1m is
+    4.410 against the training reference.``"""
+    summary = annotations.get("summary", "").split(": ", 1)[-1].strip()
+    parts = [p for p in (summary, annotations.get("description", "").strip()) if p]
+    return "; ".join(parts) or None
 
 
 def parse_alert_payload(body: Any) -> AlertBatch:

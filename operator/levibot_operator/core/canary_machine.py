@@ -280,7 +280,7 @@ def _decide_safety(
         return transition(status, now, F, d.REASON_ABORTED, message, warning=True, requeue=None)
     alert = seen.alert
     if alert and status.phase in ACTIVE and alert.version == status.candidate_version:
-        value = f" (value {alert.value})" if alert.value else ""
+        value = f": {alert.value}" if alert.value else ""
         message = f"alert {alert.alertname} firing for {alert.version}{value}"
         return roll_back(status, now, d.REASON_ALERT_FIRING, message)
     return None
