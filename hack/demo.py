@@ -2,10 +2,14 @@
 
 Tooling layer. Brings up the local stack (hack/localstack.py: control plane,
 local kubelet, PostgreSQL with a live feed, Prometheus, Alertmanager, and the
-chart with the operator as a pod), then tells the story with real processes:
-the example ModelDeployment trains v1 for real and its predictors serve
-traffic; the kill-switch turns every answer into HOLD without a restart.
-Progress is printed live and summarised at the end. Ctrl-C stops everything.
+chart with the operator as a pod), then tells the story with real processes,
+applying examples/demo/: a ModelDeployment trains v1 for real and its
+predictors serve a steady stream of traffic; the kill-switch turns every answer
+into HOLD without a restart; a Canary trains v2 and promotes it step by step on
+model-quality analysis; a second Canary (v3) waits at 50 % while the market
+drifts, and the drift alert (Prometheus → Alertmanager → the operator's webhook)
+rolls it back. Progress is printed live and summarised at the end. Ctrl-C stops
+everything.
 
     python hack/demo.py [--keep] [--workdir .run/demo]
 """
@@ -18,16 +22,26 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from hack.demo_view import (
+    by_version,
+    describe_canary,
+    describe_history,
+    describe_md,
+    describe_quality,
+)
 from hack.localcluster import ROOT
 from hack.localstack import LocalStack, StackConfig, load_example
+from hack.traffic import BackgroundTraffic
 
 STARTED = time.monotonic()
 NS = "levibot-demo"
+MD = "btc-direction"
 
 
 def say(text: str) -> None:
@@ -52,65 +66,146 @@ def watch(describe: Callable[[], tuple[str, bool]], timeout: float, every: float
     raise TimeoutError(f"no progress after {timeout:.0f}s; last: {last}")
 
 
-def describe_md(stack: LocalStack, name: str) -> tuple[str, bool]:
-    md = stack.get(NS, "md", name)
-    status: dict[str, Any] = md.get("status", {})
-    conds = {c["type"]: c.get("reason", c["status"]) for c in status.get("conditions", [])}
-    pods = stack.get(NS, "pods")["items"]
-    running = sorted(
-        f"{p['metadata']['name'].rsplit('-', 2)[0]}:{p['status'].get('phase', '?')}" for p in pods
-    )
-    line = (
-        f"modeldeployment/{name}: phase={status.get('phase', '-')} "
-        f"stable={status.get('stableVersion', '-')} training={conds.get('Training', '-')} "
-        f"pods={' '.join(running) or '-'}"
-    )
-    return line, status.get("phase") == "Ready"
+def show_md(stack: LocalStack, name: str) -> tuple[str, bool]:
+    return describe_md(stack.get(NS, "md", name), stack.get(NS, "pods")["items"])
 
 
-def show_traffic(stack: LocalStack, seconds: float) -> dict[str, Any]:
-    stats = stack.send_traffic(NS, "btc-direction", seconds=seconds, rate=40)
-    answers = {f"{v}/{t}": n for (v, t), n in sorted(stats.answers.items())}
-    say(
-        f"traffic {seconds:.0f}s: answers={answers} fallbacks={dict(stats.fallbacks)} "
-        f"errors={dict(stats.errors)}"
-    )
-    return {"answers": answers, "fallbacks": dict(stats.fallbacks), "errors": dict(stats.errors)}
+def show_traffic(traffic: BackgroundTraffic) -> str:
+    stats = traffic.take_recent()
+    total = sum(stats.answers.values()) or 1
+    shares = " ".join(f"{v}/{t}={n / total:.0%}" for (v, t), n in sorted(stats.answers.items()))
+    extra = f" fallbacks={dict(stats.fallbacks)}" if stats.fallbacks else ""
+    extra += f" errors={dict(stats.errors)}" if stats.errors else ""
+    return f"traffic: {sum(stats.answers.values())} answers {shares or '-'}{extra}"
 
 
-def story_train_and_serve(stack: LocalStack, summary: dict[str, Any]) -> None:
-    step("1. kubectl apply -f examples/modeldeployment.yaml: train v1 for real, then serve it")
-    stack.apply(NS, load_example("modeldeployment.yaml"))
-    watch(lambda: describe_md(stack, "btc-direction"), timeout=300)
-    [row] = stack.registry_rows(f"{NS}.btc-direction")
+def registry_line(row: dict[str, Any]) -> str:
     metrics = json.loads(row["metrics"])
-    say(
-        f"registry: {row['version']} {row['status']}  roc_auc={metrics['roc_auc']:.3f} "
-        f"ece={metrics['ece']:.3f} brier={metrics['brier']:.3f} "
-        f"(baseline roc_auc={metrics['baseline']['roc_auc']:.3f})"
+    reason = f" ({row['reason']})" if row.get("reason") else ""
+    return (
+        f"{row['version']} {row['status']}{reason}  roc_auc={metrics['roc_auc']:.3f} "
+        f"ece={metrics['ece']:.3f} (baseline roc_auc={metrics['baseline']['roc_auc']:.3f})"
     )
+
+
+def quality(stack: LocalStack) -> str:
+    psi = by_version(
+        stack.prom_query(f'max by (version) (levibot_feature_psi{{namespace="{NS}"}})')
+    )
+    ece = by_version(stack.prom_query(f'max by (version) (levibot_model_ece{{namespace="{NS}"}})'))
+    return describe_quality(psi, ece)
+
+
+def watch_canary(stack: LocalStack, name: str, traffic: BackgroundTraffic, until: str) -> Any:
+    """Prints the canary's line when it changes and, every 10 s, traffic and quality, until
+    its phase is `until` (or terminal)."""
+    last, deadline, every = "", time.monotonic() + 600, time.monotonic() + 10
+    while time.monotonic() < deadline:
+        canary = stack.get(NS, "canary", name)
+        line, done = describe_canary(canary)
+        if line != last:
+            say(line)
+            last = line
+        if time.monotonic() >= every:
+            say(f"  {show_traffic(traffic)} | {quality(stack)}")
+            every = time.monotonic() + 10
+        if done or (canary.get("status") or {}).get("phase") == until:
+            return canary
+        time.sleep(1)
+    raise TimeoutError(f"canary {name} never reached {until}; last: {last}")
+
+
+def story_train_and_serve(stack: LocalStack, summary: dict[str, Any]) -> BackgroundTraffic:
+    step("1. kubectl apply -f examples/demo/modeldeployment.yaml: train v1 for real, serve it")
+    stack.apply(NS, load_example("demo/modeldeployment.yaml"))
+    watch(lambda: show_md(stack, MD), timeout=300)
+    [row] = stack.registry_rows(f"{NS}.{MD}")
+    say(f"registry: {registry_line(row)}")
+    metrics = json.loads(row["metrics"])
     summary["v1"] = {k: round(metrics[k], 4) for k in ("roc_auc", "ece", "brier", "accuracy")}
-    step("traffic from the live market feed through the Service (two v1 predictors)")
-    summary["traffic"] = show_traffic(stack, 10)
+    step("traffic from the live market feed through the Service, 30 predictions/s from now on")
+    traffic = stack.start_traffic(NS, MD, rate=30)
+    time.sleep(6)
+    say(show_traffic(traffic))
     query = f'sum by (version) (levibot_predict_requests_total{{namespace="{NS}"}})'
-    scraped = {r["metric"]["version"]: float(r["value"][1]) for r in stack.prom_query(query)}
+    scraped = by_version(stack.prom_query(query))
     say(f"Prometheus has scraped the predictors: requests by version {scraped}")
+    return traffic
 
 
-def story_kill_switch(stack: LocalStack, summary: dict[str, Any]) -> None:
+def story_kill_switch(
+    stack: LocalStack, traffic: BackgroundTraffic, summary: dict[str, Any]
+) -> None:
     step("2. kill-switch: every answer becomes HOLD, without restarting a pod")
-    patch = ["-n", NS, "patch", "md", "btc-direction", "--type=merge", "-p"]
+    patch = ["-n", NS, "patch", "md", MD, "--type=merge", "-p"]
     stack.kube.kubectl(*patch, '{"spec": {"killSwitch": true}}')
+    seen: dict[str, int] = {}
+    deadline = time.monotonic() + 60
+    traffic.take_recent()
+    while time.monotonic() < deadline:
+        time.sleep(2)
+        stats = traffic.take_recent()
+        if stats.answers and set(stats.fallbacks) == {"kill_switch"}:
+            seen = dict(stats.fallbacks)
+            break
+    say(f"every answer: HOLD, reason kill_switch ({seen})")
+    summary["kill_switch"] = seen
+    stack.kube.kubectl(*patch, '{"spec": {"killSwitch": false}}')
+    time.sleep(4)
+    traffic.take_recent()
+    time.sleep(2)
+    say(f"kill-switch cleared; {show_traffic(traffic)}")
+
+
+def story_promote(stack: LocalStack, traffic: BackgroundTraffic, summary: dict[str, Any]) -> None:
+    step("3. kubectl apply -f examples/demo/canary-promote.yaml: train v2, 50 % → 100 %, promote")
+    stack.apply(NS, load_example("demo/canary-promote.yaml"))
+    canary = watch_canary(stack, "btc-direction-v2", traffic, until="Succeeded")
+    print("\n".join(describe_history(canary)), flush=True)
+    rows = {r["version"]: r for r in stack.registry_rows(f"{NS}.{MD}")}
+    for row in rows.values():
+        say(f"registry: {registry_line(row)}")
+    summary["promote"] = {
+        "phase": canary["status"]["phase"],
+        "registry": {v: r["status"] for v, r in rows.items()},
+    }
+
+
+def story_drift(stack: LocalStack, traffic: BackgroundTraffic, summary: dict[str, Any]) -> None:
+    step("4. kubectl apply -f examples/demo/canary-hold.yaml: train v3, hold it at 50 %")
+    stack.apply(NS, load_example("demo/canary-hold.yaml"))
+    watch_canary(stack, "btc-direction-v3", traffic, until="Paused")
+    step("the market drifts (volatility x3, momentum reversed): the drift alert rolls v3 back")
+    drift_at = time.time()
+    stack.start_feed(drift_from=datetime.fromtimestamp(drift_at, UTC).isoformat())
+    canary = watch_canary(stack, "btc-direction-v3", traffic, until="RolledBack")
+    took = time.time() - drift_at
+    print("\n".join(describe_history(canary)), flush=True)
+    [row] = [r for r in stack.registry_rows(f"{NS}.{MD}") if r["version"] == "v3"]
+    say(f"registry: {registry_line(row)}")
+    say(f"rolled back {took:.0f}s after the drift began; all traffic is on stable again")
+    opened = watch_drift_policy(stack)
+    summary["drift"] = {
+        "phase": canary["status"]["phase"],
+        "reason": canary["status"]["reason"],
+        "registry_v3": row["status"],
+        "seconds_after_drift": round(took),
+        "drift_policy_opened": opened,
+    }
+
+
+def watch_drift_policy(stack: LocalStack) -> str | None:
+    """The stable version drifts too: its alert opens the ModelDeployment's retrain canary."""
+    name = f"{MD}-drift-v2"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        shown = show_traffic(stack, 2)
-        if set(shown["fallbacks"]) == {"kill_switch"}:
-            break
-    summary["kill_switch"] = shown["fallbacks"]
-    stack.kube.kubectl(*patch, '{"spec": {"killSwitch": false}}')
-    say("kill-switch cleared")
-    time.sleep(3)
-    show_traffic(stack, 3)
+        found = stack.kube.kubectl("-n", NS, "get", "canary", name, check=False)
+        if found.returncode == 0:
+            say(f"driftPolicy retrainAndCanary: the drifting stable v2 opened canary/{name}")
+            return name
+        time.sleep(2)
+    say("the stable version's drift alert has not opened a retrain canary yet")
+    return None
 
 
 def main() -> int:
@@ -128,8 +223,10 @@ def main() -> int:
             f"Kubernetes at {stack.kube.server}, Prometheus {stack.prom.url}, "
             f"Alertmanager {stack.am.url}, PostgreSQL {stack.dsn}"
         )
-        story_train_and_serve(stack, summary)
-        story_kill_switch(stack, summary)
+        traffic = story_train_and_serve(stack, summary)
+        story_kill_switch(stack, traffic, summary)
+        story_promote(stack, traffic, summary)
+        story_drift(stack, traffic, summary)
         step(f"summary after {time.monotonic() - STARTED:.0f}s")
         print(json.dumps(summary, indent=2))
         if args.keep:
@@ -138,6 +235,10 @@ def main() -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", flush=True)
     finally:
+        # A second Ctrl-C (or the SIGTERM a supervisor sends after it) must not cut the cleanup
+        # short and leave servers behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         step("stopping everything")
         stack.down()
         say("stopped; nothing is left running")

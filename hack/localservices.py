@@ -68,6 +68,22 @@ def processes_under(path: Path) -> list[int]:
     return found
 
 
+def processes_mentioning(path: Path) -> list[int]:
+    """Pids of the processes (other than this one) whose command line names a file under
+    `path`: every server of a local stack does, so these are what a killed run left behind."""
+    root, found = str(path.resolve()), []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a.decode(errors="replace").startswith(root + "/") for a in args):
+            found.append(int(proc.name))
+    return found
+
+
 def require_binary(path: str) -> str:
     """The binary's path, or a FileNotFoundError that says how to install it."""
     found = shutil.which(path)

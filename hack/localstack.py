@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
 import urllib.parse
@@ -36,9 +38,11 @@ from hack.localservices import (
     PostgresServer,
     Process,
     PrometheusServer,
+    processes_mentioning,
+    processes_under,
     wait_until,
 )
-from hack.traffic import ServiceTraffic, TrafficStats
+from hack.traffic import BackgroundTraffic, ServiceTraffic, TrafficStats
 
 RELEASE = "levibot"
 SYSTEM_NS = "levibot-system"
@@ -51,11 +55,14 @@ class StackConfig:
     """What to start; the defaults are the demo's."""
 
     workdir: Path
-    symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT")
+    symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT")
     history_hours: float = 6.0
     seed: int = 7
     namespace: str = "levibot-demo"
     scrape_seconds: int = 2
+    # Constant volatility: on the demo's minute-long drift windows a calm or stormy regime would
+    # itself read as drift (bench/predictor_drift.py); the one drift is the injected one.
+    regime_seconds: float = 0.0
 
 
 @dataclass
@@ -68,6 +75,7 @@ class LocalStack:
     prometheus: PrometheusServer | None = None
     alertmanager: AlertmanagerServer | None = None
     processes: dict[str, Process] = field(default_factory=dict)
+    streams: list[BackgroundTraffic] = field(default_factory=list)
     dsn: str = ""
 
     @property
@@ -96,6 +104,12 @@ class LocalStack:
     # -- start -------------------------------------------------------------
     def up(self, say: Any = print) -> LocalStack:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        left = processes_mentioning(self.workdir)
+        if left:
+            say(f"stopping {len(left)} processes a previous run in {self.workdir} left behind")
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         say("control plane + local kubelet")
         self.start_cluster()
         say("PostgreSQL with seeded market data and a live feed")
@@ -137,6 +151,8 @@ class LocalStack:
             symbols,
             "--seed",
             str(self.config.seed),
+            "--regime-seconds",
+            str(self.config.regime_seconds),
         ]
         subprocess.run(
             [*seed, "--hours", str(self.config.history_hours)],
@@ -163,12 +179,16 @@ class LocalStack:
             ",".join(self.config.symbols),
             "--seed",
             str(self.config.seed + (1 if drift_from else 0)),
+            "--regime-seconds",
+            str(self.config.regime_seconds),
         ]
         if drift_from:
             argv += ["--drift-from", drift_from]
         self._start("feed", Process(argv, self.workdir / "logs" / "feed.log"))
 
     def start_monitoring(self) -> None:
+        for name in ("alertmanager", "prometheus"):  # a second run must not see the last's series
+            shutil.rmtree(self.workdir / name, ignore_errors=True)
         self.alertmanager = AlertmanagerServer(self.workdir / "alertmanager").start(
             "route: {receiver: nowhere}\nreceivers: [{name: nowhere}]\n"
         )
@@ -235,6 +255,28 @@ class LocalStack:
         urls = [f"http://127.0.0.1:{port}/alerts" for port in ports]
         self.am.reload(build_alertmanager_config(urls, token_file))
 
+    def webhook_ports(self) -> list[int]:
+        """The loopback port of every operator pod's webhook (now)."""
+        return self._operator_webhook_ports()
+
+    def kill_operator(self) -> str:
+        """SIGKILLs the operator container's processes (as an OOM kill would); the local kubelet
+        restarts it like any container. Returns the pod's name."""
+        [pod] = self.operator_pods()[:1]
+        pids = processes_under(self.workdir / "kubelet" / "pods" / pod["metadata"]["uid"])
+        if not pids:
+            raise RuntimeError(f"no process runs operator pod {pod['metadata']['name']}")
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return str(pod["metadata"]["name"])
+
+    def operator_restarts(self, pod_name: str) -> int:
+        """restartCount of the operator pod `pod_name`, as the kubelet reports it."""
+        pod = self.get(SYSTEM_NS, "pod", pod_name)
+        statuses = pod.get("status", {}).get("containerStatuses") or [{}]
+        return int(statuses[0].get("restartCount", 0))
+
     def _operator_webhook_ports(self) -> list[int]:
         """The loopback port of every operator pod's webhook, once all have one."""
         ports = []
@@ -281,6 +323,14 @@ class LocalStack:
 
         return asyncio.run(run())
 
+    def start_traffic(self, ns: str, service: str, rate: float = 20) -> BackgroundTraffic:
+        """A steady stream of predictions through `service` until `down` (or its `stop`)."""
+        stream = BackgroundTraffic(
+            self.kube.kubeconfig, ns, service, list(self.config.symbols), rate
+        ).start()
+        self.streams.append(stream)
+        return stream
+
     def prom_query(self, query: str) -> list[Any]:
         url = f"{self.prom.url}/api/v1/query?query={urllib.parse.quote(query)}"
         with urllib.request.urlopen(url, timeout=5) as resp:
@@ -312,6 +362,8 @@ class LocalStack:
 
     # -- stop --------------------------------------------------------------
     def down(self) -> None:
+        while self.streams:
+            self.streams.pop().stop()
         if self.cluster is not None:
             helm = str(tool_dir() / "helm")
             env = {**os.environ, "KUBECONFIG": str(self.kube.kubeconfig)}

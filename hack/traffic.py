@@ -15,9 +15,11 @@ import asyncio
 import contextlib
 import json
 import random
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 
@@ -42,6 +44,11 @@ class TrafficStats:
     answers: Counter[tuple[str, str]] = field(default_factory=Counter)
     fallbacks: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: TrafficStats) -> None:
+        self.answers.update(other.answers)
+        self.fallbacks.update(other.fallbacks)
+        self.errors.update(other.errors)
 
     def share(self, version: str) -> float:
         total = sum(self.answers.values())
@@ -131,3 +138,45 @@ def _resolve_port(pods: list[Obj], port: int | str) -> int:
                 if p.get("name") == port:
                     return int(p["containerPort"])
     raise KeyError(f"no container port named {port!r}")
+
+
+class BackgroundTraffic:
+    """A steady stream through a Service until stopped (a thread with its own event loop):
+    what keeps outcomes resolving and drift windows filling while the demo and e2e tests watch.
+    ``take_recent`` returns what was answered since its last call; ``total`` everything."""
+
+    def __init__(
+        self, kubeconfig: Path, namespace: str, service: str, symbols: list[str], rate: float
+    ) -> None:
+        self.kubeconfig, self.namespace, self.service = kubeconfig, namespace, service
+        self.symbols, self.rate = symbols, rate
+        self.total, self._recent = TrafficStats(), TrafficStats()
+        self._lock, self._stop = threading.Lock(), threading.Event()
+        self._thread = threading.Thread(target=self._main, name=f"traffic-{service}", daemon=True)
+
+    def start(self) -> BackgroundTraffic:
+        self._thread.start()
+        return self
+
+    def stop(self) -> TrafficStats:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        return self.total
+
+    def take_recent(self) -> TrafficStats:
+        with self._lock:
+            recent, self._recent = self._recent, TrafficStats()
+        return recent
+
+    def _main(self) -> None:
+        asyncio.run(self._loop())
+
+    async def _loop(self) -> None:
+        async with KubeApi(self.kubeconfig) as api:
+            while not self._stop.is_set():
+                traffic = ServiceTraffic(api, self.namespace, self.service, self.symbols)
+                with contextlib.suppress(ApiError, aiohttp.ClientError, OSError):
+                    stats = await traffic.run(rate=self.rate, seconds=2)
+                    with self._lock:
+                        self.total.add(stats)
+                        self._recent.add(stats)

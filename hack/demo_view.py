@@ -1,0 +1,105 @@
+"""What `make demo` prints: one line per state of a ModelDeployment or Canary.
+
+Tooling layer. Pure functions from the objects (as `kubectl get -o json` returns them) and
+Prometheus query results to short lines; hack/demo.py prints a line whenever it changes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+TERMINAL = frozenset({"Succeeded", "RolledBack", "Failed"})
+SHORT = {"samples": "n", "ece": "ece", "stableEce": "ece-stable", "psi": "psi", "ksPValue": "ks"}
+MARK = {"Pass": "ok", "Fail": "FAIL", "Inconclusive": "?"}
+
+
+def format_value(value: object) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "-"
+    if math.isnan(value):
+        return "nan"
+    return f"{value:.0f}" if float(value).is_integer() and abs(value) >= 10 else f"{value:.3g}"
+
+
+def describe_pods(pods: list[dict[str, Any]]) -> str:
+    """`v1:2/2 v2:1/2`: ready / all predictor pods per version (trainer pods by their Job)."""
+    counts: dict[str, list[int]] = {}
+    for pod in pods:
+        labels = pod["metadata"].get("labels", {})
+        name = labels.get("job-name") or labels.get("levibot.io/version", "?")
+        ready = any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in pod.get("status", {}).get("conditions", [])
+        )
+        entry = counts.setdefault(name, [0, 0])
+        entry[0] += ready or pod.get("status", {}).get("phase") == "Succeeded"
+        entry[1] += 1
+    return " ".join(f"{k}:{r}/{n}" for k, (r, n) in sorted(counts.items())) or "-"
+
+
+def describe_md(md: Mapping[str, Any], pods: list[dict[str, Any]]) -> tuple[str, bool]:
+    status: Mapping[str, Any] = md.get("status", {})
+    conds = {c["type"]: c.get("reason", c["status"]) for c in status.get("conditions", [])}
+    line = (
+        f"modeldeployment/{md['metadata']['name']}: phase={status.get('phase', '-')} "
+        f"stable={status.get('stableVersion', '-')} training={conds.get('Training', '-')} "
+        f"pods {describe_pods(pods)}"
+    )
+    return line, status.get("phase") == "Ready"
+
+
+def describe_checks(checks: list[Mapping[str, Any]]) -> str:
+    """`n=212 ok  ece=0.041 ok  psi=1.2 ok`: every check's last value and verdict."""
+    parts = []
+    for check in checks:
+        name = SHORT.get(str(check.get("name")), str(check.get("name")))
+        verdict = MARK.get(str(check.get("verdict")), str(check.get("verdict")))
+        parts.append(f"{name}={format_value(check.get('value'))} {verdict}")
+    return "  ".join(parts)
+
+
+def describe_canary(canary: Mapping[str, Any]) -> tuple[str, bool]:
+    """One line: phase, step, weights, the analysis run and its checks; done when terminal."""
+    status: Mapping[str, Any] = canary.get("status") or {}
+    steps = canary.get("spec", {}).get("steps", [])
+    phase, index = status.get("phase", "Pending"), int(status.get("currentStep") or 0)
+    step = next(iter(steps[index]), "-") if index < len(steps) else "done"
+    line = (
+        f"canary/{canary['metadata']['name']}: {phase:<11} step {index + 1}/{len(steps)} "
+        f"({step}) {status.get('stableVersion') or '-'}→{status.get('candidateVersion') or '-'} "
+        f"weight {status.get('desiredWeight', 0)}% (achieved "
+        f"{format_value(status.get('achievedWeight', 0))}%)"
+    )
+    run = status.get("analysis")
+    if run and phase not in TERMINAL:
+        line += (
+            f" | run {run.get('passes', 0)} pass {run.get('failures', 0)} fail "
+            f"{run.get('inconclusives', 0)} ? {run.get('consecutiveErrors', 0)} err"
+        )
+    if status.get("checks") and phase not in TERMINAL:
+        line += f" | {describe_checks(status['checks'])}"
+    return line, phase in TERMINAL
+
+
+def describe_history(canary: Mapping[str, Any]) -> list[str]:
+    """The canary's decisions, oldest first: `Progressing step 3 AnalysisPassed: ...`."""
+    history = (canary.get("status") or {}).get("history") or []
+    return [
+        f"  {h.get('phase', '-'):<11} step {int(h.get('step', 0)) + 1}  "
+        f"{h.get('reason', '')}: {h.get('message', '')}"
+        for h in history
+    ]
+
+
+def by_version(results: list[Mapping[str, Any]]) -> dict[str, float]:
+    """Prometheus instant-query results keyed by their `version` label."""
+    return {str(r["metric"].get("version")): float(r["value"][1]) for r in results}
+
+
+def describe_quality(psi: dict[str, float], ece: dict[str, float]) -> str:
+    versions = sorted(set(psi) | set(ece))
+    return "  ".join(
+        f"{v}: psi(max)={format_value(psi.get(v))} ece={format_value(ece.get(v))}" for v in versions
+    )
