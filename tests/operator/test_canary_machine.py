@@ -1,6 +1,7 @@
 """Table tests of the canary state machine, one transition at a time (core, pure)."""
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -295,6 +296,16 @@ def test_terminal_phases_repeat_their_intents_quietly(observed: CanaryObservatio
     again = driver.tick(observed, after=60)
     assert again.status == rolled.status
     assert (again.traffic, again.registry, again.events) == (rolled.traffic, rolled.registry, ())
+
+
+def test_a_finished_canary_looks_again_until_its_traffic_has_settled() -> None:
+    driver = Driver(make_spec())
+    driver.tick()
+    driver.tick(observe(controls=CanaryControls(abort="yes"), achieved_weight=10.0))
+    draining = driver.tick(observe(achieved_weight=10.0), after=1)
+    assert (draining.status.achieved_weight, draining.requeue_after) == (10.0, timedelta(seconds=5))
+    settled = driver.tick(observe(achieved_weight=0.0), after=5)
+    assert (settled.status.achieved_weight, settled.requeue_after) == (0.0, None)
 
 
 def test_a_restarted_operator_resumes_at_the_same_step() -> None:

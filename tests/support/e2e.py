@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from hack.localstack import LocalStack, load_example
 
-__all__ = ["eventually", "load_example", "new_namespace", "wait_phase"]
+__all__ = [
+    "MD",
+    "canary_phase_history",
+    "eventually",
+    "load_example",
+    "new_namespace",
+    "post_alerts",
+    "wait_canary",
+    "wait_phase",
+]
+MD = "btc-direction"
 
 
 def new_namespace(stack: LocalStack) -> str:
@@ -40,3 +53,46 @@ def wait_phase(
         return obj if obj.get("status", {}).get("phase") == phase else None
 
     return eventually(reached, timeout, f"{kind}/{name} phase {phase}")
+
+
+def wait_canary(
+    stack: LocalStack, ns: str, name: str, phase: str, *, timeout: float, reason: str | None = None
+) -> Any:
+    """The canary once its phase (and, if given, reason) is reached; a terminal phase other than
+    the one awaited fails at once, naming the canary's message."""
+
+    def reached() -> Any:
+        canary = stack.get(ns, "canary", name)
+        status = canary.get("status") or {}
+        now = status.get("phase")
+        if now in {"Succeeded", "RolledBack", "Failed"} and now != phase:
+            raise AssertionError(f"canary {name} ended {now}: {status.get('message')}")
+        if now == phase and reason in (None, status.get("reason")):
+            return canary
+        return None
+
+    return eventually(reached, timeout, f"canary/{name} phase {phase} {reason or ''}")
+
+
+def canary_phase_history(canary: Any) -> list[dict[str, Any]]:
+    return list((canary.get("status") or {}).get("history") or [])
+
+
+def post_alerts(stack: LocalStack, body: dict[str, Any]) -> list[int]:
+    """POSTs an Alertmanager payload to every operator pod's webhook, as Alertmanager does;
+    the HTTP status of each."""
+    token = (stack.workdir / "webhook-token").read_text().strip()
+    codes = []
+    for port in stack.webhook_ports():
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/alerts",
+            data=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                codes.append(response.status)
+        except urllib.error.HTTPError as exc:
+            codes.append(exc.code)
+    return codes

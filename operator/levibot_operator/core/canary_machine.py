@@ -300,7 +300,9 @@ def decide_canary(state: CanaryState, observed: CanaryObservation, now: datetime
     """One tick: the next status and what to apply. Deterministic; the status is the memory."""
     status = replace(state.status, achieved_weight=observed.achieved_weight)
     if status.phase in TERMINAL:
-        return build_decision(status, requeue=None)
+        # Look again until the traffic has settled, so status shows the weight that is real.
+        settled = status.achieved_weight == (100.0 if status.phase is Phase.SUCCEEDED else 0.0)
+        return build_decision(status, requeue=None if settled else POLL)
     early = _decide_safety(status, observed, now) or _decide_halt(status, observed, now)
     if early is not None:
         return early
