@@ -76,8 +76,9 @@ def summary(samples: list[float]) -> str:
 async def main() -> None:
     arrived: list[float] = []
 
-    async def on_alert(_: AlertTarget) -> None:
+    async def on_alert(_: AlertTarget) -> bool:
         arrived.append(time.perf_counter())
+        return True
 
     async def noop(_: web.Request) -> web.Response:
         arrived.append(time.perf_counter())

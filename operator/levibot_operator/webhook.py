@@ -5,9 +5,11 @@ payload (version 4), authenticated with a bearer token read from a file (a mount
 re-read when it changes; compared in constant time). Each firing levibot alert is handed to
 the injected ``on_alert`` callback, which rolls the matching canary back. Answers: 401 without
 the right token, 413 over the body cap, 400 for malformed or unknown payloads (logged, nothing
-called), 500 when the callback failed (Alertmanager retries), 200 otherwise. A delivery seen
-before (same fingerprint and ``startsAt``) is not passed on again; the callback must be
-idempotent anyway, since the dedupe memory is per process and bounded.
+called), 500 when the callback failed (Alertmanager retries), 200 otherwise. The callback says
+whether it settled the alert; a settled delivery seen again (same fingerprint and ``startsAt``)
+is not passed on, an unsettled one (it waits for a running canary to end) is, on each of
+Alertmanager's repeats. The callback must be idempotent anyway, since the dedupe memory is per
+process and bounded.
 """
 
 import hmac
@@ -25,7 +27,7 @@ from levibot_operator.core.canary_alerts import AlertTarget, PayloadError, parse
 
 log = logging.getLogger(__name__)
 
-OnAlert = Callable[[AlertTarget], Awaitable[None]]
+OnAlert = Callable[[AlertTarget], Awaitable[bool]]  # True: settled, never needed again
 ALERTS_PATH = "/alerts"  # the chart's webhook.path default
 
 
@@ -121,8 +123,8 @@ def build_webhook_app(config: WebhookConfig, on_alert: OnAlert) -> web.Applicati
                 alert.modeldeployment,
                 alert.version,
             )
-            await on_alert(alert)
-            deduper.remember(alert)
+            if await on_alert(alert):
+                deduper.remember(alert)
         duplicates = len(batch.firing) - len(fresh)
         body = {"accepted": len(fresh), "duplicates": duplicates, "ignored": batch.ignored}
         return web.json_response(body)

@@ -88,8 +88,9 @@ async def test_drift_alert_reaches_the_webhook_with_its_target(
     token.write_text("s3cret-token\n")
     received: list[AlertTarget] = []
 
-    async def on_alert(alert: AlertTarget) -> None:
+    async def on_alert(alert: AlertTarget) -> bool:
         received.append(alert)
+        return True
 
     webhook = build_webhook_app(WebhookConfig(token_file=token), on_alert)
     async with serve(webhook) as hook_url, serve(exporter()) as exporter_url:
@@ -124,7 +125,7 @@ async def test_probes_and_helm_test_hook_match_the_webhook_app(tmp_path: Path) -
     token = tmp_path / "token"
     token.write_text("t")
 
-    async def on_alert(alert: AlertTarget) -> None:
+    async def on_alert(alert: AlertTarget) -> bool:
         raise AssertionError(f"unexpected {alert}")
 
     app = build_webhook_app(WebhookConfig(token_file=token), on_alert)

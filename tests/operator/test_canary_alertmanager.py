@@ -42,8 +42,9 @@ class Inbox:
     def __init__(self) -> None:
         self.targets: asyncio.Queue[tuple[float, AlertTarget]] = asyncio.Queue()
 
-    async def __call__(self, target: AlertTarget) -> None:
+    async def __call__(self, target: AlertTarget) -> bool:
         await self.targets.put((time.perf_counter(), target))
+        return True
 
 
 @pytest.fixture

@@ -256,6 +256,18 @@ async def test_alert_for_the_stable_version_opens_one_drift_canary(world: tuple)
     assert body["metadata"]["ownerReferences"][0]["name"] == MD
 
 
+async def test_stable_drift_during_a_canary_waits_for_it_to_end(world: tuple) -> None:
+    api, rec, _ = world
+    await to_analysis(api, rec)
+    assert await AlertHandler(rec)(firing("v1")) is False  # the running canary decides first
+    assert [w for w in writes(api) if w[0] == "POST"] == []
+    api.store[CANARY_PATH]["status"] = {"phase": "RolledBack"}
+    assert await AlertHandler(rec)(firing("v1")) is True  # the repeat, once it has ended
+    assert [w for w in writes(api) if w[0] == "POST"] == [
+        ("POST", f"/apis/levibot.io/v1alpha1/namespaces/{NS}/canaries")
+    ]
+
+
 async def test_a_serving_alert_on_the_stable_version_never_retrains(world: tuple) -> None:
     api, rec, _ = world
     api.store[CANARY_PATH]["status"] = {"phase": "Succeeded"}

@@ -25,11 +25,14 @@ class Recorder:
         self.times: list[float] = []
         self.fail = False
 
-    async def __call__(self, target: AlertTarget) -> None:
+    async def __call__(self, target: AlertTarget) -> bool:
         self.times.append(time.perf_counter())
         if self.fail:
             raise RuntimeError("kube-apiserver unavailable")
         self.targets.append(target)
+        return self.settles
+
+    settles = True
 
 
 @pytest.fixture
@@ -146,6 +149,18 @@ async def test_repeated_and_out_of_order_deliveries_are_harmless(
         "2026-11-21T12:00:00.123456789Z",
         "2026-11-21T11:00:00Z",
     ]
+
+
+async def test_an_unsettled_alert_is_passed_on_again_at_each_repeat(
+    client: TestClient[Any, Any], recorder: Recorder
+) -> None:
+    recorder.settles = False  # e.g. stable-version drift while a canary still runs
+    for _ in range(2):
+        assert (await post(client, payload(alert())))[1]["accepted"] == 1
+    recorder.settles = True
+    assert (await post(client, payload(alert())))[1]["accepted"] == 1
+    assert (await post(client, payload(alert())))[1]["duplicates"] == 1
+    assert len(recorder.targets) == 3
 
 
 async def test_a_failing_callback_is_500_and_the_alert_is_retried(

@@ -33,7 +33,9 @@ class AlertHandler:
 
     canaries: CanaryReconciler
 
-    async def __call__(self, alert: AlertTarget) -> None:
+    async def __call__(self, alert: AlertTarget) -> bool:
+        """Act on one firing alert; False while it must be looked at again on a repeat (drift
+        on the stable version while a canary runs: the policy waits for that canary to end)."""
         self.canaries.metrics.alerts.inc()
         api, ns = self.canaries.api, alert.namespace
         bodies = await kube.fetch_list(api, c.API_VERSION, c.CANARY_KIND, ns, {})
@@ -42,9 +44,11 @@ class AlertHandler:
         for name in names:
             await self.canaries.roll_back_on_alert(ns, name, firing)
         if names or not is_model_quality_alert(alert.alertname):
-            return
-        if not find_live_canaries(bodies, alert.modeldeployment):
-            await self.apply_drift_policy(alert)
+            return True
+        if find_live_canaries(bodies, alert.modeldeployment):
+            return False
+        await self.apply_drift_policy(alert)
+        return True
 
     async def apply_drift_policy(self, alert: AlertTarget) -> None:
         """The stable version drifts: retrain and open a Canary when the policy says so."""
