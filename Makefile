@@ -18,7 +18,7 @@ demo: deps ## The main job: run levibot end to end on a local control plane
 	@$(PY) hack/demo.py $(DEMO_ARGS)
 
 test: deps lint ## Lint, then the whole suite (unit, services, cluster) — what CI runs
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest --durations=30 $(PYTEST_ARGS)
 
 test-fast: ## Only the tests that need no server (no deps check)
 	@$(PY) -m pytest -m "not cluster and not postgres and not prometheus and not slow" $(PYTEST_ARGS)

@@ -184,7 +184,7 @@ def story_drift(stack: LocalStack, traffic: BackgroundTraffic, summary: dict[str
     [row] = [r for r in stack.registry_rows(f"{NS}.{MD}") if r["version"] == "v3"]
     say(f"registry: {registry_line(row)}")
     say(f"rolled back {took:.0f}s after the drift began; all traffic is on stable again")
-    opened = watch_drift_policy(stack)
+    opened = watch_drift_policy(stack, canary["status"]["stableVersion"])
     summary["drift"] = {
         "phase": canary["status"]["phase"],
         "reason": canary["status"]["reason"],
@@ -194,14 +194,14 @@ def story_drift(stack: LocalStack, traffic: BackgroundTraffic, summary: dict[str
     }
 
 
-def watch_drift_policy(stack: LocalStack) -> str | None:
+def watch_drift_policy(stack: LocalStack, stable: str) -> str | None:
     """The stable version drifts too: its alert opens the ModelDeployment's retrain canary."""
-    name = f"{MD}-drift-v2"
-    deadline = time.monotonic() + 60
+    name = f"{MD}-drift-{stable}"
+    deadline = time.monotonic() + 150  # its window must fill with the drifted market first
     while time.monotonic() < deadline:
         found = stack.kube.kubectl("-n", NS, "get", "canary", name, check=False)
         if found.returncode == 0:
-            say(f"driftPolicy retrainAndCanary: the drifting stable v2 opened canary/{name}")
+            say(f"driftPolicy retrainAndCanary: the drifting stable {stable} opened canary/{name}")
             return name
         time.sleep(2)
     say("the stable version's drift alert has not opened a retrain canary yet")
