@@ -1,9 +1,10 @@
 """End to end, on the local stack with real predictors, the story `make demo` tells: a Canary
 trains v2 and promotes it step by step on model-quality analysis, through an operator SIGKILL and
-a PostgreSQL restart mid-rollout; a Prometheus outage holds the next canary (no promotion, no
-rollback) until it answers again; a drift injected into the market rolls a held canary back by
-the alert, the registry says why, the drifting stable version opens the retrain canary, and
-repeated or out-of-order alert deliveries change nothing.
+a PostgreSQL restart mid-rollout; a candidate with a planted miscalibration is rolled back by
+analysis, the registry naming the check, its value and threshold; a Prometheus outage holds the
+next canary (no promotion, no rollback) until it answers again; a drift injected into the market
+rolls a held canary back by the alert, the registry says why, the drifting stable version opens
+the retrain canary, and repeated or out-of-order alert deliveries change nothing.
 
 The tests run in file order on one ModelDeployment (examples/demo/), as a rollout does.
 """
@@ -27,12 +28,14 @@ from tests.support.e2e import (
     load_example,
     new_namespace,
     post_alerts,
+    register_miscalibrated,
     wait_canary,
     wait_phase,
 )
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.prometheus, pytest.mark.slow]
 OUTAGE = "btc-direction-outage"
+MISCALIBRATED = "btc-direction-miscalibrated"
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +104,32 @@ def test_v2_is_promoted_step_by_step_through_an_operator_kill_and_a_database_res
     assert set(traffic.take_recent().answers) == {("v2", "stable")}
 
 
+def test_a_miscalibrated_candidate_is_rolled_back_by_analysis_naming_the_check(
+    stack: LocalStack, demo: tuple[str, BackgroundTraffic]
+) -> None:
+    ns, traffic = demo
+    stable = stable_of(stack, ns)
+    register_miscalibrated(stack, f"{ns}.{MD}", like=stable, version="v90")
+    canary = load_example("demo/canary-promote.yaml", name=MISCALIBRATED)
+    canary["spec"]["candidate"] = {"version": "v90"}
+    stack.apply(ns, canary)
+    done = wait_canary(stack, ns, MISCALIBRATED, "RolledBack", timeout=300)
+    status = done["status"]
+    assert (status["reason"], status["currentStep"]) == ("AnalysisFailed", 2)
+    failed = [c for c in status["checks"] if c["verdict"] == "Fail"]
+    assert failed, status["checks"]
+    assert {c["name"] for c in failed} <= {"ece", "eceWorseThanStable"}
+    assert all(c["value"] > c["threshold"] for c in failed)
+    row = registry(stack, ns)["v90"]
+    assert row["status"] == "rejected"
+    assert f"(threshold <= {failed[0]['threshold']:g})" in row["reason"]
+    assert stable_of(stack, ns) == stable
+    eventually(lambda: not predictor_pods(stack, ns, "v90"), 120, "the candidate's pods to go")
+    traffic.take_recent()
+    time.sleep(3)
+    assert {v for v, _ in traffic.take_recent().answers} == {stable}
+
+
 def test_a_prometheus_outage_holds_the_canary_until_metrics_answer_again(
     stack: LocalStack, demo: tuple[str, BackgroundTraffic]
 ) -> None:
@@ -166,5 +195,5 @@ def test_drift_rolls_the_held_canary_back_by_alert_and_opens_the_retrain_canary(
     assert registry(stack, ns)[candidate]["reason"] == row["reason"]
     canaries = stack.get(ns, "canaries")["items"]
     assert sorted(c["metadata"]["name"] for c in canaries) == sorted(
-        ["btc-direction-v2", OUTAGE, "btc-direction-v3", f"{MD}-drift-{stable}"]
+        ["btc-direction-v2", MISCALIBRATED, OUTAGE, "btc-direction-v3", f"{MD}-drift-{stable}"]
     )

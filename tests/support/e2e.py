@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import urllib.error
@@ -10,7 +11,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
 from hack.localstack import LocalStack, load_example
+from levibot_common import registry
+from levibot_trainer.export import build_onnx
 
 __all__ = [
     "MD",
@@ -19,6 +26,7 @@ __all__ = [
     "load_example",
     "new_namespace",
     "post_alerts",
+    "register_miscalibrated",
     "wait_canary",
     "wait_phase",
 ]
@@ -96,3 +104,32 @@ def post_alerts(stack: LocalStack, body: dict[str, Any]) -> list[int]:
         except urllib.error.HTTPError as exc:
             codes.append(exc.code)
     return codes
+
+
+def register_miscalibrated(
+    stack: LocalStack, model_name: str, like: str, version: str, p_up: float = 0.95
+) -> None:
+    """Registers `version` with the metadata and drift reference of `like` but a model that says
+    p_up ~ `p_up` whatever the market: a planted miscalibration, served by a real predictor."""
+
+    async def run() -> None:
+        conn = await asyncpg.connect(stack.dsn)
+        try:
+            base = await registry.fetch_version(conn, model_name, like)
+            assert base.reference is not None
+            rows = base.reference.rows
+            labels = (np.random.default_rng(0).random(len(rows)) < p_up).astype(int)
+            model = LogisticRegression().fit(rows, labels)
+            await registry.register_version(
+                conn,
+                model_name=model_name,
+                version=version,
+                onnx=build_onnx(model, rows.shape[1]),
+                metadata=dict(base.metadata),
+                metrics=dict(base.metrics),
+                reference=base.reference,
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
