@@ -313,21 +313,25 @@ class LocalStack:
     def get(self, ns: str, *what: str) -> Any:
         return json.loads(self.kube.kubectl("-n", ns, "get", *what, "-o", "json").stdout)
 
+    def symbols_of(self, ns: str, name: str) -> list[str]:
+        """The symbols ModelDeployment `name` serves (its Service has the same name)."""
+        return list(self.get(ns, "md", name)["spec"]["symbols"])
+
     def send_traffic(self, ns: str, service: str, seconds: float, rate: float = 20) -> TrafficStats:
         """Predictions through `service`'s ready pods, as the Service would balance them."""
+        symbols = self.symbols_of(ns, service)
 
         async def run() -> TrafficStats:
             async with KubeApi(self.kube.kubeconfig) as api:
-                traffic = ServiceTraffic(api, ns, service, list(self.config.symbols))
+                traffic = ServiceTraffic(api, ns, service, symbols)
                 return await traffic.run(rate=rate, seconds=seconds)
 
         return asyncio.run(run())
 
     def start_traffic(self, ns: str, service: str, rate: float = 20) -> BackgroundTraffic:
         """A steady stream of predictions through `service` until `down` (or its `stop`)."""
-        stream = BackgroundTraffic(
-            self.kube.kubeconfig, ns, service, list(self.config.symbols), rate
-        ).start()
+        symbols = self.symbols_of(ns, service)
+        stream = BackgroundTraffic(self.kube.kubeconfig, ns, service, symbols, rate).start()
         self.streams.append(stream)
         return stream
 

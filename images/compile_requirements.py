@@ -70,14 +70,19 @@ def fetch_resolution(image: str, constraints: Path, workdir: Path) -> dict[str, 
     return {i["metadata"]["name"]: i["metadata"]["version"] for i in items}
 
 
-def build_requirements(image: str, pins: dict[str, str]) -> str:
-    """The requirements file text: header, then sorted `name==version` lines (no levibot)."""
+def build_pins(pins: dict[str, str]) -> str:
+    """Sorted `name==version` lines (levibot itself left out)."""
     lines = sorted(
         f"{name.lower().replace('_', '-')}=={version}"
         for name, version in pins.items()
         if name != "levibot"
     )
-    return HEADER.format(image=image) + "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n"
+
+
+def build_requirements(image: str, pins: dict[str, str]) -> str:
+    """The requirements file text: header, then the pins."""
+    return HEADER.format(image=image) + build_pins(pins)
 
 
 def main() -> int:
@@ -89,13 +94,15 @@ def main() -> int:
         workdir = Path(tmp)
         constraints = fetch_constraints(workdir)
         lock = ROOT / "constraints.txt"
-        lock_text = CONSTRAINTS_HEADER + constraints.read_text()
+        # What `.[dev]` installs, at the venv's versions: not whatever else the venv holds.
+        dev = fetch_resolution("dev", constraints, workdir)
+        lock_text = CONSTRAINTS_HEADER + build_pins(dev)
         if not lock.exists() or lock.read_text() != lock_text:
             changed.append(lock.name)
             if not args.check:
                 lock.write_text(lock_text)
         for image in IMAGES:
-            text = build_requirements(image, fetch_resolution(image, constraints, workdir))
+            text = build_requirements(image, fetch_resolution(image, lock, workdir))
             path = ROOT / "images" / f"requirements-{image}.txt"
             if not path.exists() or path.read_text() != text:
                 changed.append(path.name)
