@@ -138,6 +138,7 @@ def test_a_prometheus_outage_holds_the_canary_until_metrics_answer_again(
     stack: LocalStack, demo: tuple[str, BackgroundTraffic]
 ) -> None:
     ns, _ = demo
+    stable = stable_of(stack, ns)
     stack.apply(ns, load_example("demo/canary-promote.yaml", name=OUTAGE))
     wait_canary(stack, ns, OUTAGE, "Paused", timeout=180)  # the warm-up pause
     stack.prom.stop()
@@ -145,18 +146,19 @@ def test_a_prometheus_outage_holds_the_canary_until_metrics_answer_again(
         held = wait_canary(stack, ns, OUTAGE, "Paused", timeout=300, reason="AnalysisError")
         assert held["status"]["currentStep"] == 2  # the analysis step
         assert held["status"]["desiredWeight"] == 50
+        candidate = held["status"]["candidateVersion"]
         time.sleep(15)  # a while later: still holding, nothing promoted or rejected
         still = stack.get(ns, "canary", OUTAGE)["status"]
         assert (still["phase"], still["currentStep"]) == ("Paused", 2)
-        assert stable_of(stack, ns) == "v2"
-        assert registry(stack, ns)["v3"]["status"] == "candidate"
+        assert stable_of(stack, ns) == stable
+        assert registry(stack, ns)[candidate]["status"] == "candidate"
     finally:
         stack.prom.start()
     resumed = wait_canary(stack, ns, OUTAGE, "Succeeded", timeout=420)
     reasons = [h["reason"] for h in canary_phase_history(resumed)]
     assert "MetricsRecovered" in reasons
     assert "AnalysisError" in reasons
-    assert stable_of(stack, ns) == "v3"
+    assert stable_of(stack, ns) == candidate
 
 
 def test_drift_rolls_the_held_canary_back_by_alert_and_opens_the_retrain_canary(
