@@ -24,6 +24,7 @@ from levibot_operator.core.canary_run import (
     RunOutcome,
     assess_run,
     is_measurement_due,
+    is_waiting_for_metrics,
     plan_next_measurement,
     record_measurement,
 )
@@ -184,7 +185,7 @@ def _decide_paused(
     if status.current_step >= len(state.spec.steps):
         return enter_step(state, status, status.current_step, now)
     step = state.spec.steps[status.current_step]
-    if isinstance(step, AnalysisStep) and status.reason == d.REASON_ANALYSIS_ERROR:
+    if isinstance(step, AnalysisStep) and is_waiting_for_metrics(status):
         return _probe_metrics(state, status, step, seen, now)
     if isinstance(step, PauseStep) and step.duration is not None:
         ends = (status.step_started_at or now) + step.duration

@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from levibot_operator import constants as c
-from levibot_operator.core.canary_decision import REASON_ANALYSIS_ERROR, CanaryDecision
-from levibot_operator.core.canary_run import is_measurement_due
+from levibot_operator.core.canary_decision import CanaryDecision
+from levibot_operator.core.canary_run import is_measurement_due, is_waiting_for_metrics
 from levibot_operator.core.canary_spec import AnalysisSpec, AnalysisStep, CanarySpec
 from levibot_operator.core.canary_status import TERMINAL, CanaryStatus, Phase
 from levibot_operator.core.manifests import build_predictor_deployment, build_trainer_job
@@ -147,8 +147,8 @@ def plan_due_analysis(spec: CanarySpec, status: CanaryStatus, now: datetime) -> 
     """The analysis whose measurement is due now, or None: Progressing at an analysis step, or
     Paused there because the metrics source errored (the probe that resumes it)."""
     run, index = status.analysis, status.current_step
-    probing = status.phase is Phase.PAUSED and status.reason == REASON_ANALYSIS_ERROR
-    if not (status.phase is Phase.PROGRESSING or probing) or run is None or run.step != index:
+    measuring = status.phase is Phase.PROGRESSING or is_waiting_for_metrics(status)
+    if not measuring or run is None or run.step != index:
         return None
     step = spec.steps[index] if index < len(spec.steps) else None
     if not isinstance(step, AnalysisStep) or not is_measurement_due(run, step.analysis, now):

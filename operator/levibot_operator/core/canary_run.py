@@ -15,9 +15,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from levibot_operator.core.analysis import Verdict, assess_measurement
-from levibot_operator.core.canary_decision import Measurement
+from levibot_operator.core.canary_decision import REASON_ANALYSIS_ERROR, Measurement
 from levibot_operator.core.canary_spec import AnalysisSpec
-from levibot_operator.core.canary_status import AnalysisRun
+from levibot_operator.core.canary_status import AnalysisRun, CanaryStatus, Phase
 
 
 class RunOutcome(StrEnum):
@@ -31,6 +31,11 @@ class RunOutcome(StrEnum):
 def plan_next_measurement(run: AnalysisRun, analysis: AnalysisSpec) -> datetime:
     """When the next measurement is due."""
     return (run.last_measured_at or run.started_at) + analysis.interval
+
+
+def is_waiting_for_metrics(status: CanaryStatus) -> bool:
+    """Paused because the metrics source errored: it keeps measuring, to resume by itself."""
+    return status.phase is Phase.PAUSED and status.reason == REASON_ANALYSIS_ERROR
 
 
 def is_measurement_due(run: AnalysisRun, analysis: AnalysisSpec, now: datetime) -> bool:
