@@ -251,13 +251,9 @@ class LocalStack:
         token_file = self.workdir / "webhook-token"
         token_file.write_bytes(base64.b64decode(secret))
         token_file.chmod(0o600)
-        ports = wait_until(self._operator_webhook_ports, 60, "the operator pods to start")
+        ports = wait_until(self.webhook_ports, 60, "the operator pods to start")
         urls = [f"http://127.0.0.1:{port}/alerts" for port in ports]
         self.am.reload(build_alertmanager_config(urls, token_file))
-
-    def webhook_ports(self) -> list[int]:
-        """The loopback port of every operator pod's webhook (now)."""
-        return self._operator_webhook_ports()
 
     def kill_operator(self) -> str:
         """SIGKILLs the operator container's processes (as an OOM kill would); the local kubelet
@@ -277,8 +273,8 @@ class LocalStack:
         statuses = pod.get("status", {}).get("containerStatuses") or [{}]
         return int(statuses[0].get("restartCount", 0))
 
-    def _operator_webhook_ports(self) -> list[int]:
-        """The loopback port of every operator pod's webhook, once all have one."""
+    def webhook_ports(self) -> list[int]:
+        """The loopback port of every operator pod's webhook, once all have one (else [])."""
         ports = []
         for pod in self.operator_pods():
             mapping = pod["metadata"].get("annotations", {}).get("levibot.io/local-ports")

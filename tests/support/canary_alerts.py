@@ -1,5 +1,8 @@
-"""Alertmanager webhook payloads (version 4) for the canary webhook tests."""
+"""Alertmanager webhook payloads (version 4) for the canary webhook tests, and posting them."""
 
+import json
+import urllib.error
+import urllib.request
 from typing import Any
 
 
@@ -42,3 +45,18 @@ def payload(*alerts: dict[str, Any]) -> dict[str, Any]:
         "externalURL": "http://alertmanager",
         "alerts": list(alerts),
     }
+
+
+def post_payload(url: str, token: str, body: dict[str, Any]) -> int:
+    """POST a payload to a webhook URL with a bearer token, as Alertmanager does; the status."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 from hack.localcluster import LocalCluster
-from tests.support.canary_alerts import alert, payload
+from tests.support.canary_alerts import alert, payload, post_payload
 from tests.support.canary_crd import install_canary_crd
 from tests.support.canary_exporter import PredictorMetrics
 from tests.support.operator_cluster import (
@@ -162,16 +160,6 @@ def wait_phase(kube: LocalCluster, ns: str, *phases: str, timeout: float = 120) 
 def post_alert(url: str, token: str, version: str = "v2", ns: str = "") -> tuple[int, float]:
     """POST one firing alert for the candidate; (HTTP status, seconds until the answer)."""
     body = payload(alert(version=version, namespace=ns, fingerprint=f"fp-{time.time_ns()}"))
-    request = urllib.request.Request(
-        f"{url}/alerts",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        method="POST",
-    )
     started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            code = response.status
-    except urllib.error.HTTPError as exc:
-        code = exc.code
+    code = post_payload(f"{url}/alerts", token, body)
     return code, time.perf_counter() - started

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from hack.localstack import LocalStack, load_example
 from levibot_common import registry
 from levibot_trainer.export import build_onnx
+from tests.support.canary_alerts import post_payload
 
 __all__ = [
     "MD",
@@ -90,20 +88,10 @@ def post_alerts(stack: LocalStack, body: dict[str, Any]) -> list[int]:
     """POSTs an Alertmanager payload to every operator pod's webhook, as Alertmanager does;
     the HTTP status of each."""
     token = (stack.workdir / "webhook-token").read_text().strip()
-    codes = []
-    for port in stack.webhook_ports():
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/alerts",
-            data=json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                codes.append(response.status)
-        except urllib.error.HTTPError as exc:
-            codes.append(exc.code)
-    return codes
+    return [
+        post_payload(f"http://127.0.0.1:{port}/alerts", token, body)
+        for port in stack.webhook_ports()
+    ]
 
 
 def register_miscalibrated(
