@@ -15,7 +15,7 @@ deps: ## Install everything (Debian packages, .venv, Go-built binaries); idempot
 	@hack/bootstrap.sh
 
 demo: deps ## The main job: run levibot end to end on a local control plane
-	@$(PY) hack/demo.py $(DEMO_ARGS)
+	@$(PY) -m levibot_devstack.demo $(DEMO_ARGS)
 
 test: deps lint ## Lint, then the whole suite (unit, services, cluster) — what CI runs
 	@$(PY) -m pytest --durations=30 $(PYTEST_ARGS)
@@ -27,7 +27,6 @@ lint: deps ## ruff (lint + format check), mypy --strict, import-linter
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/mypy
-	@$(VENV)/bin/mypy hack
 	@$(VENV)/bin/lint-imports
 
 format: ## Apply ruff's fixes and formatting
@@ -35,13 +34,13 @@ format: ## Apply ruff's fixes and formatting
 	@$(VENV)/bin/ruff format .
 
 cluster: deps ## Start the local control plane (etcd, kube-apiserver, KCM, scheduler, kwok)
-	@$(PY) hack/localcluster.py up
+	@$(PY) -m levibot_devstack.cluster up
 
 cluster-down: ## Stop the local control plane and remove its state
-	@$(PY) hack/localcluster.py down
+	@$(PY) -m levibot_devstack.cluster down
 
 cluster-status: ## Is the local control plane running?
-	@$(PY) hack/localcluster.py status
+	@$(PY) -m levibot_devstack.cluster status
 
 bench: deps ## Run every benchmark in bench/ (figures side by side with their baselines)
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

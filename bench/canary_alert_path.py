@@ -23,7 +23,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hack.localservices import free_port
+from levibot_devstack.services import free_port
 from levibot_operator.core.canary_alerts import AlertTarget
 from levibot_operator.handlers.alerts import AlertHandler
 from levibot_operator.io import registry

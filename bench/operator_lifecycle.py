@@ -25,7 +25,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hack.localcluster import LocalCluster  # noqa: E402
+from levibot_devstack.cluster import LocalCluster  # noqa: E402
 from tests.support import services  # noqa: E402
 from tests.support.operator_cluster import (  # noqa: E402
     OperatorProcess,

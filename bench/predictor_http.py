@@ -40,9 +40,9 @@ from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.predictor_loadgen import Result, run_open_process, run_wrk
-from hack.localservices import PostgresServer, free_port
 from levibot_common.features import FEATURES
 from levibot_common.schema import apply_schema
+from levibot_devstack.services import PostgresServer, free_port
 
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parent.parent

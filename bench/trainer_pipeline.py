@@ -204,8 +204,8 @@ def main() -> None:
     parser.add_argument("--model-type", default="logisticRegression",
                         choices=["logisticRegression", "histGradientBoosting"])  # fmt: skip
     args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # hack/ and tests/ helpers
-    from hack.localservices import PostgresServer
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ helpers
+    from levibot_devstack.services import PostgresServer
     from tests.support.services import shared_tmpdir
 
     workdir: Path = shared_tmpdir("levibot-bench-pg-")

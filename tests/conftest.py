@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from hack.localcluster import LocalCluster
-from hack.localservices import AlertmanagerServer, PostgresServer, PrometheusServer
-from hack.localstack import LocalStack
+from levibot_devstack.cluster import LocalCluster
+from levibot_devstack.services import AlertmanagerServer, PostgresServer, PrometheusServer
+from levibot_devstack.stack import LocalStack
 from tests.support import services
 
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from aiohttp import ClientSession, web
 
-from hack.localservices import AlertmanagerServer, PrometheusServer, free_port
+from levibot_devstack.services import AlertmanagerServer, PrometheusServer, free_port
 from levibot_operator.core.canary_alerts import AlertTarget
 from levibot_operator.webhook import WebhookConfig, build_webhook_app
 from tests.support.chart_render import one, render, rule_groups

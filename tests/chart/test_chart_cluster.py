@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hack.localcluster import LocalCluster
+from levibot_devstack.cluster import LocalCluster
 from tests.support.chart_cluster import (
     can_i,
     chart_operator_env,

@@ -13,7 +13,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from hack.localservices import PrometheusServer
+from levibot_devstack.services import PrometheusServer
 from levibot_operator.metrics import OperatorMetrics
 from tests.support.chart_images import fetch_url, running_predictor
 from tests.support.chart_render import CHART, ROOT, alerts, one, render, rule_groups

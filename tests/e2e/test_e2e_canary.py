@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from hack.localstack import LocalStack
-from hack.traffic import BackgroundTraffic
+from levibot_devstack.stack import LocalStack
+from levibot_devstack.traffic import BackgroundTraffic
 from tests.support.canary_alerts import alert, payload
 from tests.support.e2e import (
     MD,

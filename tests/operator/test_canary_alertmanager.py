@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from hack.localservices import AlertmanagerServer, free_port
+from levibot_devstack.services import AlertmanagerServer, free_port
 from levibot_operator.core.canary_alerts import AlertTarget
 from levibot_operator.webhook import ALERTS_PATH, WebhookConfig, build_webhook_app
 

@@ -7,7 +7,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from hack.localcluster import LocalCluster
+from levibot_devstack.cluster import LocalCluster
 from levibot_operator.core.canary_spec import SetWeightStep, parse_canary_spec
 from levibot_operator.core.canary_status import Phase
 from tests.support.canary_crd import (

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 import pytest
 
-from hack.localservices import PrometheusServer, free_port
+from levibot_devstack.services import PrometheusServer, free_port
 from levibot_operator.core.analysis import (
     AnalysisTarget,
     Query,

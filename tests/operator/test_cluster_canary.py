@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from hack.localcluster import LocalCluster
-from hack.localservices import PrometheusServer
+from levibot_devstack.cluster import LocalCluster
+from levibot_devstack.services import PrometheusServer
 from tests.support.canary_cluster import (
     CANARY,
     MD,

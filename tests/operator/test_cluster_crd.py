@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hack.localcluster import LocalCluster
+from levibot_devstack.cluster import LocalCluster
 from tests.support.operator_cluster import install_crd, load_example
 
 pytestmark = pytest.mark.cluster

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hack.localcluster import LocalCluster
+from levibot_devstack.cluster import LocalCluster
 from tests.support.operator_cluster import (
     OperatorProcess,
     apply_doc,

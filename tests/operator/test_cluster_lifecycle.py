@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from hack.localcluster import LocalCluster
+from levibot_devstack.cluster import LocalCluster
 from tests.support.operator_cluster import (
     OperatorProcess,
     apply_doc,

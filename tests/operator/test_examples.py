@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hack.localcluster import LocalCluster
+from levibot_devstack.cluster import LocalCluster
 from levibot_operator.core.canary_spec import parse_canary_spec
 from levibot_operator.core.spec import parse_modeldeployment
 from tests.support.canary_crd import install_canary_crd

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hack.localcluster import LocalCluster
+from levibot_devstack.cluster import LocalCluster
 from levibot_operator import kubectl_plugin as kp
 from levibot_operator import kubectl_view as kv
 from levibot_operator.core.canary_spec import (

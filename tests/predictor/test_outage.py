@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from hack.localservices import PostgresServer
+from levibot_devstack.services import PostgresServer
 from tests.support.predictor_db import connect, insert_ticks, make_prices
 from tests.support.predictor_models import make_loaded, make_model, make_settings, running_app
 

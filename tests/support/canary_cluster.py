@@ -10,7 +10,7 @@ import json
 import time
 from typing import Any
 
-from hack.localcluster import LocalCluster
+from levibot_devstack.cluster import LocalCluster
 from tests.support.canary_alerts import alert, payload, post_payload
 from tests.support.canary_crd import install_canary_crd
 from tests.support.canary_exporter import PredictorMetrics

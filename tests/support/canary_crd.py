@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from hack.localcluster import LocalCluster
+from levibot_devstack.cluster import LocalCluster
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD = ROOT / "crds" / "canary.yaml"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from hack.localservices import free_port
+from levibot_devstack.services import free_port
 
 LABELS = ("model", "version", "track")
 

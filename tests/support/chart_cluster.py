@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from hack.localcluster import LocalCluster
+from levibot_devstack.cluster import LocalCluster
 from tests.support.chart_render import CHART, run_helm
 from tests.support.operator_cluster import (
     apply_doc,

@@ -1,4 +1,4 @@
-"""Helpers for the end-to-end tests on the local stack (hack/localstack.py)."""
+"""Helpers for the end-to-end tests on the local stack (levibot_devstack.stack)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import asyncpg
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from hack.localstack import LocalStack, load_example
 from levibot_common import registry
+from levibot_devstack.stack import LocalStack, load_example
 from levibot_trainer.export import build_onnx
 from tests.support.canary_alerts import post_payload
 

@@ -20,9 +20,9 @@ from typing import Any, BinaryIO, TypeVar
 import asyncpg
 import yaml
 
-from hack.localcluster import LocalCluster
-from hack.localservices import free_port
 from levibot_common import registry, schema
+from levibot_devstack.cluster import LocalCluster
+from levibot_devstack.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD = ROOT / "crds" / "modeldeployment.yaml"

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hack.localcluster import LocalCluster
+from levibot_devstack.cluster import LocalCluster
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = (ROOT / "crds" / "canary.yaml", ROOT / "crds" / "modeldeployment.yaml")

@@ -1,5 +1,5 @@
 """Session-scoped real servers for the test suite (PostgreSQL, Prometheus,
-Alertmanager, the local Kubernetes control plane), wrapping hack/."""
+Alertmanager, the local Kubernetes control plane), wrapping levibot_devstack."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from hack.localcluster import LocalCluster
-from hack.localservices import (
+from levibot_devstack.cluster import LocalCluster
+from levibot_devstack.services import (
     AlertmanagerServer,
     PostgresServer,
     PrometheusServer,
     processes_under,
 )
-from hack.localstack import LocalStack, StackConfig, start_kubelet
+from levibot_devstack.stack import LocalStack, StackConfig, start_kubelet
 
 NULL_ALERTMANAGER_CONFIG = """\
 route:
@@ -82,7 +82,7 @@ def local_cluster() -> Iterator[LocalCluster]:
 
 
 def local_kubelet_cluster() -> Iterator[LocalCluster]:
-    """A control plane whose only node is hack/localkubelet.py: pods really run."""
+    """A control plane whose only node is levibot_devstack.kubelet: pods really run."""
     workdir = Path(tempfile.mkdtemp(prefix="levibot-kubelet-"))
     cluster = LocalCluster(workdir / "cluster", nodes=0).up()
     kubelet = start_kubelet(cluster, workdir / "kubelet", workdir / "targets.json")

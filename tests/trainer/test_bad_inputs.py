@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hack.localservices import PostgresServer
+from levibot_devstack.services import PostgresServer
 from levibot_trainer.data import fetch_connection
 from levibot_trainer.errors import DatabaseUnreachableError
 from tests.support.trainer_cli import END, registry_count, run_train, train_args

@@ -31,9 +31,9 @@ from typing import Any
 import asyncpg
 import yaml
 
-from hack.kubeapi import KubeApi
-from hack.localcluster import ROOT, LocalCluster, tool_dir
-from hack.localservices import (
+from levibot_devstack.cluster import ROOT, LocalCluster, tool_dir
+from levibot_devstack.kubeapi import KubeApi
+from levibot_devstack.services import (
     AlertmanagerServer,
     PostgresServer,
     Process,
@@ -42,7 +42,7 @@ from hack.localservices import (
     processes_under,
     wait_until,
 )
-from hack.traffic import BackgroundTraffic, ServiceTraffic, TrafficStats
+from levibot_devstack.traffic import BackgroundTraffic, ServiceTraffic, TrafficStats
 
 RELEASE = "levibot"
 SYSTEM_NS = "levibot-system"
@@ -396,8 +396,8 @@ def load_example(path: str, name: str | None = None) -> dict[str, Any]:
 
 
 def start_kubelet(cluster: LocalCluster, workdir: Path, sd_file: Path) -> Process:
-    """Starts hack/localkubelet.py for `cluster` and waits until its node is Ready."""
-    argv = [PY, str(ROOT / "hack" / "localkubelet.py"), "--kubeconfig", str(cluster.kubeconfig)]
+    """Starts the local kubelet (kubelet.py) for `cluster` and waits until its node is Ready."""
+    argv = [PY, "-m", "levibot_devstack.kubelet", "--kubeconfig", str(cluster.kubeconfig)]
     argv += ["--workdir", str(workdir), "--prometheus-sd-file", str(sd_file)]
     kubelet = Process(argv, workdir.parent / "logs" / "kubelet.log")
     kubelet.start()

@@ -8,9 +8,9 @@ port; all state lives in one directory, so `down` leaves nothing behind.
 
 Used by `make cluster` / `make cluster-down` and by the `kube` pytest fixture:
 
-    python hack/localcluster.py up [--dir .run/cluster] [--nodes 2]
-    python hack/localcluster.py down [--dir .run/cluster]
-    python hack/localcluster.py status [--dir .run/cluster]
+    python -m levibot_devstack.cluster up [--dir .run/cluster] [--nodes 2]
+    python -m levibot_devstack.cluster down [--dir .run/cluster]
+    python -m levibot_devstack.cluster status [--dir .run/cluster]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
@@ -327,7 +327,7 @@ class LocalCluster:
         ]
 
     def _kwok_args(self) -> list[str]:
-        # Only the annotated fake nodes: hack/localkubelet.py runs the pods of its own node.
+        # Only the annotated fake nodes: kubelet.py runs the pods of its own node.
         return [
             f"--kubeconfig={self.kubeconfig}",
             "--manage-all-nodes=false",

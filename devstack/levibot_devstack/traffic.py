@@ -23,7 +23,7 @@ from pathlib import Path
 
 import aiohttp
 
-from hack.kubeapi import ApiError, KubeApi, Obj
+from levibot_devstack.kubeapi import ApiError, KubeApi, Obj
 
 PORTS_ANNOTATION = "levibot.io/local-ports"
 

@@ -1,7 +1,7 @@
 """What `make demo` prints: one line per state of a ModelDeployment or Canary.
 
 Tooling layer. Pure functions from the objects (as `kubectl get -o json` returns them) and
-Prometheus query results to short lines; hack/demo.py prints a line whenever it changes.
+Prometheus query results to short lines; demo.py prints a line whenever it changes.
 """
 
 from __future__ import annotations

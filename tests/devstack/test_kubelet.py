@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from hack.localcluster import LocalCluster
-from hack.localpod import rewrite
+from levibot_devstack.cluster import LocalCluster
+from levibot_devstack.pod import rewrite
 
 pytestmark = pytest.mark.cluster
 

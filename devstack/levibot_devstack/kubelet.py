@@ -28,7 +28,7 @@ pod's status, as a kubelet would. What differs from a container, and only this:
 Pods with a `prometheus.io/scrape: "true"` annotation are written to a
 Prometheus file_sd file with `namespace` and `pod` labels.
 
-    python hack/localkubelet.py --kubeconfig .run/cluster/kubeconfig --workdir .run/kubelet
+    python -m levibot_devstack.kubelet --kubeconfig .run/cluster/kubeconfig --workdir .run/kubelet
 """
 
 from __future__ import annotations
@@ -42,10 +42,8 @@ import signal
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from hack.kubeapi import ApiError, KubeApi, Obj
-from hack.localpod import ConfigError, LocalPod, now_iso
+from levibot_devstack.kubeapi import ApiError, KubeApi, Obj
+from levibot_devstack.pod import ConfigError, LocalPod, now_iso
 
 log = logging.getLogger("localkubelet")
 NODE_ANNOTATION = "levibot.io/local-kubelet"

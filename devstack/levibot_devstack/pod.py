@@ -1,6 +1,6 @@
 """One pod of the local kubelet: resolve, run, probe, report, stop.
 
-Tooling layer; see hack/localkubelet.py for what differs from a container.
+Tooling layer; see kubelet.py for what differs from a container.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 
-from hack.kubeapi import ApiError, KubeApi, Obj
+from levibot_devstack.kubeapi import ApiError, KubeApi, Obj
 
 VENV_BIN = Path(sys.executable).parent
 PORTS_ANNOTATION = "levibot.io/local-ports"

@@ -1,7 +1,7 @@
 """A minimal async Kubernetes REST client for the local tooling (raw JSON dicts).
 
 Tooling layer. The local kubelet and the demo talk to the local control plane
-with the admin client certificate from the kubeconfig hack/localcluster.py
+with the admin client certificate from the kubeconfig cluster.py
 writes; plain dicts keep the code close to the API's own documents.
 """
 

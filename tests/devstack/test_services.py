@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import asyncpg
 import pytest
 
-from hack.localservices import AlertmanagerServer, PostgresServer, PrometheusServer
+from levibot_devstack.services import AlertmanagerServer, PostgresServer, PrometheusServer
 
 
 def _get_json(url: str) -> Any:

@@ -1,6 +1,6 @@
 """`make demo`: levibot end to end on one machine, on the embedded defaults.
 
-Tooling layer. Brings up the local stack (hack/localstack.py: control plane,
+Tooling layer. Brings up the local stack (stack.py: control plane,
 local kubelet, PostgreSQL with a live feed, Prometheus, Alertmanager, and the
 chart with the operator as a pod), then tells the story with real processes,
 applying examples/demo/: a ModelDeployment trains v1 for real and its
@@ -11,7 +11,7 @@ drifts, and the drift alert (Prometheus → Alertmanager → the operator's webh
 rolls it back. Progress is printed live and summarised at the end. Ctrl-C stops
 everything.
 
-    python hack/demo.py [--keep] [--workdir .run/demo]
+    python -m levibot_devstack.demo [--keep] [--workdir .run/demo]
 """
 
 from __future__ import annotations
@@ -26,18 +26,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from hack.demo_view import (
+from levibot_devstack.cluster import ROOT
+from levibot_devstack.demo_view import (
     by_version,
     describe_canary,
     describe_history,
     describe_md,
     describe_quality,
 )
-from hack.localcluster import ROOT
-from hack.localstack import LocalStack, StackConfig, load_example
-from hack.traffic import BackgroundTraffic
+from levibot_devstack.stack import LocalStack, StackConfig, load_example
+from levibot_devstack.traffic import BackgroundTraffic
 
 STARTED = time.monotonic()
 NS = "levibot-demo"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hack.localcluster import LocalCluster
+from levibot_devstack.cluster import LocalCluster
 
 pytestmark = pytest.mark.cluster
 
