@@ -8,11 +8,11 @@ import timeit
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from levibot_operator.core.analysis import CheckVerdict, Verdict
-from levibot_operator.core.canary_decision import CanaryObservation, CanaryState, Measurement
-from levibot_operator.core.canary_machine import decide_canary
-from levibot_operator.core.canary_spec import parse_canary_spec
-from levibot_operator.core.canary_status import (
+from levibot_operator.core.canary.analysis import CheckVerdict, Verdict
+from levibot_operator.core.canary.decision import CanaryObservation, CanaryState, Measurement
+from levibot_operator.core.canary.machine import decide_canary
+from levibot_operator.core.canary.spec import parse_canary_spec
+from levibot_operator.core.canary.status import (
     CanaryStatus,
     build_canary_status,
     parse_canary_status,

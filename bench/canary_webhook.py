@@ -16,8 +16,8 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from levibot_operator.core.canary_alerts import AlertTarget
-from levibot_operator.webhook import ALERTS_PATH, WebhookConfig, build_webhook_app
+from levibot_operator.core.alerts.payload import AlertTarget
+from levibot_operator.servers.webhook import ALERTS_PATH, WebhookConfig, build_webhook_app
 
 ROUNDS = 400
 TOKEN = "bench-token"  # noqa: S105 - a throwaway token for a loopback benchmark

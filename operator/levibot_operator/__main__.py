@@ -27,15 +27,15 @@ from kubernetes_asyncio.leaderelection.resourcelock.leaselock import LeaseLock
 from prometheus_client import CollectorRegistry
 
 from levibot_operator import constants as c
-from levibot_operator.handlers.alerts import AlertHandler
-from levibot_operator.handlers.canary import CanaryReconciler
-from levibot_operator.handlers.canary_kopf import register_canary
-from levibot_operator.handlers.modeldeployment import register_modeldeployment, resync_forever
-from levibot_operator.handlers.reconcile import Reconciler
-from levibot_operator.io.prometheus import PrometheusClient
-from levibot_operator.metrics import OperatorMetrics, build_metrics_app
+from levibot_operator.shell.alerts import AlertHandler
+from levibot_operator.shell.canary import CanaryReconciler
+from levibot_operator.kopf_handlers.canary import register_canary
+from levibot_operator.kopf_handlers.modeldeployment import register_modeldeployment, resync_forever
+from levibot_operator.shell.modeldeployment import Reconciler
+from levibot_operator.adapters.prometheus import PrometheusClient
+from levibot_operator.servers.metrics import OperatorMetrics, build_metrics_app
 from levibot_operator.settings import OperatorSettings
-from levibot_operator.webhook import WebhookConfig, build_unconfigured_app, build_webhook_app
+from levibot_operator.servers.webhook import WebhookConfig, build_unconfigured_app, build_webhook_app
 
 log = logging.getLogger("levibot_operator")
 

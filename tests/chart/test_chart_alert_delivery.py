@@ -16,8 +16,8 @@ import yaml
 from aiohttp import ClientSession, web
 
 from levibot_devstack.services import AlertmanagerServer, PrometheusServer, free_port
-from levibot_operator.core.canary_alerts import AlertTarget
-from levibot_operator.webhook import WebhookConfig, build_webhook_app
+from levibot_operator.core.alerts.payload import AlertTarget
+from levibot_operator.servers.webhook import WebhookConfig, build_webhook_app
 from tests.support.chart_render import one, render, rule_groups
 from tests.support.services import NULL_ALERTMANAGER_CONFIG
 

@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 
 from levibot_devstack.services import AlertmanagerServer, free_port
-from levibot_operator.core.canary_alerts import AlertTarget
-from levibot_operator.webhook import ALERTS_PATH, WebhookConfig, build_webhook_app
+from levibot_operator.core.alerts.payload import AlertTarget
+from levibot_operator.servers.webhook import ALERTS_PATH, WebhookConfig, build_webhook_app
 
 pytestmark = pytest.mark.prometheus
 

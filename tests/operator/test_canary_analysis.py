@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from levibot_operator.core.analysis import (
+from levibot_operator.core.canary.analysis import (
     AnalysisTarget,
     Query,
     Values,
@@ -14,7 +14,7 @@ from levibot_operator.core.analysis import (
     build_analysis_queries,
     first_failure,
 )
-from levibot_operator.core.canary_spec import Thresholds
+from levibot_operator.core.canary.spec import Thresholds
 
 SEEDS = Thresholds(
     min_samples=100,

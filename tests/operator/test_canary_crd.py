@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 
 from levibot_devstack.cluster import LocalCluster
-from levibot_operator.core.canary_spec import SetWeightStep, parse_canary_spec
-from levibot_operator.core.canary_status import Phase
+from levibot_operator.core.canary.spec import SetWeightStep, parse_canary_spec
+from levibot_operator.core.canary.status import Phase
 from tests.support.canary_crd import (
     example_with,
     install_canary_crd,

@@ -5,16 +5,16 @@ from datetime import timedelta
 
 import pytest
 
-from levibot_operator.core import canary_decision as d
-from levibot_operator.core.canary_decision import (
+from levibot_operator.core.canary import decision as d
+from levibot_operator.core.canary.decision import (
     CanaryObservation,
     FiringAlert,
     Scale,
     TrafficIntent,
     Training,
 )
-from levibot_operator.core.canary_spec import CanaryControls
-from levibot_operator.core.canary_status import (
+from levibot_operator.core.canary.spec import CanaryControls
+from levibot_operator.core.canary.status import (
     Phase,
     build_canary_status,
     parse_canary_status,

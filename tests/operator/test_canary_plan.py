@@ -11,28 +11,28 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
-from levibot_operator.core.canary_alerts import AlertTarget
-from levibot_operator.core.canary_decision import (
+from levibot_operator.core.alerts.payload import AlertTarget
+from levibot_operator.core.canary.decision import (
     CanaryDecision,
     RegistryIntent,
     Scale,
     TrafficIntent,
 )
-from levibot_operator.core.canary_plan import (
+from levibot_operator.core.canary.planning import (
     CandidateView,
     PromoteVersion,
     is_promotable,
     plan_canary_writes,
 )
-from levibot_operator.core.canary_routing import build_drift_canary, find_alerted_canaries
-from levibot_operator.core.canary_status import CanaryStatus, Phase
-from levibot_operator.core.observed import DeploymentObservation
-from levibot_operator.core.plan import ApplyObject, SetRegistryStatus
-from levibot_operator.core.spec import parse_modeldeployment
-from levibot_operator.core.status import MDStatus
-from levibot_operator.metrics import OperatorMetrics, build_metrics_app
+from levibot_operator.core.alerts.dispatch import build_drift_canary, find_alerted_canaries
+from levibot_operator.core.canary.status import CanaryStatus, Phase
+from levibot_operator.core.modeldeployment.observation import DeploymentObservation
+from levibot_operator.core.modeldeployment.planning import ApplyObject, SetRegistryStatus
+from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
+from levibot_operator.core.modeldeployment.status import MDStatus
+from levibot_operator.servers.metrics import OperatorMetrics, build_metrics_app
 from levibot_operator.settings import OperatorSettings
-from levibot_operator.webhook import WebhookConfig, build_unconfigured_app
+from levibot_operator.servers.webhook import WebhookConfig, build_unconfigured_app
 from tests.support.canary_builders import make_spec
 from tests.support.operator_fakes import md_body
 

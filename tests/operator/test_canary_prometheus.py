@@ -10,15 +10,15 @@ import aiohttp
 import pytest
 
 from levibot_devstack.services import PrometheusServer, free_port
-from levibot_operator.core.analysis import (
+from levibot_operator.core.canary.analysis import (
     AnalysisTarget,
     Query,
     Verdict,
     assess_checks,
     build_analysis_queries,
 )
-from levibot_operator.core.canary_spec import Thresholds
-from levibot_operator.io.prometheus import (
+from levibot_operator.core.canary.spec import Thresholds
+from levibot_operator.adapters.prometheus import (
     PrometheusClient,
     PrometheusQueryError,
     PrometheusUnreachableError,

@@ -5,7 +5,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from levibot_operator.core.canary_decision import (
+from levibot_operator.core.canary.decision import (
     CanaryObservation,
     FiringAlert,
     Measurement,
@@ -13,14 +13,14 @@ from levibot_operator.core.canary_decision import (
     TrafficIntent,
     Training,
 )
-from levibot_operator.core.canary_spec import CanaryControls
-from levibot_operator.core.canary_status import (
+from levibot_operator.core.canary.spec import CanaryControls
+from levibot_operator.core.canary.status import (
     TERMINAL,
     Phase,
     build_canary_status,
     parse_canary_status,
 )
-from levibot_operator.core.traffic import (
+from levibot_operator.core.traffic.weights import (
     assess_achieved_weight,
     plan_candidate_replicas,
     plan_replicas,

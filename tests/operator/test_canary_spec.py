@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from levibot_operator.core.canary_spec import (
+from levibot_operator.core.canary.spec import (
     AnalysisStep,
     CanaryControls,
     PauseStep,
@@ -13,7 +13,7 @@ from levibot_operator.core.canary_spec import (
     parse_canary_controls,
     parse_canary_spec,
 )
-from levibot_operator.core.spec import SpecError
+from levibot_operator.core.modeldeployment.spec import SpecError
 from tests.support.canary_builders import spec_body
 
 

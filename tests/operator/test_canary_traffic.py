@@ -2,9 +2,9 @@
 
 import pytest
 
-from levibot_operator.core.canary_decision import Scale, TrafficIntent
-from levibot_operator.core.spec import ParentRef
-from levibot_operator.core.traffic import (
+from levibot_operator.core.canary.decision import Scale, TrafficIntent
+from levibot_operator.core.modeldeployment.spec import ParentRef
+from levibot_operator.core.traffic.weights import (
     RouteTarget,
     RouteWeights,
     build_http_route,

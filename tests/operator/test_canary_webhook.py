@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from levibot_operator.core.canary_alerts import AlertTarget, PayloadError, parse_alert_payload
-from levibot_operator.webhook import ALERTS_PATH, WebhookConfig, build_webhook_app
+from levibot_operator.core.alerts.payload import AlertTarget, PayloadError, parse_alert_payload
+from levibot_operator.servers.webhook import ALERTS_PATH, WebhookConfig, build_webhook_app
 from tests.support.canary_alerts import alert, payload
 
 TOKEN = "s3cret-token"

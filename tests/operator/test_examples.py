@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from levibot_devstack.cluster import LocalCluster
-from levibot_operator.core.canary_spec import parse_canary_spec
-from levibot_operator.core.spec import parse_modeldeployment
+from levibot_operator.core.canary.spec import parse_canary_spec
+from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
 from tests.support.canary_crd import install_canary_crd
 from tests.support.operator_cluster import install_crd
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from levibot_operator.core.observed import REGISTRY_FOUND, RegistryObservation
-from levibot_operator.handlers.reconcile import InvalidSpecError, Reconciler
-from levibot_operator.io import registry
+from levibot_operator.core.modeldeployment.observation import REGISTRY_FOUND, RegistryObservation
+from levibot_operator.shell.modeldeployment import InvalidSpecError, Reconciler
+from levibot_operator.adapters import registry
 from levibot_operator.settings import OperatorSettings
 from tests.support.operator_fakeapi import FakeApi
 from tests.support.operator_fakes import NOW, md_body

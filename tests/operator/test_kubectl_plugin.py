@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from levibot_devstack.cluster import LocalCluster
-from levibot_operator import kubectl_plugin as kp
-from levibot_operator import kubectl_view as kv
-from levibot_operator.core.canary_spec import (
+from levibot_operator.cli import plugin as kp
+from levibot_operator.cli import view as kv
+from levibot_operator.core.canary.spec import (
     ANNOTATION_ABORT,
     ANNOTATION_PROMOTE,
     ANNOTATION_RESUME,
 )
-from levibot_operator.core.canary_status import CanaryStatus, Phase, build_canary_status
+from levibot_operator.core.canary.status import CanaryStatus, Phase, build_canary_status
 from tests.support.plugin_cluster import (
     annotations,
     create,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from levibot_operator.core.manifests import (
+from levibot_operator.core.modeldeployment.manifests import (
     build_killswitch_configmap,
     build_name,
     build_predictor_deployment,
     build_trainer_job,
 )
-from levibot_operator.core.spec import parse_modeldeployment
+from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
 from levibot_operator.settings import OperatorSettings
 from tests.support.operator_fakes import md_body
 

@@ -6,22 +6,22 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from levibot_operator.core.observed import (
+from levibot_operator.core.modeldeployment.observation import (
     REGISTRY_FOUND,
     REGISTRY_MISSING,
     REGISTRY_UNAVAILABLE,
     JobObservation,
     RegistryObservation,
 )
-from levibot_operator.core.plan import (
+from levibot_operator.core.modeldeployment.planning import (
     ApplyObject,
     DeleteDeployment,
     Plan,
     SetRegistryStatus,
     decide_modeldeployment,
 )
-from levibot_operator.core.status import MDStatus
-from levibot_operator.core.training import CreateJob, plan_backoff_seconds
+from levibot_operator.core.modeldeployment.status import MDStatus
+from levibot_operator.core.modeldeployment.training import CreateJob, plan_backoff_seconds
 from levibot_operator.settings import OperatorSettings
 from tests.support.operator_fakes import NOW, md_body, ready_deployment, snapshot
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from levibot_operator.core.spec import (
+from levibot_operator.core.modeldeployment.spec import (
     SpecError,
     build_model_fingerprint,
     parse_modeldeployment,

@@ -4,16 +4,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from levibot_operator.core.analysis import CheckVerdict, Verdict
-from levibot_operator.core.canary_decision import (
+from levibot_operator.core.canary.analysis import CheckVerdict, Verdict
+from levibot_operator.core.canary.decision import (
     CanaryDecision,
     CanaryObservation,
     CanaryState,
     Measurement,
 )
-from levibot_operator.core.canary_machine import decide_canary
-from levibot_operator.core.canary_spec import CanarySpec, parse_canary_spec
-from levibot_operator.core.canary_status import CanaryStatus
+from levibot_operator.core.canary.machine import decide_canary
+from levibot_operator.core.canary.spec import CanarySpec, parse_canary_spec
+from levibot_operator.core.canary.status import CanaryStatus
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

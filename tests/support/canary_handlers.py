@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from levibot_operator.core.analysis import Query
-from levibot_operator.handlers.canary import CanaryReconciler
-from levibot_operator.handlers.reconcile import Reconciler
-from levibot_operator.io import registry
-from levibot_operator.io.prometheus import PrometheusUnreachableError
-from levibot_operator.metrics import OperatorMetrics
+from levibot_operator.core.canary.analysis import Query
+from levibot_operator.shell.canary import CanaryReconciler
+from levibot_operator.shell.modeldeployment import Reconciler
+from levibot_operator.adapters import registry
+from levibot_operator.adapters.prometheus import PrometheusUnreachableError
+from levibot_operator.servers.metrics import OperatorMetrics
 from levibot_operator.settings import OperatorSettings
 from tests.support.canary_builders import T0
 from tests.support.operator_fakeapi import FakeApi

@@ -6,9 +6,9 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
-from levibot_operator.core.observed import DeploymentObservation, JobObservation, Snapshot
-from levibot_operator.core.spec import parse_modeldeployment
-from levibot_operator.core.status import MDStatus
+from levibot_operator.core.modeldeployment.observation import DeploymentObservation, JobObservation, Snapshot
+from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
+from levibot_operator.core.modeldeployment.status import MDStatus
 from tests.support.operator_cluster import load_example
 
 NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)

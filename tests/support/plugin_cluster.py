@@ -62,7 +62,7 @@ def plugin_env(kube: LocalCluster, extra_path: str = "") -> dict[str, str]:
 
 
 def run_plugin(kube: LocalCluster, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "levibot_operator.kubectl_plugin", *args]
+    command = [sys.executable, "-m", "levibot_operator.cli.plugin", *args]
     return subprocess.run(
         command, env=plugin_env(kube), capture_output=True, text=True, timeout=120, check=False
     )
@@ -74,7 +74,7 @@ def run_as_kubectl_plugin(
     """``kubectl levibot ARGS``: kubectl finds a ``kubectl-levibot`` wrapper on PATH."""
     wrapper = directory / "kubectl-levibot"
     wrapper.write_text(
-        f'#!/bin/sh\nexec "{sys.executable}" -m levibot_operator.kubectl_plugin "$@"\n'
+        f'#!/bin/sh\nexec "{sys.executable}" -m levibot_operator.cli.plugin "$@"\n'
     )
     wrapper.chmod(0o755)
     assert kube.bin_dir is not None

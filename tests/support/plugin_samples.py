@@ -11,15 +11,15 @@ from typing import Any
 
 import yaml
 
-from levibot_operator.core.analysis import CheckVerdict, Verdict
-from levibot_operator.core.canary_status import (
+from levibot_operator.core.canary.analysis import CheckVerdict, Verdict
+from levibot_operator.core.canary.status import (
     AnalysisRun,
     CanaryStatus,
     HistoryEntry,
     Phase,
     build_canary_status,
 )
-from levibot_operator.core.status import MDStatus, Training, VersionRecord, build_status_json
+from levibot_operator.core.modeldeployment.status import MDStatus, Training, VersionRecord, build_status_json
 from tests.support.canary_builders import STEPS, T0
 
 MD_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "modeldeployment.yaml"

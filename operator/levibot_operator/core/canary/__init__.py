@@ -1,0 +1,4 @@
+"""The Canary core: spec, status, the state machine and its transitions, analysis, the writes.
+
+Layer: core (pure), above ``modeldeployment``.
+"""

@@ -1,0 +1,171 @@
+"""Canary analysis: PromQL queries per version, and the verdict of each check.
+
+Layer: core (pure). ``build_analysis_queries`` turns a target (namespace, model, version, track)
+into PromQL over the predictor metrics of docs/contracts.md; the shell runs them and hands the
+values back to ``assess_checks``, which says pass, fail or inconclusive per check.
+
+Rules: a check whose value is missing, NaN, or measured on fewer than ``minSamples`` resolved
+predictions is *inconclusive* — never a pass. Max thresholds pass at ``value <= max``, min
+thresholds at ``value >= min``.
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from levibot_operator.core.canary.spec import Thresholds
+
+
+class Query(StrEnum):
+    """One PromQL query of an analysis measurement."""
+
+    SAMPLES = "samples"
+    ECE = "ece"
+    STABLE_ECE = "stableEce"
+    KS_PVALUE = "ksPValue"
+    PSI = "psi"
+    ERROR_RATE = "errorRate"
+    LATENCY_P95 = "latencyP95"
+
+
+class Verdict(StrEnum):
+    PASS = "Pass"  # noqa: S105 - a verdict, not a password
+    FAIL = "Fail"
+    INCONCLUSIVE = "Inconclusive"
+
+
+@dataclass(frozen=True)
+class AnalysisTarget:
+    """Whose series to read: the ModelDeployment's namespace and name, a version and its track."""
+
+    namespace: str
+    model: str
+    version: str
+    track: str
+
+
+@dataclass(frozen=True)
+class CheckVerdict:
+    """One check's outcome; ``comparison`` is ``<=`` or ``>=`` (value against threshold)."""
+
+    name: str
+    value: float | None
+    threshold: float
+    comparison: str
+    verdict: Verdict
+    reason: str
+
+    def describe(self) -> str:
+        """``ece=0.091 (threshold <= 0.06): Fail`` — the text used in events and registry."""
+        value = "none" if self.value is None else f"{self.value:.4g}"
+        return f"{self.name}={value} (threshold {self.comparison} {self.threshold:g})"
+
+
+Values = Mapping[Query, float | None]
+
+
+def _label_value(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def build_selector(target: AnalysisTarget) -> str:
+    """The label matchers selecting one version's series."""
+    labels = (
+        ("namespace", target.namespace),
+        ("model", target.model),
+        ("version", target.version),
+        ("track", target.track),
+    )
+    return "{" + ",".join(f'{k}="{_label_value(v)}"' for k, v in labels) + "}"
+
+
+def build_analysis_queries(
+    candidate: AnalysisTarget, stable: AnalysisTarget, window: str
+) -> dict[Query, str]:
+    """PromQL for every query; ``window`` is a Prometheus range like ``5m``."""
+    sel, stable_sel = build_selector(candidate), build_selector(stable)
+    # No error series yet means no errors: `or vector(0)`. No requests gives 0/0 = NaN.
+    errors = f"(sum(rate(levibot_model_errors_total{sel}[{window}])) or vector(0))"
+    requests = f"sum(rate(levibot_predict_requests_total{sel}[{window}]))"
+    buckets = f"sum by (le) (rate(levibot_model_latency_seconds_bucket{sel}[{window}]))"
+    return {
+        Query.SAMPLES: f"max(levibot_resolved_predictions{sel})",
+        Query.ECE: f"max(levibot_model_ece{sel})",
+        Query.STABLE_ECE: f"max(levibot_model_ece{stable_sel})",
+        Query.KS_PVALUE: f"min(levibot_feature_ks_pvalue{sel})",
+        Query.PSI: f"max(levibot_feature_psi{sel})",
+        Query.ERROR_RATE: f"{errors} / {requests}",
+        Query.LATENCY_P95: f"histogram_quantile(0.95, {buckets})",
+    }
+
+
+def _usable(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else value
+
+
+def _difference(values: Values) -> float | None:
+    candidate, stable = _usable(values.get(Query.ECE)), _usable(values.get(Query.STABLE_ECE))
+    return None if candidate is None or stable is None else candidate - stable
+
+
+def _planned_checks(values: Values, t: Thresholds) -> list[tuple[str, float | None, float, str]]:
+    """(name, value, threshold, comparison) of every enabled check."""
+    plan = [
+        ("ece", values.get(Query.ECE), t.ece_max, "<="),
+        ("eceWorseThanStable", _difference(values), t.ece_max_worse_than_stable, "<="),
+        ("ksPValue", values.get(Query.KS_PVALUE), t.ks_pvalue_min, ">="),
+        ("psi", values.get(Query.PSI), t.psi_max, "<="),
+        ("errorRate", values.get(Query.ERROR_RATE), t.error_rate_max, "<="),
+        ("latencyP95", values.get(Query.LATENCY_P95), t.latency_p95_max_seconds, "<="),
+    ]
+    return [(n, v, limit, op) for n, v, limit, op in plan if limit is not None]
+
+
+def assess_samples(values: Values, thresholds: Thresholds) -> CheckVerdict:
+    """The minSamples gate: Pass when enough predictions are resolved, else Inconclusive."""
+    samples = _usable(values.get(Query.SAMPLES))
+    enough = samples is not None and samples >= thresholds.min_samples
+    reason = "enough resolved predictions" if enough else "too few resolved predictions"
+    verdict = Verdict.PASS if enough else Verdict.INCONCLUSIVE
+    return CheckVerdict("samples", samples, float(thresholds.min_samples), ">=", verdict, reason)
+
+
+def assess_check(
+    name: str, value: float | None, threshold: float, comparison: str, gated: bool
+) -> CheckVerdict:
+    """One check; ``gated`` (too few samples) turns any outcome into Inconclusive."""
+    usable = _usable(value)
+    if usable is None:
+        return CheckVerdict(name, None, threshold, comparison, Verdict.INCONCLUSIVE, "no data")
+    if gated:
+        reason = "too few resolved predictions"
+        return CheckVerdict(name, usable, threshold, comparison, Verdict.INCONCLUSIVE, reason)
+    ok = usable <= threshold if comparison == "<=" else usable >= threshold
+    verdict = Verdict.PASS if ok else Verdict.FAIL
+    reason = "within threshold" if ok else "outside threshold"
+    return CheckVerdict(name, usable, threshold, comparison, verdict, reason)
+
+
+def assess_checks(values: Values, thresholds: Thresholds) -> tuple[CheckVerdict, ...]:
+    """Every check's verdict, the samples gate first."""
+    gate = assess_samples(values, thresholds)
+    gated = gate.verdict is not Verdict.PASS
+    checks = (
+        assess_check(name, value, limit, op, gated)
+        for name, value, limit, op in _planned_checks(values, thresholds)
+    )
+    return (gate, *checks)
+
+
+def assess_measurement(verdicts: tuple[CheckVerdict, ...]) -> Verdict:
+    """A measurement fails if any check fails, passes only if all pass, else is inconclusive."""
+    kinds = {v.verdict for v in verdicts}
+    if Verdict.FAIL in kinds:
+        return Verdict.FAIL
+    return Verdict.PASS if kinds == {Verdict.PASS} else Verdict.INCONCLUSIVE
+
+
+def first_failure(verdicts: tuple[CheckVerdict, ...]) -> CheckVerdict | None:
+    """The first failing check (named in events and the registry's rejection reason)."""
+    return next((v for v in verdicts if v.verdict is Verdict.FAIL), None)

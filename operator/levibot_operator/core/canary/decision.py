@@ -1,0 +1,149 @@
+"""The values the canary state machine reads and returns: observation, intents, decision.
+
+Layer: core (pure). The shell gathers one ``CanaryObservation`` snapshot before deciding, and
+applies a ``CanaryDecision``: traffic intent, registry intents, training, events, status.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+
+from levibot_operator.core.canary.analysis import CheckVerdict
+from levibot_operator.core.canary.spec import CanaryControls, CanarySpec
+from levibot_operator.core.canary.status import CanaryStatus, Phase
+
+EVENT_NORMAL = "Normal"
+EVENT_WARNING = "Warning"
+
+# Reasons (history, events, status.reason): one per transition.
+REASON_WAITING_FOR_TARGET = "WaitingForTarget"
+REASON_INVALID_CANDIDATE = "InvalidCandidate"
+REASON_TRAINING_STARTED = "TrainingStarted"
+REASON_TRAINING_FAILED = "TrainingFailed"
+REASON_STEP_STARTED = "StepStarted"
+REASON_ANALYSIS_PASSED = "AnalysisPassed"
+REASON_ANALYSIS_FAILED = "AnalysisFailed"
+REASON_ANALYSIS_ERROR = "AnalysisError"
+REASON_ANALYSIS_INCONCLUSIVE = "AnalysisInconclusive"
+REASON_MEASUREMENT_FAILED = "MeasurementFailed"
+REASON_RESUMED = "Resumed"
+REASON_METRICS_RECOVERED = "MetricsRecovered"
+REASON_PROMOTING = "Promoting"
+REASON_PROMOTED = "Promoted"
+REASON_ABORTED = "Aborted"
+REASON_ALERT_FIRING = "AlertFiring"
+REASON_PROGRESS_DEADLINE = "ProgressDeadlineExceeded"
+REASON_HALTED = "Halted"
+REASON_UNHALTED = "KillSwitchCleared"
+
+
+class Training(StrEnum):
+    """The trainer Job of the candidate version, as observed."""
+
+    NOT_STARTED = "NotStarted"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+
+
+class Scale(StrEnum):
+    """How a side is scaled: not at all, in proportion to the weight, or fully."""
+
+    ZERO = "Zero"
+    WEIGHTED = "Weighted"
+    FULL = "Full"
+
+
+@dataclass(frozen=True)
+class FiringAlert:
+    """A firing levibot alert for this canary's target (from the webhook)."""
+
+    alertname: str
+    version: str
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One analysis measurement: the check verdicts, or the error that prevented it."""
+
+    verdicts: tuple[CheckVerdict, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CanaryObservation:
+    """Everything observed before one decision (a snapshot; the machine does no I/O)."""
+
+    stable_version: str | None = None
+    next_version: str | None = None
+    training: Training = Training.NOT_STARTED
+    candidate_available: bool = False
+    achieved_weight: float = 0.0
+    kill_switch: bool = False
+    controls: CanaryControls = field(default_factory=CanaryControls)
+    alert: FiringAlert | None = None
+    measurement: Measurement | None = None
+
+
+@dataclass(frozen=True)
+class CanaryState:
+    spec: CanarySpec
+    status: CanaryStatus
+
+
+@dataclass(frozen=True)
+class TrafficIntent:
+    """Desired canary weight (0..100) and how each side is scaled."""
+
+    weight: int
+    candidate: Scale
+    stable: Scale
+
+
+@dataclass(frozen=True)
+class RegistryIntent:
+    """Set a version's registry status (``active``, ``retired``, ``rejected``) with a reason."""
+
+    version: str
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CanaryEvent:
+    type: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CanaryDecision:
+    """What to do now. Intents are idempotent and repeated every tick of a terminal phase.
+
+    ``train_version``: ensure a trainer Job for it exists. ``promoted_version``: make it the
+    target's stable version. ``requeue_after``: when to decide again (None: only on change).
+    """
+
+    status: CanaryStatus
+    traffic: TrafficIntent
+    events: tuple[CanaryEvent, ...] = ()
+    registry: tuple[RegistryIntent, ...] = ()
+    train_version: str | None = None
+    promoted_version: str | None = None
+    requeue_after: timedelta | None = None
+
+
+_QUIET = TrafficIntent(0, Scale.ZERO, Scale.FULL)
+
+
+def plan_traffic_intent(status: CanaryStatus) -> TrafficIntent:
+    """The traffic a phase implies; a halted canary keeps the traffic it had."""
+    phase = status.halted_from if status.phase is Phase.HALTED else status.phase
+    if phase in (Phase.PROGRESSING, Phase.PAUSED):
+        return TrafficIntent(status.desired_weight, Scale.WEIGHTED, Scale.FULL)
+    if phase is Phase.PROMOTING:
+        return TrafficIntent(100, Scale.FULL, Scale.FULL)
+    if phase is Phase.SUCCEEDED:
+        return TrafficIntent(100, Scale.FULL, Scale.ZERO)
+    return _QUIET

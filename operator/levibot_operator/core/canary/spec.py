@@ -1,0 +1,264 @@
+"""Parse a Canary's spec and control annotations into frozen dataclasses.
+
+Layer: core (pure). The CRD schema and its CEL rules catch most mistakes; this parser checks the
+same rules again (and protects against a server without the schema), and every error names the
+field path, e.g. ``spec.steps[2].setWeight``.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from levibot_operator.core.modeldeployment.spec import SpecError
+
+T = TypeVar("T")
+Json = Mapping[str, Any]
+
+ANNOTATION_PROMOTE: str = "levibot.io/promote"
+ANNOTATION_ABORT: str = "levibot.io/abort"
+ANNOTATION_RESUME: str = "levibot.io/resume"
+
+_DURATION = re.compile(r"^(\d+)(ms|s|m|h)$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Pass criteria of one analysis; ``None`` disables a check. Max checks pass at value ≤ max."""
+
+    min_samples: int
+    ece_max: float | None = None
+    ece_max_worse_than_stable: float | None = None
+    ks_pvalue_min: float | None = None
+    psi_max: float | None = None
+    error_rate_max: float | None = None
+    latency_p95_max_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """How one analysis run measures: every ``interval``, ``count`` times, over ``window``."""
+
+    interval: timedelta
+    count: int
+    failure_limit: int
+    inconclusive_limit: int
+    consecutive_error_limit: int
+    window: str
+    thresholds: Thresholds
+
+
+@dataclass(frozen=True)
+class SetWeightStep:
+    weight: int
+
+
+@dataclass(frozen=True)
+class PauseStep:
+    """A pause for ``duration``, or until resumed when ``duration`` is None."""
+
+    duration: timedelta | None
+
+
+@dataclass(frozen=True)
+class AnalysisStep:
+    analysis: AnalysisSpec
+
+
+Step = SetWeightStep | PauseStep | AnalysisStep
+
+
+@dataclass(frozen=True)
+class CanarySpec:
+    target: str
+    candidate_version: str | None  # None: train a new version first
+    steps: tuple[Step, ...]
+    shadow_percent: int
+    progress_deadline: timedelta
+
+
+@dataclass(frozen=True)
+class CanaryControls:
+    """Manual controls read from annotations; each value is an opaque token (e.g. a time)."""
+
+    promote: str | None = None
+    abort: str | None = None
+    resume: str | None = None
+
+
+def _get(obj: Json, key: str, path: str, kind: type[T], default: T | None = None) -> T:
+    value = obj.get(key, default)
+    if value is None:
+        raise SpecError(f"{path}.{key}", "is required")
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise SpecError(f"{path}.{key}", f"must be of type {kind.__name__}")
+    return value
+
+
+def _optional_float(obj: Json, key: str, path: str) -> float | None:
+    return _get(obj, key, path, float) if obj.get(key) is not None else None
+
+
+def _bounded(value: float, low: float, high: float, field: str) -> None:
+    if not low <= value <= high:
+        raise SpecError(field, f"must be within {low:g}..{high:g} (got {value:g})")
+
+
+def parse_duration(text: str, field: str) -> timedelta:
+    """Parse ``500ms``, ``30s``, ``5m`` or ``2h`` (one unit, as Prometheus writes them)."""
+    match = _DURATION.match(text)
+    if match is None or int(match.group(1)) == 0:
+        raise SpecError(field, f"must be a positive duration like 30s, 5m or 1h (got {text!r})")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def parse_thresholds(obj: Json, path: str) -> Thresholds:
+    """Parse ``thresholds``: probabilities within 0..1, latency and minSamples positive."""
+    thresholds = Thresholds(
+        min_samples=_get(obj, "minSamples", path, int, 100),
+        ece_max=_optional_float(obj, "eceMax", path),
+        ece_max_worse_than_stable=_optional_float(obj, "eceMaxWorseThanStable", path),
+        ks_pvalue_min=_optional_float(obj, "ksPValueMin", path),
+        psi_max=_optional_float(obj, "psiMax", path),
+        error_rate_max=_optional_float(obj, "errorRateMax", path),
+        latency_p95_max_seconds=_optional_float(obj, "latencyP95MaxSeconds", path),
+    )
+    if thresholds.min_samples < 1:
+        raise SpecError(f"{path}.minSamples", f"must be >= 1 (got {thresholds.min_samples})")
+    for key in ("eceMax", "eceMaxWorseThanStable", "ksPValueMin", "errorRateMax"):
+        if obj.get(key) is not None:
+            _bounded(float(obj[key]), 0.0, 1.0, f"{path}.{key}")
+    for key in ("psiMax", "latencyP95MaxSeconds"):
+        if obj.get(key) is not None:
+            _bounded(float(obj[key]), 0.0, float("inf"), f"{path}.{key}")
+    return thresholds
+
+
+def _limit(obj: Json, key: str, path: str, default: int, minimum: int = 0) -> int:
+    value = _get(obj, key, path, int, default)
+    if value < minimum:
+        raise SpecError(f"{path}.{key}", f"must be >= {minimum} (got {value})")
+    return value
+
+
+def parse_analysis(obj: Json, path: str, base: AnalysisSpec | None = None) -> AnalysisSpec:
+    """Parse an analysis block; a step's block overrides the fields it sets on ``base``."""
+    if base is not None:
+        merged = {**_unparse_analysis(base), **obj}
+        merged["thresholds"] = {**_unparse_thresholds(base.thresholds), **obj.get("thresholds", {})}
+        obj = merged
+    window = _get(obj, "window", path, str, "5m")
+    parse_duration(window, f"{path}.window")
+    return AnalysisSpec(
+        interval=parse_duration(_get(obj, "interval", path, str, "1m"), f"{path}.interval"),
+        count=_limit(obj, "count", path, 5, minimum=1),
+        failure_limit=_limit(obj, "failureLimit", path, 0),
+        inconclusive_limit=_limit(obj, "inconclusiveLimit", path, 2),
+        consecutive_error_limit=_limit(obj, "consecutiveErrorLimit", path, 4),
+        window=window,
+        thresholds=parse_thresholds(_get(obj, "thresholds", path, dict, {}), f"{path}.thresholds"),
+    )
+
+
+def _unparse_thresholds(t: Thresholds) -> dict[str, Any]:
+    values = {
+        "minSamples": t.min_samples,
+        "eceMax": t.ece_max,
+        "eceMaxWorseThanStable": t.ece_max_worse_than_stable,
+        "ksPValueMin": t.ks_pvalue_min,
+        "psiMax": t.psi_max,
+        "errorRateMax": t.error_rate_max,
+        "latencyP95MaxSeconds": t.latency_p95_max_seconds,
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _unparse_analysis(a: AnalysisSpec) -> dict[str, Any]:
+    seconds = int(a.interval.total_seconds() * 1000)
+    return {
+        "interval": f"{seconds}ms",
+        "count": a.count,
+        "failureLimit": a.failure_limit,
+        "inconclusiveLimit": a.inconclusive_limit,
+        "consecutiveErrorLimit": a.consecutive_error_limit,
+        "window": a.window,
+    }
+
+
+def parse_step(obj: Json, path: str, analysis: AnalysisSpec) -> Step:
+    """Parse one step: exactly one of ``setWeight``, ``pause`` or ``analysis``."""
+    kinds = [k for k in ("setWeight", "pause", "analysis") if obj.get(k) is not None]
+    if len(kinds) != 1:
+        raise SpecError(path, "must set exactly one of setWeight, pause, analysis")
+    if kinds[0] == "setWeight":
+        weight = _get(obj, "setWeight", path, int)
+        _bounded(weight, 0, 100, f"{path}.setWeight")
+        return SetWeightStep(weight)
+    if kinds[0] == "pause":
+        return _parse_pause(_get(obj, "pause", path, dict), f"{path}.pause")
+    return AnalysisStep(
+        parse_analysis(_get(obj, "analysis", path, dict), f"{path}.analysis", analysis)
+    )
+
+
+def _parse_pause(obj: Json, path: str) -> PauseStep:
+    until_resumed = _get(obj, "untilResumed", path, bool, False)
+    duration = obj.get("duration")
+    if until_resumed == (duration is not None):
+        raise SpecError(path, "must set either duration or untilResumed: true")
+    if duration is None:
+        return PauseStep(None)
+    return PauseStep(parse_duration(_get(obj, "duration", path, str), f"{path}.duration"))
+
+
+def _check_weights(steps: tuple[Step, ...]) -> None:
+    last = 0
+    for i, step in enumerate(steps):
+        if isinstance(step, SetWeightStep):
+            if step.weight < last:
+                problem = f"must not decrease (got {step.weight} after {last})"
+                raise SpecError(f"spec.steps[{i}].setWeight", problem)
+            last = step.weight
+
+
+def parse_candidate(obj: Json, path: str = "spec.candidate") -> str | None:
+    """The candidate version, or None when a new version is to be trained first."""
+    train = _get(obj, "train", path, bool, False)
+    version = obj.get("version")
+    if train == (version is not None):
+        raise SpecError(path, "must set either version or train: true")
+    return None if train else _get(obj, "version", path, str)
+
+
+def parse_canary_spec(spec: Json) -> CanarySpec:
+    """Parse a whole Canary ``spec``; raises SpecError naming the first bad field."""
+    analysis = parse_analysis(_get(spec, "analysis", "spec", dict, {}), "spec.analysis")
+    raw_steps = _get(spec, "steps", "spec", list)
+    if not raw_steps or not all(isinstance(s, Mapping) for s in raw_steps):
+        raise SpecError("spec.steps", "must be a non-empty list of steps")
+    steps = tuple(parse_step(s, f"spec.steps[{i}]", analysis) for i, s in enumerate(raw_steps))
+    _check_weights(steps)
+    shadow = _get(_get(spec, "shadow", "spec", dict, {}), "percent", "spec.shadow", int, 0)
+    _bounded(shadow, 0, 100, "spec.shadow.percent")
+    deadline = _get(spec, "progressDeadline", "spec", str, "10m")
+    return CanarySpec(
+        target=_get(spec, "target", "spec", str),
+        candidate_version=parse_candidate(_get(spec, "candidate", "spec", dict)),
+        steps=steps,
+        shadow_percent=shadow,
+        progress_deadline=parse_duration(deadline, "spec.progressDeadline"),
+    )
+
+
+def parse_canary_controls(annotations: Mapping[str, str] | None) -> CanaryControls:
+    """Read the promote / abort / resume annotations (empty values count as unset)."""
+    notes = annotations or {}
+    return CanaryControls(
+        promote=notes.get(ANNOTATION_PROMOTE) or None,
+        abort=notes.get(ANNOTATION_ABORT) or None,
+        resume=notes.get(ANNOTATION_RESUME) or None,
+    )

@@ -1,0 +1,210 @@
+"""The Canary's status: its phase enum, frozen values, and their ``.status`` (camelCase) form.
+
+Layer: core (pure). The status is the canary's only memory: ``parse_canary_status`` and
+``build_canary_status`` round-trip exactly, so the operator can stop at any instant and resume.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from levibot_operator.core.canary.analysis import CheckVerdict, Verdict
+
+HISTORY_LIMIT = 20
+
+
+class Phase(StrEnum):
+    PENDING = "Pending"
+    TRAINING = "Training"
+    PROGRESSING = "Progressing"
+    PAUSED = "Paused"
+    PROMOTING = "Promoting"
+    SUCCEEDED = "Succeeded"
+    ROLLED_BACK = "RolledBack"
+    FAILED = "Failed"
+    HALTED = "Halted"
+
+
+TERMINAL = frozenset({Phase.SUCCEEDED, Phase.ROLLED_BACK, Phase.FAILED})
+
+
+@dataclass(frozen=True)
+class AnalysisRun:
+    """Counters of the analysis run at ``step`` (reset when a run starts)."""
+
+    step: int
+    started_at: datetime
+    last_measured_at: datetime | None = None
+    passes: int = 0
+    failures: int = 0
+    inconclusives: int = 0
+    consecutive_errors: int = 0
+
+    @property
+    def measurements(self) -> int:
+        return self.passes + self.failures + self.inconclusives
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One decision: when, into which phase and step, why."""
+
+    time: datetime
+    phase: Phase
+    step: int
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CanaryStatus:
+    phase: Phase = Phase.PENDING
+    reason: str = ""
+    message: str = ""
+    stable_version: str | None = None
+    candidate_version: str | None = None
+    current_step: int = 0
+    step_started_at: datetime | None = None
+    desired_weight: int = 0
+    achieved_weight: float = 0.0
+    analysis: AnalysisRun | None = None
+    checks: tuple[CheckVerdict, ...] = ()
+    halted_from: Phase | None = None
+    handled_resume: str | None = None
+    history: tuple[HistoryEntry, ...] = field(default=())
+
+
+def format_time(value: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, as Kubernetes writes times."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _opt_time(obj: Mapping[str, Any], key: str) -> datetime | None:
+    value = obj.get(key)
+    return parse_time(value) if isinstance(value, str) and value else None
+
+
+def _drop_none(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if v is not None}
+
+
+def build_check(check: CheckVerdict) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "name": check.name,
+            "value": check.value,
+            "threshold": check.threshold,
+            "comparison": check.comparison,
+            "verdict": check.verdict.value,
+            "reason": check.reason,
+        }
+    )
+
+
+def parse_check(obj: Mapping[str, Any]) -> CheckVerdict:
+    value = obj.get("value")
+    return CheckVerdict(
+        name=str(obj["name"]),
+        value=None if value is None else float(value),
+        threshold=float(obj["threshold"]),
+        comparison=str(obj["comparison"]),
+        verdict=Verdict(obj["verdict"]),
+        reason=str(obj.get("reason", "")),
+    )
+
+
+def build_analysis_run(run: AnalysisRun) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "step": run.step,
+            "startedAt": format_time(run.started_at),
+            "lastMeasuredAt": format_time(run.last_measured_at) if run.last_measured_at else None,
+            "measurements": run.measurements,
+            "passes": run.passes,
+            "failures": run.failures,
+            "inconclusives": run.inconclusives,
+            "consecutiveErrors": run.consecutive_errors,
+        }
+    )
+
+
+def parse_analysis_run(obj: Mapping[str, Any]) -> AnalysisRun:
+    return AnalysisRun(
+        step=int(obj["step"]),
+        started_at=parse_time(obj["startedAt"]),
+        last_measured_at=_opt_time(obj, "lastMeasuredAt"),
+        passes=int(obj.get("passes", 0)),
+        failures=int(obj.get("failures", 0)),
+        inconclusives=int(obj.get("inconclusives", 0)),
+        consecutive_errors=int(obj.get("consecutiveErrors", 0)),
+    )
+
+
+def build_history_entry(entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "time": format_time(entry.time),
+        "phase": entry.phase.value,
+        "step": entry.step,
+        "reason": entry.reason,
+        "message": entry.message,
+    }
+
+
+def parse_history_entry(obj: Mapping[str, Any]) -> HistoryEntry:
+    return HistoryEntry(
+        time=parse_time(obj["time"]),
+        phase=Phase(obj["phase"]),
+        step=int(obj["step"]),
+        reason=str(obj.get("reason", "")),
+        message=str(obj.get("message", "")),
+    )
+
+
+def build_canary_status(status: CanaryStatus) -> dict[str, Any]:
+    """The ``.status`` body; every field is written (None as JSON null clears it on a patch)."""
+    started = status.step_started_at
+    return {
+        "phase": status.phase.value,
+        "reason": status.reason,
+        "message": status.message,
+        "stableVersion": status.stable_version,
+        "candidateVersion": status.candidate_version,
+        "currentStep": status.current_step,
+        "stepStartedAt": format_time(started) if started else None,
+        "desiredWeight": status.desired_weight,
+        "achievedWeight": status.achieved_weight,
+        "analysis": build_analysis_run(status.analysis) if status.analysis else None,
+        "checks": [build_check(c) for c in status.checks],
+        "haltedFrom": status.halted_from.value if status.halted_from else None,
+        "handledResume": status.handled_resume,
+        "history": [build_history_entry(h) for h in status.history],
+    }
+
+
+def parse_canary_status(obj: Mapping[str, Any] | None) -> CanaryStatus:
+    """Read ``.status`` back; an empty or missing status is a fresh (Pending) canary."""
+    if not obj or not obj.get("phase"):
+        return CanaryStatus()
+    analysis, halted = obj.get("analysis"), obj.get("haltedFrom")
+    return CanaryStatus(
+        phase=Phase(obj["phase"]),
+        reason=str(obj.get("reason") or ""),
+        message=str(obj.get("message") or ""),
+        stable_version=obj.get("stableVersion"),
+        candidate_version=obj.get("candidateVersion"),
+        current_step=int(obj.get("currentStep") or 0),
+        step_started_at=_opt_time(obj, "stepStartedAt"),
+        desired_weight=int(obj.get("desiredWeight") or 0),
+        achieved_weight=float(obj.get("achievedWeight") or 0.0),
+        analysis=parse_analysis_run(analysis) if analysis else None,
+        checks=tuple(parse_check(c) for c in obj.get("checks") or ()),
+        halted_from=Phase(halted) if halted else None,
+        handled_resume=obj.get("handledResume"),
+        history=tuple(parse_history_entry(h) for h in obj.get("history") or ()),
+    )

@@ -1,0 +1,292 @@
+"""Parse a ModelDeployment body into frozen dataclasses; errors name the field path.
+
+Layer: core (pure). The CRD schema catches most mistakes; this catches the rest (and protects
+against a server without the schema) so the operator never acts on a half-understood spec.
+"""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from levibot_operator import constants as c
+from levibot_operator.core.modeldeployment.schedule import is_valid_schedule
+
+T = TypeVar("T")
+Json = Mapping[str, Any]
+
+
+class SpecError(ValueError):
+    """An invalid ModelDeployment field; ``field`` is its path, e.g. ``spec.training.schedule``."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    type: str
+    hyperparameters: Json
+    calibration: str
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    name: str
+    key: str
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    data_window_seconds: int
+    schedule: str | None
+    image: str | None
+    resources: Json
+    database_secret: SecretRef
+    deadline_seconds: int
+    backoff_limit: int
+
+
+@dataclass(frozen=True)
+class MonitoringSpec:
+    """The predictor's quality monitors (docs/contracts.md, LEVIBOT_PREDICTOR_* env)."""
+
+    interval_seconds: int = 15
+    outcome_window: int = 1000
+    drift_window_seconds: int = 1800
+    drift_thin_seconds: int = 60
+    drift_min_rows: int = 20
+
+
+@dataclass(frozen=True)
+class ServingSpec:
+    image: str | None
+    replicas: int
+    resources: Json
+    staleness_limit_seconds: int
+    fallback: str
+    buy_threshold: float
+    sell_threshold: float
+    monitoring: MonitoringSpec = MonitoringSpec()
+
+
+@dataclass(frozen=True)
+class ParentRef:
+    name: str
+    namespace: str | None
+    section_name: str | None
+
+
+@dataclass(frozen=True)
+class TrafficSpec:
+    provider: str
+    route_name: str | None
+    parent_refs: tuple[ParentRef, ...]
+
+
+@dataclass(frozen=True)
+class ModelDeploymentSpec:
+    model: ModelSpec
+    features: tuple[str, ...]
+    symbols: tuple[str, ...]
+    horizon_seconds: int
+    training: TrainingSpec
+    serving: ServingSpec
+    traffic: TrafficSpec
+    kill_switch: bool
+    drift_policy: str
+
+
+@dataclass(frozen=True)
+class ModelDeployment:
+    """A parsed ModelDeployment: identity plus spec."""
+
+    name: str
+    namespace: str
+    uid: str
+    generation: int
+    spec: ModelDeploymentSpec
+
+    @property
+    def model_name(self) -> str:
+        """The registry key ``<namespace>.<name>`` (docs/contracts.md)."""
+        return f"{self.namespace}.{self.name}"
+
+
+def _field(obj: Json, key: str, path: str, kind: type[T], default: T | None = None) -> T:
+    value = obj.get(key, default)
+    if value is None:
+        raise SpecError(f"{path}.{key}", "is required")
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise SpecError(f"{path}.{key}", f"must be of type {kind.__name__}")
+    return value
+
+
+def _optional(obj: Json, key: str, path: str, kind: type[T]) -> T | None:
+    return _field(obj, key, path, kind) if obj.get(key) is not None else None
+
+
+def _enum(value: str, allowed: tuple[str, ...], field: str) -> str:
+    if value not in allowed:
+        raise SpecError(field, f"must be one of {', '.join(allowed)} (got {value!r})")
+    return value
+
+
+def _at_least(value: int, minimum: int, field: str) -> int:
+    if value < minimum:
+        raise SpecError(field, f"must be >= {minimum} (got {value})")
+    return value
+
+
+def _strings(obj: Json, key: str, path: str) -> tuple[str, ...]:
+    items = _field(obj, key, path, list)
+    if not items or not all(isinstance(i, str) and i for i in items):
+        raise SpecError(f"{path}.{key}", "must be a non-empty list of non-empty strings")
+    if len(set(items)) != len(items):
+        raise SpecError(f"{path}.{key}", "must not repeat an item")
+    return tuple(items)
+
+
+def parse_model(obj: Json, path: str = "spec.model") -> ModelSpec:
+    """Parse ``spec.model``."""
+    kind = _enum(_field(obj, "type", path, str), c.MODEL_TYPES, f"{path}.type")
+    calibration = _field(obj, "calibration", path, str, "none")
+    return ModelSpec(
+        type=kind,
+        hyperparameters=_field(obj, "hyperparameters", path, dict, {}),
+        calibration=_enum(calibration, c.CALIBRATIONS, f"{path}.calibration"),
+    )
+
+
+def parse_training(obj: Json, path: str = "spec.training") -> TrainingSpec:
+    """Parse ``spec.training``."""
+    schedule = _optional(obj, "schedule", path, str)
+    if schedule is not None and not is_valid_schedule(schedule):
+        raise SpecError(f"{path}.schedule", f"is not a valid cron expression ({schedule!r})")
+    secret = _field(obj, "databaseSecretRef", path, dict)
+    spath = f"{path}.databaseSecretRef"
+    window = _field(obj, "dataWindowSeconds", path, int, 604800)
+    deadline = _field(obj, "activeDeadlineSeconds", path, int, 3600)
+    backoff = _field(obj, "backoffLimit", path, int, 2)
+    return TrainingSpec(
+        data_window_seconds=_at_least(window, 3600, f"{path}.dataWindowSeconds"),
+        schedule=schedule,
+        image=_optional(obj, "image", path, str),
+        resources=_field(obj, "resources", path, dict, {}),
+        database_secret=SecretRef(
+            name=_field(secret, "name", spath, str), key=_field(secret, "key", spath, str, "")
+        ),
+        deadline_seconds=_at_least(deadline, 60, f"{path}.activeDeadlineSeconds"),
+        backoff_limit=_at_least(backoff, 0, f"{path}.backoffLimit"),
+    )
+
+
+def parse_serving(obj: Json, path: str = "spec.serving") -> ServingSpec:
+    """Parse ``spec.serving``; thresholds must satisfy 0 <= sell < buy <= 1."""
+    buy = _field(obj, "buyThreshold", path, float, 0.55)
+    sell = _field(obj, "sellThreshold", path, float, 0.45)
+    if not 0.0 <= sell < buy <= 1.0:
+        problem = "must satisfy 0 <= sellThreshold < buyThreshold <= 1"
+        raise SpecError(f"{path}.sellThreshold", problem)
+    staleness = _field(obj, "stalenessLimitSeconds", path, int, 60)
+    return ServingSpec(
+        image=_optional(obj, "image", path, str),
+        replicas=_at_least(_field(obj, "replicas", path, int, 2), 0, f"{path}.replicas"),
+        resources=_field(obj, "resources", path, dict, {}),
+        staleness_limit_seconds=_at_least(staleness, 1, f"{path}.stalenessLimitSeconds"),
+        fallback=_enum(_field(obj, "fallback", path, str, "hold"), c.FALLBACKS, f"{path}.fallback"),
+        buy_threshold=buy,
+        sell_threshold=sell,
+        monitoring=parse_monitoring(
+            _field(obj, "monitoring", path, dict, {}), f"{path}.monitoring"
+        ),
+    )
+
+
+def parse_monitoring(obj: Json, path: str) -> MonitoringSpec:
+    """Parse ``spec.serving.monitoring``: positive counts and seconds, defaults as the CRD's."""
+    d = MonitoringSpec()
+
+    def count(key: str, default: int, least: int) -> int:
+        return _at_least(_field(obj, key, path, int, default), least, f"{path}.{key}")
+
+    return MonitoringSpec(
+        interval_seconds=count("intervalSeconds", d.interval_seconds, 1),
+        outcome_window=count("outcomeWindow", d.outcome_window, 10),
+        drift_window_seconds=count("driftWindowSeconds", d.drift_window_seconds, 10),
+        drift_thin_seconds=count("driftThinSeconds", d.drift_thin_seconds, 1),
+        drift_min_rows=count("driftMinRows", d.drift_min_rows, 2),
+    )
+
+
+def parse_traffic(obj: Json, path: str = "spec.traffic") -> TrafficSpec:
+    """Parse ``spec.traffic``; the gatewayAPI provider needs a route and parent references."""
+    provider = _field(obj, "provider", path, str, "replicas")
+    _enum(provider, c.TRAFFIC_PROVIDERS, f"{path}.provider")
+    gateway = _field(obj, "gatewayAPI", path, dict, {})
+    gpath = f"{path}.gatewayAPI"
+    refs = tuple(
+        ParentRef(
+            name=_field(ref, "name", f"{gpath}.parentRefs[{i}]", str),
+            namespace=_optional(ref, "namespace", f"{gpath}.parentRefs[{i}]", str),
+            section_name=_optional(ref, "sectionName", f"{gpath}.parentRefs[{i}]", str),
+        )
+        for i, ref in enumerate(_field(gateway, "parentRefs", gpath, list, []))
+    )
+    if provider == "gatewayAPI" and not refs:
+        raise SpecError(f"{gpath}.parentRefs", "is required when provider is gatewayAPI")
+    return TrafficSpec(provider, _optional(gateway, "routeName", gpath, str), refs)
+
+
+def parse_spec(spec: Json) -> ModelDeploymentSpec:
+    """Parse a whole ``spec``; raises SpecError naming the first bad field."""
+    features = _strings(spec, "features", "spec")
+    for i, feature in enumerate(features):
+        _enum(feature, c.FEATURES, f"spec.features[{i}]")
+    training = parse_training(_field(spec, "training", "spec", dict))
+    horizon = _at_least(_field(spec, "horizonSeconds", "spec", int), 1, "spec.horizonSeconds")
+    if horizon >= training.data_window_seconds:
+        problem = "must be smaller than spec.training.dataWindowSeconds"
+        raise SpecError("spec.horizonSeconds", problem)
+    policy = _field(spec, "driftPolicy", "spec", str, "none")
+    return ModelDeploymentSpec(
+        model=parse_model(_field(spec, "model", "spec", dict)),
+        features=features,
+        symbols=_strings(spec, "symbols", "spec"),
+        horizon_seconds=horizon,
+        training=training,
+        serving=parse_serving(_field(spec, "serving", "spec", dict, {})),
+        traffic=parse_traffic(_field(spec, "traffic", "spec", dict, {})),
+        kill_switch=_field(spec, "killSwitch", "spec", bool, False),
+        drift_policy=_enum(policy, c.DRIFT_POLICIES, "spec.driftPolicy"),
+    )
+
+
+def parse_modeldeployment(body: Json) -> ModelDeployment:
+    """Parse a ModelDeployment object (metadata + spec)."""
+    meta = _field(body, "metadata", "", dict)
+    return ModelDeployment(
+        name=_field(meta, "name", "metadata", str),
+        namespace=_field(meta, "namespace", "metadata", str, "default"),
+        uid=_field(meta, "uid", "metadata", str, ""),
+        generation=_field(meta, "generation", "metadata", int, 0),
+        spec=parse_spec(_field(body, "spec", "", dict)),
+    )
+
+
+def build_model_fingerprint(spec: ModelDeploymentSpec) -> str:
+    """A short hash of everything that needs a new model when it changes."""
+    material = {
+        "model": [spec.model.type, dict(spec.model.hyperparameters), spec.model.calibration],
+        "features": list(spec.features),
+        "symbols": list(spec.symbols),
+        "horizon": spec.horizon_seconds,
+        "window": spec.training.data_window_seconds,
+    }
+    digest = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+    return digest[:16]

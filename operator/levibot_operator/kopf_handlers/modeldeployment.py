@@ -1,0 +1,115 @@
+"""kopf handlers of ModelDeployment: create/update/resume, trainer Job and predictor events,
+and a resync loop (schedules, retry backoff, safety net).
+
+Layer: handlers (shell). Each handler only translates a trigger into ``Reconciler.reconcile``
+and its errors into kopf's vocabulary: TemporaryError(delay) for I/O, PermanentError for an
+invalid spec. Handlers are registered on an explicit registry by ``register_modeldeployment``.
+"""
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import kopf
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from levibot_operator import constants as c
+from levibot_operator.shell.modeldeployment import InvalidSpecError, Reconciler
+from levibot_operator.adapters.kube import fetch_list
+from levibot_operator.adapters.registry import RegistryUnavailableError
+
+log = logging.getLogger(__name__)
+OWNED = {c.LABEL_MANAGED_BY: c.LABEL_MANAGED_BY_VALUE}
+
+
+async def reconcile_for_kopf(reconciler: Reconciler, body: kopf.Body) -> None:
+    """Reconcile and translate errors for change handlers (kopf retries TemporaryError)."""
+    delay = reconciler.settings.retry_delay_seconds
+    try:
+        await reconciler.reconcile(body)
+    except InvalidSpecError as exc:
+        raise kopf.PermanentError(str(exc)) from exc
+    except RegistryUnavailableError as exc:
+        raise kopf.TemporaryError(f"registry unavailable: {exc}", delay=delay) from exc
+    except ApiException as exc:
+        raise kopf.TemporaryError(f"API error {exc.status}: {exc.reason}", delay=delay) from exc
+
+
+async def reconcile_quietly(reconciler: Reconciler, namespace: str, name: str) -> None:
+    """Reconcile from an event or the resync loop: errors are logged; the loop retries."""
+    try:
+        await reconciler.reconcile_named(namespace, name)
+    except InvalidSpecError:
+        return
+    except ApiException as exc:
+        if exc.status != 404:  # 404: the ModelDeployment was deleted meanwhile
+            log.warning("reconcile %s/%s deferred: API error %s", namespace, name, exc.status)
+    except (RegistryUnavailableError, OSError) as exc:
+        log.warning("reconcile %s/%s deferred: %s", namespace, name, exc)
+
+
+async def resync_forever(reconciler: Reconciler, namespaces: list[str]) -> None:
+    """Every resync interval, reconcile every ModelDeployment (schedules, backoff, drift)."""
+    while True:
+        await asyncio.sleep(reconciler.settings.resync_seconds)
+        with contextlib.suppress(ApiException, OSError):
+            for namespace, name in await list_modeldeployments(reconciler, namespaces):
+                await reconcile_quietly(reconciler, namespace, name)
+
+
+async def list_modeldeployments(
+    reconciler: Reconciler, namespaces: list[str]
+) -> list[tuple[str, str]]:
+    """(namespace, name) of every ModelDeployment watched."""
+    api, kind = reconciler.api, c.MODELDEPLOYMENT_KIND
+    if not namespaces:
+        result = await api.call_api(
+            f"/apis/{c.API_VERSION}/{c.MODELDEPLOYMENT_PLURAL}",
+            "GET",
+            response_types_map={200: "object"},
+            auth_settings=["BearerToken"],
+            _return_http_data_only=True,
+        )
+        items = result.get("items") or []
+    else:
+        items = [i for ns in namespaces for i in await fetch_list(api, c.API_VERSION, kind, ns, {})]
+    return [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in items]
+
+
+def owner_of(labels: dict[str, Any] | kopf.Labels) -> str | None:
+    """The ModelDeployment a trainer Job or predictor Deployment belongs to."""
+    name = labels.get(c.LABEL_MODELDEPLOYMENT)
+    return str(name) if name else None
+
+
+def register_modeldeployment(registry: kopf.OperatorRegistry, reconciler: Reconciler) -> None:
+    """Register every ModelDeployment handler on ``registry``."""
+
+    @kopf.on.login(registry=registry)
+    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+        return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+
+    @kopf.on.resume(c.GROUP, c.VERSION, c.MODELDEPLOYMENT_PLURAL, registry=registry)
+    async def modeldeployment_resume(body: kopf.Body, **_: Any) -> None:
+        await reconcile_for_kopf(reconciler, body)
+
+    @kopf.on.create(c.GROUP, c.VERSION, c.MODELDEPLOYMENT_PLURAL, registry=registry)
+    async def modeldeployment_create(body: kopf.Body, **_: Any) -> None:
+        await reconcile_for_kopf(reconciler, body)
+
+    @kopf.on.update(c.GROUP, c.VERSION, c.MODELDEPLOYMENT_PLURAL, registry=registry)
+    async def modeldeployment_update(body: kopf.Body, **_: Any) -> None:
+        await reconcile_for_kopf(reconciler, body)
+
+    @kopf.on.event("batch", "v1", "jobs", labels=OWNED, registry=registry)
+    async def job_event(namespace: str | None, labels: kopf.Labels, **_: Any) -> None:
+        owner = owner_of(labels)
+        if owner and namespace and labels.get(c.LABEL_COMPONENT) == c.COMPONENT_TRAINER:
+            await reconcile_quietly(reconciler, namespace, owner)
+
+    @kopf.on.event("apps", "v1", "deployments", labels=OWNED, registry=registry)
+    async def deployment_event(namespace: str | None, labels: kopf.Labels, **_: Any) -> None:
+        owner = owner_of(labels)
+        if owner and namespace and labels.get(c.LABEL_COMPONENT) == c.COMPONENT_PREDICTOR:
+            await reconcile_quietly(reconciler, namespace, owner)

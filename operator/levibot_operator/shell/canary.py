@@ -1,0 +1,215 @@
+"""The reconcile shell of one Canary: parse -> observe -> decide -> status -> writes -> Events.
+
+Layer: handlers (shell). Decisions are ``core.canary_machine.decide_canary``; the writes are
+planned by ``core.canary_plan``. The status is written first, guarded by the resourceVersion the
+canary was read at, so two writers (this replica's periodic decision and any replica's alert
+rollback) can never overwrite a newer decision: the later write fails with a conflict and is
+decided again from a fresh read. Every write after the status is idempotent.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kubernetes_asyncio.client import ApiClient
+
+from levibot_operator import constants as c
+from levibot_operator.core.canary import decision as d
+from levibot_operator.core.canary.decision import CanaryDecision, CanaryState, FiringAlert
+from levibot_operator.core.canary.machine import decide_canary
+from levibot_operator.core.canary.planning import (
+    CanaryIntent,
+    PromoteVersion,
+    build_promoted_status,
+    is_promotable,
+    plan_canary_writes,
+)
+from levibot_operator.core.canary.spec import CanarySpec, parse_canary_spec
+from levibot_operator.core.canary.status import (
+    TERMINAL,
+    CanaryStatus,
+    Phase,
+    build_canary_status,
+    parse_canary_status,
+)
+from levibot_operator.core.canary.transitions import move_status
+from levibot_operator.core.modeldeployment.planning import ApplyObject, SetRegistryStatus
+from levibot_operator.core.modeldeployment.spec import ModelDeployment, SpecError, parse_modeldeployment
+from levibot_operator.core.modeldeployment.status import MDStatus, build_status_json, parse_md_status
+from levibot_operator.core.modeldeployment.training import CreateJob
+from levibot_operator.shell.canary_observation import ObserveInput, fetch_observed
+from levibot_operator.shell.modeldeployment import InvalidSpecError, Reconciler
+from levibot_operator.adapters import kube, registry
+from levibot_operator.adapters.prometheus import PrometheusClient
+from levibot_operator.servers.metrics import OperatorMetrics
+from levibot_operator.settings import OperatorSettings
+
+log = logging.getLogger(__name__)
+Body = Mapping[str, Any]
+REASON_INVALID_SPEC = "InvalidSpec"
+CONFLICT_RETRIES = 3
+
+
+@dataclass
+class CanaryReconciler:
+    """Everything the canary shell needs, passed in; ``active`` maps live canaries to targets."""
+
+    api: ApiClient
+    settings: OperatorSettings
+    clock: Callable[[], datetime]
+    modeldeployments: Reconciler
+    prometheus: PrometheusClient | None
+    metrics: OperatorMetrics
+    locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
+    active: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def lock_for(self, namespace: str, name: str) -> asyncio.Lock:
+        return self.locks.setdefault((namespace, name), asyncio.Lock())
+
+    async def reconcile_named(self, namespace: str, name: str) -> float | None:
+        """One decision; the seconds until the next one, or None once the canary is finished."""
+        async with self.lock_for(namespace, name):
+            body = await kube.fetch_object(self.api, c.API_VERSION, c.CANARY_KIND, namespace, name)
+            if body is None or body["metadata"].get("deletionTimestamp"):
+                self.active.pop((namespace, name), None)
+                return None
+            return await self._reconcile(body, None)
+
+    async def roll_back_on_alert(self, namespace: str, name: str, alert: FiringAlert) -> None:
+        """The alert path: no lock (the status write is guarded), retried on a conflict."""
+        for attempt in range(CONFLICT_RETRIES):
+            body = await kube.fetch_object(self.api, c.API_VERSION, c.CANARY_KIND, namespace, name)
+            if body is None:
+                return
+            try:
+                await self._reconcile(body, alert)
+                return
+            except kube.ConflictError:
+                log.info("canary %s/%s changed; deciding again (%d)", namespace, name, attempt)
+        raise kube.ConflictError(f"canary {namespace}/{name} kept changing")
+
+    async def _reconcile(self, body: Body, alert: FiringAlert | None) -> float | None:
+        meta = body["metadata"]
+        status = parse_canary_status(body.get("status"))
+        try:
+            spec = parse_canary_spec(body.get("spec") or {})
+        except SpecError as error:
+            await self._write_invalid(body, status, error)
+            raise InvalidSpecError(str(error)) from error
+        md_body = await kube.fetch_object(
+            self.api, c.API_VERSION, c.MODELDEPLOYMENT_KIND, meta["namespace"], spec.target
+        )
+        md = _parse_target(md_body)
+        md_status = parse_md_status((md_body or {}).get("status"))
+        given = ObserveInput(body, spec, status, md, md_status, alert, self.clock())
+        seen = await fetch_observed(self.api, self.prometheus, self.settings, given)
+        decision = decide_canary(CanaryState(spec, status), seen.observation, given.now)
+        await self._write_status(body, status, decision.status)
+        if md is not None:
+            writes = plan_canary_writes(
+                md, meta["name"], decision, spec=spec, old=status, seen=seen.candidate,
+                settings=self.settings,
+            )  # fmt: skip
+            await self._apply_all(md, writes)
+        await self._announce(body, spec, status, decision)
+        return self._next_delay(meta, spec, decision)
+
+    def _next_delay(self, meta: Body, spec: CanarySpec, decision: CanaryDecision) -> float | None:
+        key = (meta["namespace"], meta["name"])
+        if decision.status.phase in TERMINAL:
+            self.active.pop(key, None)
+            return None
+        self.active[key] = spec.target
+        resync = self.settings.canary_resync_seconds
+        wait = decision.requeue_after
+        return resync if wait is None else min(max(wait.total_seconds(), 0.0), resync)
+
+    async def _write_status(self, body: Body, old: CanaryStatus, new: CanaryStatus) -> None:
+        """Status first (the memory), guarded by the resourceVersion it was read at."""
+        generation = int(body["metadata"].get("generation", 0))
+        new_json = {**build_canary_status(new), "observedGeneration": generation}
+        seen_generation = (body.get("status") or {}).get("observedGeneration")
+        old_json = {**build_canary_status(old), "observedGeneration": seen_generation}
+        if new_json != old_json:
+            await kube.patch_canary_status(self.api, body, new_json)
+
+    async def _write_invalid(self, body: Body, status: CanaryStatus, error: SpecError) -> None:
+        """An invalid spec: phase Failed, the message names the field; an Event once."""
+        message = f"invalid spec: {error}"
+        if status.phase is Phase.FAILED and status.message == message:
+            return
+        failed = move_status(status, self.clock(), Phase.FAILED, REASON_INVALID_SPEC, message)
+        await self._write_status(body, status, failed)
+        await self._post_event(body, REASON_INVALID_SPEC, message, d.EVENT_WARNING)
+
+    async def _apply_all(self, md: ModelDeployment, writes: tuple[CanaryIntent, ...]) -> None:
+        for intent in writes:
+            if isinstance(intent, ApplyObject):
+                await kube.apply_object(self.api, intent.manifest)
+            elif isinstance(intent, CreateJob):
+                await kube.apply_created(self.api, intent.manifest)
+            elif isinstance(intent, SetRegistryStatus):
+                await self._set_registry(md, intent)
+            elif isinstance(intent, PromoteVersion):
+                await self.promote(md, intent)
+
+    async def _set_registry(self, md: ModelDeployment, intent: SetRegistryStatus) -> None:
+        try:
+            await registry.patch_version_status(
+                self.api,
+                md,
+                intent.version,
+                status=intent.status,
+                reason=intent.reason,
+                settings=self.settings,
+            )
+        except registry.RegistryUnavailableError as exc:
+            log.warning("registry status of %s %s not set: %s", md.name, intent.version, exc)
+
+    async def promote(self, md: ModelDeployment, intent: PromoteVersion) -> None:
+        """Stable := candidate on the target (under its lock), then let it converge."""
+        ns, name = md.namespace, md.name
+        async with self.modeldeployments.lock_for(ns, name):
+            body = await kube.fetch_object(
+                self.api, c.API_VERSION, c.MODELDEPLOYMENT_KIND, ns, name
+            )
+            old: MDStatus = parse_md_status((body or {}).get("status"))
+            if body is None or not is_promotable(old, intent):
+                return
+            new = build_promoted_status(md, old, intent.version, self.clock())
+            await kube.patch_md_status(self.api, ns, name, build_status_json(new))
+        log.info("%s/%s: %s promoted over %s", ns, name, intent.version, intent.replaced)
+        try:
+            await self.modeldeployments.reconcile_named(ns, name)
+        except Exception as exc:  # the MD's own loop retries; promotion is already recorded
+            log.warning("reconcile of %s/%s after promotion failed: %s", ns, name, exc)
+
+    async def _announce(
+        self, body: Body, spec: CanarySpec, old: CanaryStatus, decision: CanaryDecision
+    ) -> None:
+        meta, new = body["metadata"], decision.status
+        self.metrics.observe_canary(meta["namespace"], meta["name"], spec.target, new)
+        if new.phase is Phase.ROLLED_BACK and old.phase is not Phase.ROLLED_BACK:
+            self.metrics.rollbacks.labels(new.reason).inc()
+        for event in decision.events:
+            await self._post_event(body, event.reason, event.message, event.type)
+
+    async def _post_event(self, body: Body, reason: str, message: str, kind: str) -> None:
+        event = kube.build_event(body, reason, message, kind, self.clock())
+        try:
+            await kube.apply_event(self.api, event)
+        except Exception as exc:  # Events are advisory
+            log.warning("event %s not posted: %s", reason, exc)
+
+
+def _parse_target(body: Body | None) -> ModelDeployment | None:
+    """The target ModelDeployment, or None when absent or invalid (the canary then waits)."""
+    if body is None:
+        return None
+    try:
+        return parse_modeldeployment(body)
+    except SpecError:
+        return None

@@ -1,0 +1,186 @@
+"""Gather one Canary's observation snapshot: target, trainer Job, candidate, weight, analysis.
+
+Layer: handlers (shell, read-only I/O). Every read happens here, before ``decide_canary``; the
+decision itself does no I/O. A Prometheus failure becomes ``Measurement(error=...)`` (counted
+by the analysis run against its consecutive-error limit), never an exception.
+"""
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from kubernetes_asyncio.client import ApiClient
+
+from levibot_operator import constants as c
+from levibot_operator.core.canary.analysis import AnalysisTarget, assess_checks, build_analysis_queries
+from levibot_operator.core.canary.decision import (
+    CanaryObservation,
+    FiringAlert,
+    Measurement,
+    Training,
+)
+from levibot_operator.core.canary.planning import (
+    CandidateView,
+    assess_candidate,
+    parse_route_weight,
+    plan_due_analysis,
+)
+from levibot_operator.core.canary.spec import CanarySpec, parse_canary_controls
+from levibot_operator.core.canary.status import CanaryStatus, Phase
+from levibot_operator.core.modeldeployment.manifests import build_deployment_name, build_job_name
+from levibot_operator.core.modeldeployment.observation import (
+    REGISTRY_FOUND,
+    REGISTRY_MISSING,
+    DeploymentObservation,
+    parse_deployment,
+    parse_job,
+)
+from levibot_operator.core.modeldeployment.routing import build_route_name, build_version_service_name
+from levibot_operator.core.modeldeployment.spec import ModelDeployment
+from levibot_operator.core.modeldeployment.status import MDStatus
+from levibot_operator.core.traffic.weights import assess_achieved_weight
+from levibot_operator.core.modeldeployment.training import plan_next_version
+from levibot_operator.shell.modeldeployment import fetch_highest_job_version
+from levibot_operator.adapters import kube, registry
+from levibot_operator.adapters.prometheus import PrometheusClient, PrometheusError
+from levibot_operator.settings import OperatorSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The decision's input plus what the write planner needs."""
+
+    observation: CanaryObservation
+    candidate: CandidateView
+
+
+async def fetch_deployment(
+    api: ApiClient, md: ModelDeployment, version: str | None
+) -> DeploymentObservation | None:
+    """A predictor Deployment of one version, if it exists."""
+    if not version:
+        return None
+    name = build_deployment_name(md, version)
+    body = await kube.fetch_object(api, "apps/v1", "Deployment", md.namespace, name)
+    return parse_deployment(body) if body is not None else None
+
+
+async def fetch_training(
+    api: ApiClient, md: ModelDeployment, status: CanaryStatus, settings: OperatorSettings
+) -> Training:
+    """The candidate's trainer Job, and (once it succeeded) whether the version is registered."""
+    version = status.candidate_version
+    if status.phase is not Phase.TRAINING or not version:
+        return Training.NOT_STARTED
+    body = await kube.fetch_object(
+        api, "batch/v1", "Job", md.namespace, build_job_name(md, version, 1)
+    )
+    job = parse_job(body) if body is not None else None
+    if job is None or not (job.failed or job.succeeded):
+        return Training.NOT_STARTED if job is None else Training.RUNNING
+    if job.failed:
+        return Training.FAILED
+    found = await registry.fetch_registered(api, md, version, settings)
+    if found.state == REGISTRY_FOUND:
+        return Training.SUCCEEDED
+    return Training.FAILED if found.state == REGISTRY_MISSING else Training.RUNNING
+
+
+async def fetch_next_version(
+    api: ApiClient, md: ModelDeployment, md_status: MDStatus, settings: OperatorSettings
+) -> str:
+    """The next free version: above the registry, the MD's history and every trainer Job."""
+    highest = await registry.fetch_highest_version(api, md, settings)
+    highest = max(highest, await fetch_highest_job_version(api, md))
+    return plan_next_version(md_status, highest)
+
+
+async def fetch_measurement(
+    prometheus: PrometheusClient,
+    md: ModelDeployment,
+    spec: CanarySpec,
+    status: CanaryStatus,
+    now: datetime,
+) -> Measurement | None:
+    """One analysis measurement when one is due, else None."""
+    analysis = plan_due_analysis(spec, status, now)
+    if analysis is None or not status.candidate_version or not status.stable_version:
+        return None
+    ns, name = md.namespace, md.name
+    candidate = AnalysisTarget(ns, name, status.candidate_version, c.TRACK_CANARY)
+    stable = AnalysisTarget(ns, name, status.stable_version, c.TRACK_STABLE)
+    queries = build_analysis_queries(candidate, stable, analysis.window)
+    try:
+        values = await prometheus.fetch_values(queries)
+    except PrometheusError as exc:
+        log.warning("analysis of %s/%s: %s", ns, name, exc)
+        return Measurement(error=str(exc))
+    return Measurement(verdicts=assess_checks(values, analysis.thresholds))
+
+
+async def fetch_achieved_weight(
+    api: ApiClient, md: ModelDeployment, status: CanaryStatus, candidate: CandidateView
+) -> float:
+    """The candidate's actual share: the ready-pod ratio, or the HTTPRoute's weights."""
+    version = status.candidate_version
+    if md.spec.traffic.provider == "gatewayAPI" and version:
+        route = await kube.fetch_object(
+            api, "gateway.networking.k8s.io/v1", "HTTPRoute", md.namespace, build_route_name(md)
+        )
+        share = parse_route_weight(route, build_version_service_name(md, version))
+        return share or 0.0
+    stable = await fetch_deployment(api, md, status.stable_version)
+    ready = candidate.deployment.ready_replicas if candidate.deployment else 0
+    return assess_achieved_weight(ready, stable.ready_replicas if stable else 0)
+
+
+@dataclass(frozen=True)
+class ObserveInput:
+    """What the observer needs besides the API: the parsed canary and its target."""
+
+    body: Mapping[str, Any]
+    spec: CanarySpec
+    status: CanaryStatus
+    md: ModelDeployment | None
+    md_status: MDStatus
+    alert: FiringAlert | None
+    now: datetime
+
+
+async def fetch_observed(
+    api: ApiClient,
+    prometheus: PrometheusClient | None,
+    settings: OperatorSettings,
+    given: ObserveInput,
+) -> Observed:
+    """The whole snapshot (the alert path skips the analysis query: the alert decides)."""
+    controls = parse_canary_controls(given.body["metadata"].get("annotations"))
+    md, status = given.md, given.status
+    if md is None:
+        seen = CanaryObservation(controls=controls, alert=given.alert)
+        return Observed(seen, CandidateView(None, False))
+    candidate = assess_candidate(await fetch_deployment(api, md, status.candidate_version))
+    next_version = None
+    if status.phase is Phase.PENDING and given.spec.candidate_version is None:
+        next_version = await fetch_next_version(api, md, given.md_status, settings)
+    measure = prometheus is not None and given.alert is None
+    seen = CanaryObservation(
+        stable_version=given.md_status.stable_version or None,
+        next_version=next_version,
+        training=await fetch_training(api, md, status, settings),
+        candidate_available=candidate.available,
+        achieved_weight=await fetch_achieved_weight(api, md, status, candidate),
+        kill_switch=md.spec.kill_switch,
+        controls=controls,
+        alert=given.alert,
+        measurement=(
+            await fetch_measurement(prometheus, md, given.spec, status, given.now)
+            if measure and prometheus is not None
+            else None
+        ),
+    )
+    return Observed(seen, candidate)

@@ -1,0 +1,213 @@
+"""The reconcile shell of one ModelDeployment: observe -> decide -> apply -> write status.
+
+Layer: handlers (shell). All decisions are in ``core.plan``; this module only gathers the
+snapshot, writes the status first (the operator's memory), then applies the idempotent intents
+and posts the Events. One lock per ModelDeployment serialises the triggers (create/update/resume,
+Job and Deployment events, the resync loop).
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kubernetes_asyncio.client import ApiClient
+
+from levibot_operator import constants as c
+from levibot_operator.core.alerts.dispatch import find_live_canaries
+from levibot_operator.core.modeldeployment.health import build_freshness_query
+from levibot_operator.core.modeldeployment.observation import (
+    REGISTRY_UNAVAILABLE,
+    Freshness,
+    Snapshot,
+    parse_deployment,
+    parse_job,
+)
+from levibot_operator.core.modeldeployment.planning import (
+    ApplyObject,
+    DeleteDeployment,
+    Intent,
+    Plan,
+    SetRegistryStatus,
+    decide_invalid_spec,
+    decide_modeldeployment,
+)
+from levibot_operator.core.modeldeployment.spec import ModelDeployment, SpecError, parse_modeldeployment
+from levibot_operator.core.modeldeployment.status import RUNNING, MDStatus, build_status_json, parse_md_status
+from levibot_operator.core.modeldeployment.training import CreateJob, decide_training_need
+from levibot_operator.adapters import kube, registry
+from levibot_operator.adapters.prometheus import PrometheusClient, PrometheusError
+from levibot_operator.settings import OperatorSettings
+
+log = logging.getLogger(__name__)
+Body = Mapping[str, Any]
+
+
+class InvalidSpecError(Exception):
+    """The spec is invalid; the status names the field. Not retried."""
+
+
+@dataclass
+class Reconciler:
+    """Everything the shell needs, passed in: API client, settings, clock."""
+
+    api: ApiClient
+    settings: OperatorSettings
+    clock: Callable[[], datetime]
+    prometheus: PrometheusClient | None = None
+    locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
+
+    def lock_for(self, namespace: str, name: str) -> asyncio.Lock:
+        """The lock serialising every reconcile of one ModelDeployment."""
+        return self.locks.setdefault((namespace, name), asyncio.Lock())
+
+    async def reconcile_named(self, namespace: str, name: str) -> float | None:
+        """Fetch the ModelDeployment and reconcile it; None when it is gone."""
+        async with self.lock_for(namespace, name):
+            body = await kube.fetch_object(
+                self.api, c.API_VERSION, c.MODELDEPLOYMENT_KIND, namespace, name
+            )
+            if body is None or body["metadata"].get("deletionTimestamp"):
+                return None
+            return await self._reconcile(body)
+
+    async def reconcile(self, body: Body) -> float | None:
+        """Reconcile from a (possibly stale) body: re-read it under the lock."""
+        meta = body["metadata"]
+        return await self.reconcile_named(meta["namespace"], meta["name"])
+
+    async def _reconcile(self, body: Body) -> float | None:
+        status = parse_md_status(body.get("status"))
+        try:
+            md = parse_modeldeployment(body)
+        except SpecError as error:
+            generation = int(body["metadata"].get("generation", 0))
+            await self.apply_plan(
+                body, status, decide_invalid_spec(status, error, generation, self.clock())
+            )
+            raise InvalidSpecError(str(error)) from error
+        snap = await self.fetch_snapshot(md, status)
+        plan = decide_modeldeployment(snap, self.settings)
+        await self.apply_plan(body, status, plan, md)
+        return plan.requeue_after
+
+    async def fetch_snapshot(self, md: ModelDeployment, status: MDStatus) -> Snapshot:
+        """Observe the Job in flight, the registry, the predictors, freshness, canaries."""
+        now = self.clock()
+        job, found = None, None
+        training = status.training
+        if training is not None and training.state == RUNNING:
+            job_body = await kube.fetch_object(
+                self.api, "batch/v1", "Job", md.namespace, training.job_name
+            )
+            job = parse_job(job_body) if job_body is not None else None
+            if job is not None and job.succeeded:
+                found = await registry.fetch_registered(
+                    self.api, md, training.version, self.settings
+                )
+        highest, error = await self.fetch_highest(md, status, now)
+        if found is not None and found.state == REGISTRY_UNAVAILABLE:
+            error = found.message
+        selector = {c.LABEL_MODELDEPLOYMENT: md.name, c.LABEL_COMPONENT: c.COMPONENT_PREDICTOR}
+        bodies = await kube.fetch_list(self.api, "apps/v1", "Deployment", md.namespace, selector)
+        return Snapshot(
+            md,
+            status,
+            now,
+            job,
+            found,
+            tuple(parse_deployment(b) for b in bodies),
+            highest,
+            registry_error=error,
+            registry_checked=found is not None or decide_training_need(md, status, now) is not None,
+            freshness=await fetch_freshness(self.prometheus, md),
+            canary_active=await self.fetch_canary_active(md),
+        )
+
+    async def fetch_highest(
+        self, md: ModelDeployment, status: MDStatus, now: datetime
+    ) -> tuple[int, str | None]:
+        """The highest registered version when a training is due; the registry error if any."""
+        if decide_training_need(md, status, now) is None:
+            return 0, None
+        try:
+            highest = await registry.fetch_highest_version(self.api, md, self.settings)
+        except registry.RegistryUnavailableError as exc:
+            return 0, str(exc)
+        return max(highest, await fetch_highest_job_version(self.api, md)), None
+
+    async def fetch_canary_active(self, md: ModelDeployment) -> bool:
+        """gatewayAPI only: does a live Canary own the HTTPRoute now?"""
+        if md.spec.traffic.provider != "gatewayAPI":
+            return False
+        bodies = await kube.fetch_list(self.api, c.API_VERSION, c.CANARY_KIND, md.namespace, {})
+        return bool(find_live_canaries(bodies, md.name))
+
+    async def apply_plan(
+        self, body: Body, old: MDStatus, plan: Plan, md: ModelDeployment | None = None
+    ) -> None:
+        """Status first (memory), then intents, then Events."""
+        meta = body["metadata"]
+        new_json = build_status_json(plan.status)
+        if new_json != build_status_json(old):
+            await kube.patch_md_status(self.api, meta["namespace"], meta["name"], new_json)
+        for intent in plan.intents:
+            await self.apply_intent(intent, md)
+        for event in plan.events:
+            await self.post_event(body, event.reason, event.message, event.type)
+
+    async def apply_intent(self, intent: Intent, md: ModelDeployment | None) -> None:
+        """One idempotent write."""
+        if isinstance(intent, ApplyObject):
+            await kube.apply_object(self.api, intent.manifest)
+        elif isinstance(intent, CreateJob):
+            await kube.apply_created(self.api, intent.manifest)
+        elif isinstance(intent, DeleteDeployment) and md is not None:
+            await kube.delete_object(self.api, "apps/v1", "Deployment", md.namespace, intent.name)
+        elif isinstance(intent, SetRegistryStatus) and md is not None:
+            await self.patch_registry(md, intent)
+
+    async def patch_registry(self, md: ModelDeployment, intent: SetRegistryStatus) -> None:
+        """Best effort: the registry status is advisory for the operator."""
+        try:
+            await registry.patch_version_status(
+                self.api,
+                md,
+                intent.version,
+                status=intent.status,
+                reason=intent.reason,
+                settings=self.settings,
+            )
+        except registry.RegistryUnavailableError as exc:
+            log.warning("registry status of %s %s not set: %s", md.name, intent.version, exc)
+
+    async def post_event(self, body: Body, reason: str, message: str, kind: str) -> None:
+        """Best effort: a lost Event must not fail the reconcile."""
+        event = kube.build_event(body, reason, message, kind, self.clock())
+        try:
+            await kube.apply_event(self.api, event)
+        except Exception as exc:  # Events are advisory
+            log.warning("event %s not posted: %s", reason, exc)
+
+
+async def fetch_freshness(
+    prometheus: PrometheusClient | None, md: ModelDeployment
+) -> Freshness | None:
+    """The worst feature staleness of the model's predictors (None without Prometheus)."""
+    if prometheus is None:
+        return None
+    try:
+        value = await prometheus.fetch_value(build_freshness_query(md.namespace, md.name))
+    except PrometheusError as exc:
+        return Freshness(None, error=str(exc))
+    return Freshness(value)
+
+
+async def fetch_highest_job_version(api: ApiClient, md: ModelDeployment) -> int:
+    """The highest vN any trainer Job of ``md`` trains (a canary's may not be registered yet)."""
+    selector = {c.LABEL_MODELDEPLOYMENT: md.name, c.LABEL_COMPONENT: c.COMPONENT_TRAINER}
+    jobs = await kube.fetch_list(api, "batch/v1", "Job", md.namespace, selector)
+    labels = [str((j["metadata"].get("labels") or {}).get(c.LABEL_VERSION, "")) for j in jobs]
+    return max((int(v[1:]) for v in labels if v[:1] == "v" and v[1:].isdigit()), default=0)
