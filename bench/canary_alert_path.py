@@ -23,11 +23,11 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from levibot_devstack.services import free_port
-from levibot_operator.core.alerts.payload import AlertTarget
-from levibot_operator.shell.alerts import AlertHandler
+from levibot_devstack.net import free_port
 from levibot_operator.adapters import registry
+from levibot_operator.core.alerts.payload import AlertTarget
 from levibot_operator.servers.webhook import WebhookConfig, build_webhook_app
+from levibot_operator.shell.alerts import AlertHandler
 from tests.support.canary_alerts import alert, payload
 from tests.support.canary_handlers import (
     CANARY,

@@ -6,7 +6,6 @@ Baseline, measured in the same run: the same aiohttp server with a handler that 
 
 import asyncio
 import json
-import socket
 import statistics
 import tempfile
 import time
@@ -16,17 +15,12 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from levibot_devstack.net import free_port
 from levibot_operator.core.alerts.payload import AlertTarget
 from levibot_operator.servers.webhook import ALERTS_PATH, WebhookConfig, build_webhook_app
 
 ROUNDS = 400
 TOKEN = "bench-token"  # noqa: S105 - a throwaway token for a loopback benchmark
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def payload(fingerprint: str) -> dict[str, object]:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import socket
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,15 +28,20 @@ from kubernetes_asyncio.leaderelection.resourcelock.leaselock import LeaseLock
 from prometheus_client import CollectorRegistry
 
 from levibot_operator import constants as c
-from levibot_operator.shell.alerts import AlertHandler
-from levibot_operator.shell.canary import CanaryReconciler
+from levibot_operator.adapters.metrics import OperatorMetrics
+from levibot_operator.adapters.prometheus import PrometheusClient
 from levibot_operator.kopf_handlers.canary import register_canary
 from levibot_operator.kopf_handlers.modeldeployment import register_modeldeployment, resync_forever
-from levibot_operator.shell.modeldeployment import Reconciler
-from levibot_operator.adapters.prometheus import PrometheusClient
-from levibot_operator.servers.metrics import OperatorMetrics, build_metrics_app
+from levibot_operator.servers.metrics import build_metrics_app
+from levibot_operator.servers.webhook import (
+    WebhookConfig,
+    build_unconfigured_app,
+    build_webhook_app,
+)
 from levibot_operator.settings import OperatorSettings
-from levibot_operator.servers.webhook import WebhookConfig, build_unconfigured_app, build_webhook_app
+from levibot_operator.shell.alerts import AlertHandler
+from levibot_operator.shell.canary import CanaryReconciler
+from levibot_operator.shell.modeldeployment import Reconciler
 
 log = logging.getLogger("levibot_operator")
 
@@ -71,14 +77,38 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-async def run_operator(
-    settings: OperatorSettings, api: ApiClient, canaries: CanaryReconciler
-) -> None:
+@dataclass(frozen=True)
+class Shells:
+    """The two reconcile shells, built once and wired together here."""
+
+    modeldeployments: Reconciler
+    canaries: CanaryReconciler
+
+
+def build_shells(
+    settings: OperatorSettings, api: ApiClient, prometheus: PrometheusClient
+) -> Shells:
+    """The shells; a promotion asks the ModelDeployment shell to converge, under its lock."""
+    reconciler = Reconciler(api=api, settings=settings, clock=utc_now, prometheus=prometheus)
+    canaries = CanaryReconciler(
+        api=api,
+        settings=settings,
+        clock=utc_now,
+        md_locks=reconciler.locks,
+        on_promoted=reconciler.reconcile_named,
+        prometheus=prometheus,
+        metrics=OperatorMetrics(CollectorRegistry()),
+    )
+    return Shells(reconciler, canaries)
+
+
+async def run_operator(settings: OperatorSettings, api: ApiClient, shells: Shells) -> None:
     """Run kopf with our handlers (and the resync loop) until cancelled."""
+    del api  # the shells hold the client
     registry = kopf.OperatorRegistry()
-    reconciler = canaries.modeldeployments
+    reconciler = shells.modeldeployments
     register_modeldeployment(registry, reconciler)
-    register_canary(registry, canaries)
+    register_canary(registry, shells.canaries)
     resync = asyncio.create_task(resync_forever(reconciler, settings.namespaces))
     try:
         await kopf.operator(
@@ -97,16 +127,14 @@ def build_identity(settings: OperatorSettings) -> str:
     return settings.identity or f"{socket.gethostname()}-{os.getpid()}"
 
 
-async def run_with_lease(
-    settings: OperatorSettings, api: ApiClient, canaries: CanaryReconciler
-) -> None:
+async def run_with_lease(settings: OperatorSettings, api: ApiClient, shells: Shells) -> None:
     """Only the Lease holder runs the operator; losing the Lease (or kopf stopping) ends it."""
     lock = LeaseLock(settings.lease_name, settings.lease_namespace, build_identity(settings), api)
     finished = asyncio.Event()
 
     async def lead() -> None:
         try:
-            await run_operator(settings, api, canaries)
+            await run_operator(settings, api, shells)
         finally:
             finished.set()
 
@@ -152,23 +180,21 @@ async def start_site(app: web.Application, host: str, port: int) -> web.AppRunne
     return runner
 
 
-async def serve_and_run(
-    settings: OperatorSettings, api: ApiClient, canaries: CanaryReconciler
-) -> None:
+async def serve_and_run(settings: OperatorSettings, api: ApiClient, shells: Shells) -> None:
     """Webhook and metrics in every replica; kopf behind the Lease (or standalone)."""
     runners = [
         await start_site(
-            build_webhook(settings, canaries), settings.webhook_host, settings.webhook_port
+            build_webhook(settings, shells.canaries), settings.webhook_host, settings.webhook_port
         ),
         await start_site(
-            build_metrics_app(canaries.metrics), settings.metrics_host, settings.metrics_port
+            build_metrics_app(shells.canaries.metrics), settings.metrics_host, settings.metrics_port
         ),
     ]
     try:
         if settings.standalone:
-            await run_operator(settings, api, canaries)
+            await run_operator(settings, api, shells)
         else:
-            await run_with_lease(settings, api, canaries)
+            await run_with_lease(settings, api, shells)
     finally:
         for runner in runners:
             await runner.cleanup()
@@ -181,17 +207,7 @@ async def amain(settings: OperatorSettings) -> None:
         prometheus = PrometheusClient(
             session, settings.prometheus_url, settings.prometheus_timeout_seconds
         )
-        canaries = CanaryReconciler(
-            api=api,
-            settings=settings,
-            clock=utc_now,
-            modeldeployments=Reconciler(
-                api=api, settings=settings, clock=utc_now, prometheus=prometheus
-            ),
-            prometheus=prometheus,
-            metrics=OperatorMetrics(CollectorRegistry()),
-        )
-        await serve_and_run(settings, api, canaries)
+        await serve_and_run(settings, api, build_shells(settings, api, prometheus))
 
 
 def main(argv: Any = None) -> None:

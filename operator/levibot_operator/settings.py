@@ -1,11 +1,13 @@
 """The operator process's settings (pydantic-settings, env prefix ``LEVIBOT_OPERATOR_``).
 
 Layer: configuration. Built once in ``__main__`` and passed down; nothing else reads the
-environment. Pure code receives the instance as an argument.
+environment. The pure core receives only ``CoreSettings``, a frozen copy of what it reads.
 """
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from levibot_operator.core.config import CoreSettings
 
 
 class OperatorSettings(BaseSettings):
@@ -120,3 +122,8 @@ class OperatorSettings(BaseSettings):
     trainer_service_account: str = Field(
         default="", description="ServiceAccount of trainer pods; empty means the namespace default."
     )
+
+    def build_core_settings(self) -> CoreSettings:
+        """The frozen subset the pure core reads (it never sees this class)."""
+        names = CoreSettings.__dataclass_fields__
+        return CoreSettings(**{name: getattr(self, name) for name in names})

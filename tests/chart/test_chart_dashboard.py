@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from levibot_devstack.services import PrometheusServer
-from levibot_operator.servers.metrics import OperatorMetrics
+from levibot_operator.adapters.metrics import OperatorMetrics
 from tests.support.chart_images import fetch_url, running_predictor
 from tests.support.chart_render import CHART, ROOT, alerts, one, render, rule_groups
 from tests.support.predictor_models import make_model, write_model

@@ -11,7 +11,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from levibot_devstack.services import AlertmanagerServer, free_port
+from levibot_devstack.net import free_port
+from levibot_devstack.services import AlertmanagerServer
 from levibot_operator.core.alerts.payload import AlertTarget
 from levibot_operator.servers.webhook import ALERTS_PATH, WebhookConfig, build_webhook_app
 

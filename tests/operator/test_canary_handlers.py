@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from levibot_operator.core.canary.analysis import Query
+from levibot_operator.adapters import kube
 from levibot_operator.core.alerts.payload import AlertTarget
+from levibot_operator.core.canary.analysis import Query
+from levibot_operator.errors import InvalidSpecError
 from levibot_operator.shell.alerts import AlertHandler
 from levibot_operator.shell.canary import CanaryReconciler
-from levibot_operator.shell.modeldeployment import InvalidSpecError
-from levibot_operator.adapters import kube
 from tests.support.canary_handlers import (
     CANARY,
     CANARY_PATH,
@@ -303,8 +303,11 @@ async def test_invalid_spec_fails_naming_the_field(recorder: RegistryRecorder) -
 async def test_train_new_version_creates_the_job_then_serves_it(
     recorder: RegistryRecorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from levibot_operator.core.modeldeployment.observation import REGISTRY_FOUND, RegistryObservation
     from levibot_operator.adapters import registry
+    from levibot_operator.core.modeldeployment.observation import (
+        REGISTRY_FOUND,
+        RegistryObservation,
+    )
 
     async def registered(*_: object) -> RegistryObservation:
         return RegistryObservation(REGISTRY_FOUND, "candidate")

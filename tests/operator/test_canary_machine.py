@@ -6,19 +6,14 @@ from datetime import timedelta
 import pytest
 
 from levibot_operator.core.canary import decision as d
-from levibot_operator.core.canary.decision import (
-    CanaryObservation,
-    FiringAlert,
-    Scale,
-    TrafficIntent,
-    Training,
-)
+from levibot_operator.core.canary.decision import CanaryObservation, CandidateTraining, FiringAlert
 from levibot_operator.core.canary.spec import CanaryControls
 from levibot_operator.core.canary.status import (
     Phase,
     build_canary_status,
     parse_canary_status,
 )
+from levibot_operator.core.intents import EVENT_WARNING, Scale, TrafficIntent
 from tests.support.canary_builders import (
     ERRORED,
     FAILING,
@@ -66,19 +61,19 @@ def test_pending_with_an_existing_candidate_starts_the_first_step() -> None:
 def test_a_candidate_equal_to_stable_fails() -> None:
     decision = Driver(make_spec(candidate={"version": "v1"})).tick()
     assert decision.status.phase is Phase.FAILED
-    assert decision.events[0].type == d.EVENT_WARNING
+    assert decision.events[0].type == EVENT_WARNING
 
 
 @pytest.mark.parametrize(
     ("training", "phase", "train_version"),
     [
-        (Training.NOT_STARTED, Phase.TRAINING, "v2"),
-        (Training.RUNNING, Phase.TRAINING, "v2"),
-        (Training.SUCCEEDED, Phase.PROGRESSING, None),
-        (Training.FAILED, Phase.FAILED, None),
+        (CandidateTraining.NOT_STARTED, Phase.TRAINING, "v2"),
+        (CandidateTraining.RUNNING, Phase.TRAINING, "v2"),
+        (CandidateTraining.SUCCEEDED, Phase.PROGRESSING, None),
+        (CandidateTraining.FAILED, Phase.FAILED, None),
     ],
 )
-def test_training(training: Training, phase: Phase, train_version: str | None) -> None:
+def test_training(training: CandidateTraining, phase: Phase, train_version: str | None) -> None:
     driver = Driver(make_spec(candidate={"train": True}))
     first = driver.tick(observe(next_version="v2"))
     assert (first.status.phase, first.train_version) == (Phase.TRAINING, "v2")
@@ -132,7 +127,7 @@ def test_analysis_failure_rolls_back_naming_the_check() -> None:
     assert "ece=0.09" in intent.reason
     assert "<= 0.06" in intent.reason
     assert "ece=0.09" in decision.events[0].message
-    assert decision.events[0].type == d.EVENT_WARNING
+    assert decision.events[0].type == EVENT_WARNING
 
 
 def test_inconclusive_analysis_pauses_and_a_resume_starts_a_fresh_run() -> None:

@@ -11,34 +11,30 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
+from levibot_operator.adapters.metrics import OperatorMetrics
+from levibot_operator.core.alerts.dispatch import build_drift_canary, find_alerted_canaries
 from levibot_operator.core.alerts.payload import AlertTarget
-from levibot_operator.core.canary.decision import (
-    CanaryDecision,
-    RegistryIntent,
-    Scale,
-    TrafficIntent,
-)
+from levibot_operator.core.canary.decision import CanaryDecision
 from levibot_operator.core.canary.planning import (
     CandidateView,
     PromoteVersion,
     is_promotable,
     plan_canary_writes,
 )
-from levibot_operator.core.alerts.dispatch import build_drift_canary, find_alerted_canaries
 from levibot_operator.core.canary.status import CanaryStatus, Phase
+from levibot_operator.core.intents import ApplyObject, Scale, SetRegistryStatus, TrafficIntent
 from levibot_operator.core.modeldeployment.observation import DeploymentObservation
-from levibot_operator.core.modeldeployment.planning import ApplyObject, SetRegistryStatus
 from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
 from levibot_operator.core.modeldeployment.status import MDStatus
-from levibot_operator.servers.metrics import OperatorMetrics, build_metrics_app
-from levibot_operator.settings import OperatorSettings
+from levibot_operator.servers.metrics import build_metrics_app
 from levibot_operator.servers.webhook import WebhookConfig, build_unconfigured_app
+from levibot_operator.settings import OperatorSettings
 from tests.support.canary_builders import make_spec
 from tests.support.operator_fakes import md_body
 
 MD = parse_modeldeployment(md_body())
 SPEC = make_spec()
-SETTINGS = OperatorSettings()
+SETTINGS = OperatorSettings().build_core_settings()
 LIVE = CanaryStatus(Phase.PROGRESSING, stable_version="v1", candidate_version="v2")
 SCALED = DeploymentObservation("btc-direction-v2", "v2", "canary", 1, 1)
 AT_25 = TrafficIntent(25, Scale.WEIGHTED, Scale.FULL)
@@ -93,7 +89,7 @@ def test_no_deployment_is_created_just_to_be_at_zero() -> None:
 
 def test_registry_intents_pass_through() -> None:
     back = replace(LIVE, phase=Phase.ROLLED_BACK)
-    intent = RegistryIntent("v2", "rejected", "alert LevibotFeatureDrift firing for v2")
+    intent = SetRegistryStatus("v2", "rejected", "alert LevibotFeatureDrift firing for v2")
     found = [i for i in plan(back, registry=(intent,)) if isinstance(i, SetRegistryStatus)]
     assert found == [SetRegistryStatus("v2", "rejected", "alert LevibotFeatureDrift firing for v2")]
 

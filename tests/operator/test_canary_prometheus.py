@@ -9,7 +9,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 import pytest
 
-from levibot_devstack.services import PrometheusServer, free_port
+from levibot_devstack.net import free_port
+from levibot_devstack.services import PrometheusServer
+from levibot_operator.adapters.prometheus import (
+    PrometheusClient,
+    PrometheusQueryError,
+    PrometheusUnreachableError,
+    parse_query_response,
+)
 from levibot_operator.core.canary.analysis import (
     AnalysisTarget,
     Query,
@@ -18,12 +25,6 @@ from levibot_operator.core.canary.analysis import (
     build_analysis_queries,
 )
 from levibot_operator.core.canary.spec import Thresholds
-from levibot_operator.adapters.prometheus import (
-    PrometheusClient,
-    PrometheusQueryError,
-    PrometheusUnreachableError,
-    parse_query_response,
-)
 from tests.support.canary_exporter import PredictorMetrics, scrape_config, serve_metrics
 
 CANDIDATE = ("btc-direction", "v2", "canary")

@@ -7,11 +7,9 @@ from hypothesis import strategies as st
 
 from levibot_operator.core.canary.decision import (
     CanaryObservation,
+    CandidateTraining,
     FiringAlert,
     Measurement,
-    Scale,
-    TrafficIntent,
-    Training,
 )
 from levibot_operator.core.canary.spec import CanaryControls
 from levibot_operator.core.canary.status import (
@@ -20,6 +18,7 @@ from levibot_operator.core.canary.status import (
     build_canary_status,
     parse_canary_status,
 )
+from levibot_operator.core.intents import Scale, TrafficIntent
 from levibot_operator.core.traffic.weights import (
     assess_achieved_weight,
     plan_candidate_replicas,
@@ -38,7 +37,7 @@ observations = st.builds(
     CanaryObservation,
     stable_version=st.sampled_from(["v1", "v1", None]),
     next_version=st.just("v2"),
-    training=st.sampled_from(list(Training)),
+    training=st.sampled_from(list(CandidateTraining)),
     candidate_available=st.booleans(),
     achieved_weight=st.floats(0, 100),
     kill_switch=st.booleans(),

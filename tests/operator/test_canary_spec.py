@@ -13,7 +13,7 @@ from levibot_operator.core.canary.spec import (
     parse_canary_controls,
     parse_canary_spec,
 )
-from levibot_operator.core.modeldeployment.spec import SpecError
+from levibot_operator.core.fields import SpecError
 from tests.support.canary_builders import spec_body
 
 

@@ -2,12 +2,10 @@
 
 import pytest
 
-from levibot_operator.core.canary.decision import Scale, TrafficIntent
-from levibot_operator.core.modeldeployment.spec import ParentRef
+from levibot_operator.core.intents import Scale, TrafficIntent
+from levibot_operator.core.traffic.routes import ParentRef, RouteTarget, build_http_route
 from levibot_operator.core.traffic.weights import (
-    RouteTarget,
     RouteWeights,
-    build_http_route,
     plan_candidate_replicas,
     plan_replicas,
     plan_route_weights,

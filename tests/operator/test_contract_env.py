@@ -22,7 +22,7 @@ def export(monkeypatch: pytest.MonkeyPatch, env: list[dict[str, object]]) -> Non
 
 def test_trainer_settings_accept_the_job_env(monkeypatch: pytest.MonkeyPatch) -> None:
     md = parse_modeldeployment(md_body())
-    export(monkeypatch, build_trainer_env(md, "v7", OperatorSettings()))
+    export(monkeypatch, build_trainer_env(md, "v7", OperatorSettings().build_core_settings()))
     settings = TrainerSettings()  # type: ignore[call-arg]
     dumped = settings.model_dump()
     assert dumped["version"] == "v7"
@@ -31,7 +31,10 @@ def test_trainer_settings_accept_the_job_env(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_predictor_settings_accept_the_deployment_env(monkeypatch: pytest.MonkeyPatch) -> None:
     md = parse_modeldeployment(md_body())
-    export(monkeypatch, build_predictor_env(md, "v7", "stable", OperatorSettings()))
+    export(
+        monkeypatch,
+        build_predictor_env(md, "v7", "stable", OperatorSettings().build_core_settings()),
+    )
     dumped = PredictorSettings().model_dump()  # type: ignore[call-arg]
     assert dumped["version"] == "v7"
     assert dumped["track"] == "stable"
@@ -43,7 +46,9 @@ def test_monitoring_windows_reach_the_predictor_settings(monkeypatch: pytest.Mon
     body["spec"]["serving"]["monitoring"] = {"intervalSeconds": 2, "driftWindowSeconds": 240}
     export(
         monkeypatch,
-        build_predictor_env(parse_modeldeployment(body), "v1", "stable", OperatorSettings()),
+        build_predictor_env(
+            parse_modeldeployment(body), "v1", "stable", OperatorSettings().build_core_settings()
+        ),
     )
     settings = PredictorSettings()  # type: ignore[call-arg]
     assert (settings.monitor_interval_seconds, settings.drift_window_seconds) == (2.0, 240.0)

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from levibot_operator.core.modeldeployment.observation import REGISTRY_FOUND, RegistryObservation
-from levibot_operator.shell.modeldeployment import InvalidSpecError, Reconciler
 from levibot_operator.adapters import registry
+from levibot_operator.core.modeldeployment.observation import REGISTRY_FOUND, RegistryObservation
+from levibot_operator.errors import InvalidSpecError
 from levibot_operator.settings import OperatorSettings
+from levibot_operator.shell.modeldeployment import Reconciler
 from tests.support.operator_fakeapi import FakeApi
 from tests.support.operator_fakes import NOW, md_body
 

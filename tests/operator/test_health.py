@@ -7,15 +7,16 @@ from dataclasses import replace
 
 import pytest
 
+from levibot_operator.core.intents import ApplyObject
 from levibot_operator.core.modeldeployment.health import build_freshness_query
 from levibot_operator.core.modeldeployment.observation import Freshness
-from levibot_operator.core.modeldeployment.planning import ApplyObject, Plan, decide_modeldeployment
+from levibot_operator.core.modeldeployment.planning import Plan, decide_modeldeployment
 from levibot_operator.core.modeldeployment.spec import build_model_fingerprint
 from levibot_operator.core.modeldeployment.status import MDStatus
 from levibot_operator.settings import OperatorSettings
 from tests.support.operator_fakes import md_body, ready_deployment, snapshot
 
-SETTINGS = OperatorSettings()
+SETTINGS = OperatorSettings().build_core_settings()
 SERVING = MDStatus(stable_version="v1", stable_fingerprint="")
 GATEWAY = {
     "provider": "gatewayAPI",

@@ -12,7 +12,7 @@ from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
 from levibot_operator.settings import OperatorSettings
 from tests.support.operator_fakes import md_body
 
-SETTINGS = OperatorSettings()
+SETTINGS = OperatorSettings().build_core_settings()
 
 
 def env_of(manifest: dict) -> dict[str, str]:  # type: ignore[type-arg]

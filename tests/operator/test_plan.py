@@ -6,6 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from levibot_operator.core.intents import (
+    ApplyObject,
+    CreateJob,
+    DeleteDeployment,
+    SetRegistryStatus,
+)
 from levibot_operator.core.modeldeployment.observation import (
     REGISTRY_FOUND,
     REGISTRY_MISSING,
@@ -13,19 +19,13 @@ from levibot_operator.core.modeldeployment.observation import (
     JobObservation,
     RegistryObservation,
 )
-from levibot_operator.core.modeldeployment.planning import (
-    ApplyObject,
-    DeleteDeployment,
-    Plan,
-    SetRegistryStatus,
-    decide_modeldeployment,
-)
+from levibot_operator.core.modeldeployment.planning import Plan, decide_modeldeployment
 from levibot_operator.core.modeldeployment.status import MDStatus
-from levibot_operator.core.modeldeployment.training import CreateJob, plan_backoff_seconds
+from levibot_operator.core.modeldeployment.training import plan_backoff_seconds
 from levibot_operator.settings import OperatorSettings
 from tests.support.operator_fakes import NOW, md_body, ready_deployment, snapshot
 
-SETTINGS = OperatorSettings()
+SETTINGS = OperatorSettings().build_core_settings()
 FOUND = RegistryObservation(REGISTRY_FOUND, "candidate", "2026-11-21T12:00:00Z", {"ece": 0.03})
 
 

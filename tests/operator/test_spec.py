@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from levibot_operator.core.fields import SpecError
 from levibot_operator.core.modeldeployment.spec import (
-    SpecError,
     build_model_fingerprint,
     parse_modeldeployment,
 )

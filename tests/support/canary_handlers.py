@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
+from levibot_operator.adapters import registry
+from levibot_operator.adapters.metrics import OperatorMetrics
+from levibot_operator.adapters.prometheus import PrometheusUnreachableError
 from levibot_operator.core.canary.analysis import Query
+from levibot_operator.settings import OperatorSettings
 from levibot_operator.shell.canary import CanaryReconciler
 from levibot_operator.shell.modeldeployment import Reconciler
-from levibot_operator.adapters import registry
-from levibot_operator.adapters.prometheus import PrometheusUnreachableError
-from levibot_operator.servers.metrics import OperatorMetrics
-from levibot_operator.settings import OperatorSettings
 from tests.support.canary_builders import T0
 from tests.support.operator_fakeapi import FakeApi
 from tests.support.operator_fakes import md_body
@@ -146,11 +146,13 @@ def build_world(
     api.put(STABLE_PATH, ready_deployment())
     api.put(CANARY_PATH, copy.deepcopy(canary or canary_body()))
     settings = OperatorSettings()
+    modeldeployments = Reconciler(api=api, settings=settings, clock=clock)  # type: ignore[arg-type]
     reconciler = CanaryReconciler(
         api=api,  # type: ignore[arg-type]
         settings=settings,
         clock=clock,
-        modeldeployments=Reconciler(api=api, settings=settings, clock=clock),  # type: ignore[arg-type]
+        md_locks=modeldeployments.locks,
+        on_promoted=modeldeployments.reconcile_named,
         prometheus=prometheus,  # type: ignore[arg-type]
         metrics=OperatorMetrics(CollectorRegistry()),
     )

@@ -6,7 +6,11 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
-from levibot_operator.core.modeldeployment.observation import DeploymentObservation, JobObservation, Snapshot
+from levibot_operator.core.modeldeployment.observation import (
+    DeploymentObservation,
+    JobObservation,
+    Snapshot,
+)
 from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
 from levibot_operator.core.modeldeployment.status import MDStatus
 from tests.support.operator_cluster import load_example

@@ -73,9 +73,7 @@ def run_as_kubectl_plugin(
 ) -> subprocess.CompletedProcess[str]:
     """``kubectl levibot ARGS``: kubectl finds a ``kubectl-levibot`` wrapper on PATH."""
     wrapper = directory / "kubectl-levibot"
-    wrapper.write_text(
-        f'#!/bin/sh\nexec "{sys.executable}" -m levibot_operator.cli.plugin "$@"\n'
-    )
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m levibot_operator.cli.plugin "$@"\n')
     wrapper.chmod(0o755)
     assert kube.bin_dir is not None
     command = [str(kube.bin_dir / "kubectl"), "levibot", *args]

@@ -19,7 +19,12 @@ from levibot_operator.core.canary.status import (
     Phase,
     build_canary_status,
 )
-from levibot_operator.core.modeldeployment.status import MDStatus, Training, VersionRecord, build_status_json
+from levibot_operator.core.modeldeployment.status import (
+    MDStatus,
+    Training,
+    VersionRecord,
+    build_status_json,
+)
 from tests.support.canary_builders import STEPS, T0
 
 MD_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "modeldeployment.yaml"

@@ -13,6 +13,8 @@ from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from levibot_common import registry
+from levibot_operator.adapters.kube import fetch_object
+from levibot_operator.core.fields import format_time
 from levibot_operator.core.modeldeployment.observation import (
     REGISTRY_FOUND,
     REGISTRY_MISSING,
@@ -20,8 +22,6 @@ from levibot_operator.core.modeldeployment.observation import (
     RegistryObservation,
 )
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
-from levibot_operator.core.modeldeployment.status import format_time
-from levibot_operator.adapters.kube import fetch_object
 from levibot_operator.settings import OperatorSettings
 
 

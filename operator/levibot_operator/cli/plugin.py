@@ -23,7 +23,6 @@ from functools import partial
 from typing import Any, TextIO
 
 from levibot_operator import constants as c
-from levibot_operator.core.canary.status import TERMINAL
 from levibot_operator.cli.view import (
     ANNOTATIONS,
     EXIT_ERROR,
@@ -40,6 +39,7 @@ from levibot_operator.cli.view import (
     format_versions,
     parse_status,
 )
+from levibot_operator.core.canary.status import TERMINAL
 
 KUBECTL_TIMEOUT_SECONDS = 60.0
 WAIT_POLL_SECONDS = 0.5

@@ -14,11 +14,11 @@ import kopf
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from levibot_operator import constants as c
-from levibot_operator.core.canary.planning import LABEL_CANARY
-from levibot_operator.shell.canary import CanaryReconciler
-from levibot_operator.shell.modeldeployment import InvalidSpecError
 from levibot_operator.adapters import kube
 from levibot_operator.adapters.registry import RegistryUnavailableError
+from levibot_operator.core.canary.planning import LABEL_CANARY
+from levibot_operator.errors import InvalidSpecError
+from levibot_operator.shell.canary import CanaryReconciler
 
 log = logging.getLogger(__name__)
 OWNED = {c.LABEL_MANAGED_BY: c.LABEL_MANAGED_BY_VALUE}

@@ -15,9 +15,10 @@ import kopf
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from levibot_operator import constants as c
-from levibot_operator.shell.modeldeployment import InvalidSpecError, Reconciler
 from levibot_operator.adapters.kube import fetch_list
 from levibot_operator.adapters.registry import RegistryUnavailableError
+from levibot_operator.errors import InvalidSpecError
+from levibot_operator.shell.modeldeployment import Reconciler
 
 log = logging.getLogger(__name__)
 OWNED = {c.LABEL_MANAGED_BY: c.LABEL_MANAGED_BY_VALUE}

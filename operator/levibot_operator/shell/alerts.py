@@ -11,17 +11,18 @@ import logging
 from dataclasses import dataclass
 
 from levibot_operator import constants as c
-from levibot_operator.core.alerts.payload import AlertTarget, is_model_quality_alert
-from levibot_operator.core.canary.decision import FiringAlert
+from levibot_operator.adapters import kube
 from levibot_operator.core.alerts.dispatch import (
     build_drift_canary,
     find_alerted_canaries,
     find_live_canaries,
 )
-from levibot_operator.core.modeldeployment.spec import SpecError, parse_modeldeployment
+from levibot_operator.core.alerts.payload import AlertTarget, is_model_quality_alert
+from levibot_operator.core.canary.decision import FiringAlert
+from levibot_operator.core.fields import SpecError
+from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
 from levibot_operator.core.modeldeployment.status import parse_md_status
 from levibot_operator.shell.canary import CanaryReconciler
-from levibot_operator.adapters import kube
 
 log = logging.getLogger(__name__)
 DRIFT_POLICY_RETRAIN = "retrainAndCanary"

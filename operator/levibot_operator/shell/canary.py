@@ -9,7 +9,7 @@ decided again from a fresh read. Every write after the status is idempotent.
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,9 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient
 
 from levibot_operator import constants as c
-from levibot_operator.core.canary import decision as d
+from levibot_operator.adapters import kube, registry
+from levibot_operator.adapters.metrics import OperatorMetrics
+from levibot_operator.adapters.prometheus import PrometheusClient
 from levibot_operator.core.canary.decision import CanaryDecision, CanaryState, FiringAlert
 from levibot_operator.core.canary.machine import decide_canary
 from levibot_operator.core.canary.planning import (
@@ -36,16 +38,18 @@ from levibot_operator.core.canary.status import (
     parse_canary_status,
 )
 from levibot_operator.core.canary.transitions import move_status
-from levibot_operator.core.modeldeployment.planning import ApplyObject, SetRegistryStatus
-from levibot_operator.core.modeldeployment.spec import ModelDeployment, SpecError, parse_modeldeployment
-from levibot_operator.core.modeldeployment.status import MDStatus, build_status_json, parse_md_status
-from levibot_operator.core.modeldeployment.training import CreateJob
-from levibot_operator.shell.canary_observation import ObserveInput, fetch_observed
-from levibot_operator.shell.modeldeployment import InvalidSpecError, Reconciler
-from levibot_operator.adapters import kube, registry
-from levibot_operator.adapters.prometheus import PrometheusClient
-from levibot_operator.servers.metrics import OperatorMetrics
+from levibot_operator.core.fields import SpecError
+from levibot_operator.core.intents import EVENT_WARNING, ApplyObject, CreateJob, SetRegistryStatus
+from levibot_operator.core.modeldeployment.spec import ModelDeployment, parse_modeldeployment
+from levibot_operator.core.modeldeployment.status import (
+    MDStatus,
+    build_status_json,
+    parse_md_status,
+)
+from levibot_operator.errors import InvalidSpecError
 from levibot_operator.settings import OperatorSettings
+from levibot_operator.shell.canary_observation import ObserveInput, fetch_observed
+from levibot_operator.shell.locks import ObjectLocks
 
 log = logging.getLogger(__name__)
 Body = Mapping[str, Any]
@@ -55,12 +59,18 @@ CONFLICT_RETRIES = 3
 
 @dataclass
 class CanaryReconciler:
-    """Everything the canary shell needs, passed in; ``active`` maps live canaries to targets."""
+    """Everything the canary shell needs, passed in; ``active`` maps live canaries to targets.
+
+    ``md_locks`` are the ModelDeployment shell's locks; ``on_promoted`` asks that shell to
+    converge a target after a promotion (wired in ``__main__``: the shells never import each
+    other).
+    """
 
     api: ApiClient
     settings: OperatorSettings
     clock: Callable[[], datetime]
-    modeldeployments: Reconciler
+    md_locks: ObjectLocks
+    on_promoted: Callable[[str, str], Awaitable[object]]
     prometheus: PrometheusClient | None
     metrics: OperatorMetrics
     locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
@@ -111,7 +121,7 @@ class CanaryReconciler:
         if md is not None:
             writes = plan_canary_writes(
                 md, meta["name"], decision, spec=spec, old=status, seen=seen.candidate,
-                settings=self.settings,
+                settings=self.settings.build_core_settings(),
             )  # fmt: skip
             await self._apply_all(md, writes)
         await self._announce(body, spec, status, decision)
@@ -143,7 +153,7 @@ class CanaryReconciler:
             return
         failed = move_status(status, self.clock(), Phase.FAILED, REASON_INVALID_SPEC, message)
         await self._write_status(body, status, failed)
-        await self._post_event(body, REASON_INVALID_SPEC, message, d.EVENT_WARNING)
+        await self._post_event(body, REASON_INVALID_SPEC, message, EVENT_WARNING)
 
     async def _apply_all(self, md: ModelDeployment, writes: tuple[CanaryIntent, ...]) -> None:
         for intent in writes:
@@ -172,7 +182,7 @@ class CanaryReconciler:
     async def promote(self, md: ModelDeployment, intent: PromoteVersion) -> None:
         """Stable := candidate on the target (under its lock), then let it converge."""
         ns, name = md.namespace, md.name
-        async with self.modeldeployments.lock_for(ns, name):
+        async with self.md_locks.lock_for(ns, name):
             body = await kube.fetch_object(
                 self.api, c.API_VERSION, c.MODELDEPLOYMENT_KIND, ns, name
             )
@@ -183,7 +193,7 @@ class CanaryReconciler:
             await kube.patch_md_status(self.api, ns, name, build_status_json(new))
         log.info("%s/%s: %s promoted over %s", ns, name, intent.version, intent.replaced)
         try:
-            await self.modeldeployments.reconcile_named(ns, name)
+            await self.on_promoted(ns, name)
         except Exception as exc:  # the MD's own loop retries; promotion is already recorded
             log.warning("reconcile of %s/%s after promotion failed: %s", ns, name, exc)
 

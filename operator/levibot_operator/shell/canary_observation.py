@@ -14,12 +14,18 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient
 
 from levibot_operator import constants as c
-from levibot_operator.core.canary.analysis import AnalysisTarget, assess_checks, build_analysis_queries
+from levibot_operator.adapters import kube, registry
+from levibot_operator.adapters.prometheus import PrometheusClient, PrometheusError
+from levibot_operator.core.canary.analysis import (
+    AnalysisTarget,
+    assess_checks,
+    build_analysis_queries,
+)
 from levibot_operator.core.canary.decision import (
     CanaryObservation,
+    CandidateTraining,
     FiringAlert,
     Measurement,
-    Training,
 )
 from levibot_operator.core.canary.planning import (
     CandidateView,
@@ -37,15 +43,16 @@ from levibot_operator.core.modeldeployment.observation import (
     parse_deployment,
     parse_job,
 )
-from levibot_operator.core.modeldeployment.routing import build_route_name, build_version_service_name
+from levibot_operator.core.modeldeployment.routing import (
+    build_route_name,
+    build_version_service_name,
+)
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
 from levibot_operator.core.modeldeployment.status import MDStatus
-from levibot_operator.core.traffic.weights import assess_achieved_weight
 from levibot_operator.core.modeldeployment.training import plan_next_version
-from levibot_operator.shell.modeldeployment import fetch_highest_job_version
-from levibot_operator.adapters import kube, registry
-from levibot_operator.adapters.prometheus import PrometheusClient, PrometheusError
+from levibot_operator.core.traffic.weights import assess_achieved_weight
 from levibot_operator.settings import OperatorSettings
+from levibot_operator.shell.modeldeployment import fetch_highest_job_version
 
 log = logging.getLogger(__name__)
 
@@ -71,23 +78,25 @@ async def fetch_deployment(
 
 async def fetch_training(
     api: ApiClient, md: ModelDeployment, status: CanaryStatus, settings: OperatorSettings
-) -> Training:
+) -> CandidateTraining:
     """The candidate's trainer Job, and (once it succeeded) whether the version is registered."""
     version = status.candidate_version
     if status.phase is not Phase.TRAINING or not version:
-        return Training.NOT_STARTED
+        return CandidateTraining.NOT_STARTED
     body = await kube.fetch_object(
         api, "batch/v1", "Job", md.namespace, build_job_name(md, version, 1)
     )
     job = parse_job(body) if body is not None else None
     if job is None or not (job.failed or job.succeeded):
-        return Training.NOT_STARTED if job is None else Training.RUNNING
+        return CandidateTraining.NOT_STARTED if job is None else CandidateTraining.RUNNING
     if job.failed:
-        return Training.FAILED
+        return CandidateTraining.FAILED
     found = await registry.fetch_registered(api, md, version, settings)
     if found.state == REGISTRY_FOUND:
-        return Training.SUCCEEDED
-    return Training.FAILED if found.state == REGISTRY_MISSING else Training.RUNNING
+        return CandidateTraining.SUCCEEDED
+    return (
+        CandidateTraining.FAILED if found.state == REGISTRY_MISSING else CandidateTraining.RUNNING
+    )
 
 
 async def fetch_next_version(

@@ -16,7 +16,17 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient
 
 from levibot_operator import constants as c
+from levibot_operator.adapters import kube, registry
+from levibot_operator.adapters.prometheus import PrometheusClient, PrometheusError
 from levibot_operator.core.alerts.dispatch import find_live_canaries
+from levibot_operator.core.fields import SpecError
+from levibot_operator.core.intents import (
+    ApplyObject,
+    CreateJob,
+    DeleteDeployment,
+    Intent,
+    SetRegistryStatus,
+)
 from levibot_operator.core.modeldeployment.health import build_freshness_query
 from levibot_operator.core.modeldeployment.observation import (
     REGISTRY_UNAVAILABLE,
@@ -26,27 +36,24 @@ from levibot_operator.core.modeldeployment.observation import (
     parse_job,
 )
 from levibot_operator.core.modeldeployment.planning import (
-    ApplyObject,
-    DeleteDeployment,
-    Intent,
     Plan,
-    SetRegistryStatus,
     decide_invalid_spec,
     decide_modeldeployment,
 )
-from levibot_operator.core.modeldeployment.spec import ModelDeployment, SpecError, parse_modeldeployment
-from levibot_operator.core.modeldeployment.status import RUNNING, MDStatus, build_status_json, parse_md_status
-from levibot_operator.core.modeldeployment.training import CreateJob, decide_training_need
-from levibot_operator.adapters import kube, registry
-from levibot_operator.adapters.prometheus import PrometheusClient, PrometheusError
+from levibot_operator.core.modeldeployment.spec import ModelDeployment, parse_modeldeployment
+from levibot_operator.core.modeldeployment.status import (
+    RUNNING,
+    MDStatus,
+    build_status_json,
+    parse_md_status,
+)
+from levibot_operator.core.modeldeployment.training import decide_training_need
+from levibot_operator.errors import InvalidSpecError
 from levibot_operator.settings import OperatorSettings
+from levibot_operator.shell.locks import ObjectLocks
 
 log = logging.getLogger(__name__)
 Body = Mapping[str, Any]
-
-
-class InvalidSpecError(Exception):
-    """The spec is invalid; the status names the field. Not retried."""
 
 
 @dataclass
@@ -57,11 +64,11 @@ class Reconciler:
     settings: OperatorSettings
     clock: Callable[[], datetime]
     prometheus: PrometheusClient | None = None
-    locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
+    locks: ObjectLocks = field(default_factory=ObjectLocks)
 
     def lock_for(self, namespace: str, name: str) -> asyncio.Lock:
         """The lock serialising every reconcile of one ModelDeployment."""
-        return self.locks.setdefault((namespace, name), asyncio.Lock())
+        return self.locks.lock_for(namespace, name)
 
     async def reconcile_named(self, namespace: str, name: str) -> float | None:
         """Fetch the ModelDeployment and reconcile it; None when it is gone."""
@@ -89,7 +96,7 @@ class Reconciler:
             )
             raise InvalidSpecError(str(error)) from error
         snap = await self.fetch_snapshot(md, status)
-        plan = decide_modeldeployment(snap, self.settings)
+        plan = decide_modeldeployment(snap, self.settings.build_core_settings())
         await self.apply_plan(body, status, plan, md)
         return plan.requeue_after
 

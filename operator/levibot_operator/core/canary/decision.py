@@ -11,9 +11,7 @@ from enum import StrEnum
 from levibot_operator.core.canary.analysis import CheckVerdict
 from levibot_operator.core.canary.spec import CanaryControls, CanarySpec
 from levibot_operator.core.canary.status import CanaryStatus, Phase
-
-EVENT_NORMAL = "Normal"
-EVENT_WARNING = "Warning"
+from levibot_operator.core.intents import EventIntent, Scale, SetRegistryStatus, TrafficIntent
 
 # Reasons (history, events, status.reason): one per transition.
 REASON_WAITING_FOR_TARGET = "WaitingForTarget"
@@ -37,21 +35,13 @@ REASON_HALTED = "Halted"
 REASON_UNHALTED = "KillSwitchCleared"
 
 
-class Training(StrEnum):
+class CandidateTraining(StrEnum):
     """The trainer Job of the candidate version, as observed."""
 
     NOT_STARTED = "NotStarted"
     RUNNING = "Running"
     SUCCEEDED = "Succeeded"
     FAILED = "Failed"
-
-
-class Scale(StrEnum):
-    """How a side is scaled: not at all, in proportion to the weight, or fully."""
-
-    ZERO = "Zero"
-    WEIGHTED = "Weighted"
-    FULL = "Full"
 
 
 @dataclass(frozen=True)
@@ -77,7 +67,7 @@ class CanaryObservation:
 
     stable_version: str | None = None
     next_version: str | None = None
-    training: Training = Training.NOT_STARTED
+    training: CandidateTraining = CandidateTraining.NOT_STARTED
     candidate_available: bool = False
     achieved_weight: float = 0.0
     kill_switch: bool = False
@@ -93,31 +83,6 @@ class CanaryState:
 
 
 @dataclass(frozen=True)
-class TrafficIntent:
-    """Desired canary weight (0..100) and how each side is scaled."""
-
-    weight: int
-    candidate: Scale
-    stable: Scale
-
-
-@dataclass(frozen=True)
-class RegistryIntent:
-    """Set a version's registry status (``active``, ``retired``, ``rejected``) with a reason."""
-
-    version: str
-    status: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class CanaryEvent:
-    type: str
-    reason: str
-    message: str
-
-
-@dataclass(frozen=True)
 class CanaryDecision:
     """What to do now. Intents are idempotent and repeated every tick of a terminal phase.
 
@@ -127,8 +92,8 @@ class CanaryDecision:
 
     status: CanaryStatus
     traffic: TrafficIntent
-    events: tuple[CanaryEvent, ...] = ()
-    registry: tuple[RegistryIntent, ...] = ()
+    events: tuple[EventIntent, ...] = ()
+    registry: tuple[SetRegistryStatus, ...] = ()
     train_version: str | None = None
     promoted_version: str | None = None
     requeue_after: timedelta | None = None

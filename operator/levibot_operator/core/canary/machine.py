@@ -1,6 +1,6 @@
 """The canary state machine: ``decide_canary`` steps one tick at a time (Argo Rollouts style).
 
-Layer: core (pure). Pending → (Training) → Progressing/Paused through ``spec.steps`` →
+Layer: core (pure). Pending → (CandidateTraining) → Progressing/Paused through ``spec.steps`` →
 Promoting → Succeeded; or RolledBack (analysis failed, alert, abort, deadline), Failed
 (training failed, bad candidate), Halted (kill-switch on the target; it resumes where it was).
 Precedence each tick: terminal phases only repeat their intents; then abort, a firing alert for
@@ -18,7 +18,7 @@ from levibot_operator.core.canary.decision import (
     CanaryDecision,
     CanaryObservation,
     CanaryState,
-    Training,
+    CandidateTraining,
 )
 from levibot_operator.core.canary.run import (
     RunOutcome,
@@ -95,9 +95,9 @@ def _decide_pending(
 def _decide_training(
     state: CanaryState, status: CanaryStatus, seen: CanaryObservation, now: datetime
 ) -> CanaryDecision:
-    if seen.training is Training.SUCCEEDED:
+    if seen.training is CandidateTraining.SUCCEEDED:
         return enter_step(state, status, 0, now)
-    if seen.training is Training.FAILED:
+    if seen.training is CandidateTraining.FAILED:
         message = f"training of {status.candidate_version} failed"
         return transition(
             status, now, F, d.REASON_TRAINING_FAILED, message, warning=True, requeue=None

@@ -26,15 +26,18 @@ from levibot_operator.core.canary.decision import CanaryDecision
 from levibot_operator.core.canary.run import is_measurement_due, is_waiting_for_metrics
 from levibot_operator.core.canary.spec import AnalysisSpec, AnalysisStep, CanarySpec
 from levibot_operator.core.canary.status import TERMINAL, CanaryStatus, Phase
-from levibot_operator.core.modeldeployment.manifests import build_predictor_deployment, build_trainer_job
+from levibot_operator.core.config import CoreSettings
+from levibot_operator.core.fields import format_time
+from levibot_operator.core.intents import ApplyObject, CreateJob, Intent
+from levibot_operator.core.modeldeployment.manifests import (
+    build_predictor_deployment,
+    build_trainer_job,
+)
 from levibot_operator.core.modeldeployment.observation import DeploymentObservation
-from levibot_operator.core.modeldeployment.planning import ApplyObject, Intent, SetRegistryStatus
 from levibot_operator.core.modeldeployment.routing import build_route, build_version_service
 from levibot_operator.core.modeldeployment.spec import ModelDeployment, build_model_fingerprint
-from levibot_operator.core.modeldeployment.status import MDStatus, VersionRecord, format_time
+from levibot_operator.core.modeldeployment.status import MDStatus, VersionRecord
 from levibot_operator.core.traffic.weights import plan_replicas, plan_route_weights
-from levibot_operator.core.modeldeployment.training import CreateJob
-from levibot_operator.settings import OperatorSettings
 
 LABEL_CANARY = "levibot.io/canary"
 
@@ -70,7 +73,7 @@ def is_promotable(md_status: MDStatus, promote: PromoteVersion) -> bool:
 
 
 def build_canary_trainer_job(
-    md: ModelDeployment, canary: str, version: str, settings: OperatorSettings
+    md: ModelDeployment, canary: str, version: str, settings: CoreSettings
 ) -> dict[str, Any]:
     """The MD's trainer Job for ``version``, labelled with the canary that owns it."""
     job = build_trainer_job(md, version, settings)
@@ -83,7 +86,7 @@ def _candidate_writes(
     old: CanaryStatus,
     decision: CanaryDecision,
     seen: CandidateView,
-    settings: OperatorSettings,
+    settings: CoreSettings,
 ) -> list[CanaryIntent]:
     version, phase = decision.status.candidate_version, decision.status.phase
     if version is None or phase is Phase.SUCCEEDED:
@@ -127,7 +130,7 @@ def plan_canary_writes(
     spec: CanarySpec,
     old: CanaryStatus,
     seen: CandidateView,
-    settings: OperatorSettings,
+    settings: CoreSettings,
 ) -> tuple[CanaryIntent, ...]:
     """Every write of one decision, in order: training, candidate, route, registry, promotion."""
     intents: list[CanaryIntent] = []
@@ -136,7 +139,7 @@ def plan_canary_writes(
         intents.append(CreateJob(job))
     intents += _candidate_writes(md, old, decision, seen, settings)
     intents += _route_writes(md, spec, old, decision, seen)
-    intents += [SetRegistryStatus(r.version, r.status, r.reason) for r in decision.registry]
+    intents += decision.registry
     stable = decision.status.stable_version
     if decision.promoted_version and stable:
         intents.append(PromoteVersion(decision.promoted_version, stable))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from levibot_operator.core.modeldeployment.spec import SpecError
+from levibot_operator.core.fields import SpecError, read_field, read_optional
 
 T = TypeVar("T")
 Json = Mapping[str, Any]
@@ -88,21 +88,6 @@ class CanaryControls:
     resume: str | None = None
 
 
-def _get(obj: Json, key: str, path: str, kind: type[T], default: T | None = None) -> T:
-    value = obj.get(key, default)
-    if value is None:
-        raise SpecError(f"{path}.{key}", "is required")
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise SpecError(f"{path}.{key}", f"must be of type {kind.__name__}")
-    return value
-
-
-def _optional_float(obj: Json, key: str, path: str) -> float | None:
-    return _get(obj, key, path, float) if obj.get(key) is not None else None
-
-
 def _bounded(value: float, low: float, high: float, field: str) -> None:
     if not low <= value <= high:
         raise SpecError(field, f"must be within {low:g}..{high:g} (got {value:g})")
@@ -119,13 +104,13 @@ def parse_duration(text: str, field: str) -> timedelta:
 def parse_thresholds(obj: Json, path: str) -> Thresholds:
     """Parse ``thresholds``: probabilities within 0..1, latency and minSamples positive."""
     thresholds = Thresholds(
-        min_samples=_get(obj, "minSamples", path, int, 100),
-        ece_max=_optional_float(obj, "eceMax", path),
-        ece_max_worse_than_stable=_optional_float(obj, "eceMaxWorseThanStable", path),
-        ks_pvalue_min=_optional_float(obj, "ksPValueMin", path),
-        psi_max=_optional_float(obj, "psiMax", path),
-        error_rate_max=_optional_float(obj, "errorRateMax", path),
-        latency_p95_max_seconds=_optional_float(obj, "latencyP95MaxSeconds", path),
+        min_samples=read_field(obj, "minSamples", path, int, 100),
+        ece_max=read_optional(obj, "eceMax", path, float),
+        ece_max_worse_than_stable=read_optional(obj, "eceMaxWorseThanStable", path, float),
+        ks_pvalue_min=read_optional(obj, "ksPValueMin", path, float),
+        psi_max=read_optional(obj, "psiMax", path, float),
+        error_rate_max=read_optional(obj, "errorRateMax", path, float),
+        latency_p95_max_seconds=read_optional(obj, "latencyP95MaxSeconds", path, float),
     )
     if thresholds.min_samples < 1:
         raise SpecError(f"{path}.minSamples", f"must be >= 1 (got {thresholds.min_samples})")
@@ -139,7 +124,7 @@ def parse_thresholds(obj: Json, path: str) -> Thresholds:
 
 
 def _limit(obj: Json, key: str, path: str, default: int, minimum: int = 0) -> int:
-    value = _get(obj, key, path, int, default)
+    value = read_field(obj, key, path, int, default)
     if value < minimum:
         raise SpecError(f"{path}.{key}", f"must be >= {minimum} (got {value})")
     return value
@@ -151,16 +136,18 @@ def parse_analysis(obj: Json, path: str, base: AnalysisSpec | None = None) -> An
         merged = {**_unparse_analysis(base), **obj}
         merged["thresholds"] = {**_unparse_thresholds(base.thresholds), **obj.get("thresholds", {})}
         obj = merged
-    window = _get(obj, "window", path, str, "5m")
+    window = read_field(obj, "window", path, str, "5m")
     parse_duration(window, f"{path}.window")
     return AnalysisSpec(
-        interval=parse_duration(_get(obj, "interval", path, str, "1m"), f"{path}.interval"),
+        interval=parse_duration(read_field(obj, "interval", path, str, "1m"), f"{path}.interval"),
         count=_limit(obj, "count", path, 5, minimum=1),
         failure_limit=_limit(obj, "failureLimit", path, 0),
         inconclusive_limit=_limit(obj, "inconclusiveLimit", path, 2),
         consecutive_error_limit=_limit(obj, "consecutiveErrorLimit", path, 4),
         window=window,
-        thresholds=parse_thresholds(_get(obj, "thresholds", path, dict, {}), f"{path}.thresholds"),
+        thresholds=parse_thresholds(
+            read_field(obj, "thresholds", path, dict, {}), f"{path}.thresholds"
+        ),
     )
 
 
@@ -195,24 +182,24 @@ def parse_step(obj: Json, path: str, analysis: AnalysisSpec) -> Step:
     if len(kinds) != 1:
         raise SpecError(path, "must set exactly one of setWeight, pause, analysis")
     if kinds[0] == "setWeight":
-        weight = _get(obj, "setWeight", path, int)
+        weight = read_field(obj, "setWeight", path, int)
         _bounded(weight, 0, 100, f"{path}.setWeight")
         return SetWeightStep(weight)
     if kinds[0] == "pause":
-        return _parse_pause(_get(obj, "pause", path, dict), f"{path}.pause")
+        return _parse_pause(read_field(obj, "pause", path, dict), f"{path}.pause")
     return AnalysisStep(
-        parse_analysis(_get(obj, "analysis", path, dict), f"{path}.analysis", analysis)
+        parse_analysis(read_field(obj, "analysis", path, dict), f"{path}.analysis", analysis)
     )
 
 
 def _parse_pause(obj: Json, path: str) -> PauseStep:
-    until_resumed = _get(obj, "untilResumed", path, bool, False)
+    until_resumed = read_field(obj, "untilResumed", path, bool, False)
     duration = obj.get("duration")
     if until_resumed == (duration is not None):
         raise SpecError(path, "must set either duration or untilResumed: true")
     if duration is None:
         return PauseStep(None)
-    return PauseStep(parse_duration(_get(obj, "duration", path, str), f"{path}.duration"))
+    return PauseStep(parse_duration(read_field(obj, "duration", path, str), f"{path}.duration"))
 
 
 def _check_weights(steps: tuple[Step, ...]) -> None:
@@ -227,27 +214,29 @@ def _check_weights(steps: tuple[Step, ...]) -> None:
 
 def parse_candidate(obj: Json, path: str = "spec.candidate") -> str | None:
     """The candidate version, or None when a new version is to be trained first."""
-    train = _get(obj, "train", path, bool, False)
+    train = read_field(obj, "train", path, bool, False)
     version = obj.get("version")
     if train == (version is not None):
         raise SpecError(path, "must set either version or train: true")
-    return None if train else _get(obj, "version", path, str)
+    return None if train else read_field(obj, "version", path, str)
 
 
 def parse_canary_spec(spec: Json) -> CanarySpec:
     """Parse a whole Canary ``spec``; raises SpecError naming the first bad field."""
-    analysis = parse_analysis(_get(spec, "analysis", "spec", dict, {}), "spec.analysis")
-    raw_steps = _get(spec, "steps", "spec", list)
+    analysis = parse_analysis(read_field(spec, "analysis", "spec", dict, {}), "spec.analysis")
+    raw_steps = read_field(spec, "steps", "spec", list)
     if not raw_steps or not all(isinstance(s, Mapping) for s in raw_steps):
         raise SpecError("spec.steps", "must be a non-empty list of steps")
     steps = tuple(parse_step(s, f"spec.steps[{i}]", analysis) for i, s in enumerate(raw_steps))
     _check_weights(steps)
-    shadow = _get(_get(spec, "shadow", "spec", dict, {}), "percent", "spec.shadow", int, 0)
+    shadow = read_field(
+        read_field(spec, "shadow", "spec", dict, {}), "percent", "spec.shadow", int, 0
+    )
     _bounded(shadow, 0, 100, "spec.shadow.percent")
-    deadline = _get(spec, "progressDeadline", "spec", str, "10m")
+    deadline = read_field(spec, "progressDeadline", "spec", str, "10m")
     return CanarySpec(
-        target=_get(spec, "target", "spec", str),
-        candidate_version=parse_candidate(_get(spec, "candidate", "spec", dict)),
+        target=read_field(spec, "target", "spec", str),
+        candidate_version=parse_candidate(read_field(spec, "candidate", "spec", dict)),
         steps=steps,
         shadow_percent=shadow,
         progress_deadline=parse_duration(deadline, "spec.progressDeadline"),

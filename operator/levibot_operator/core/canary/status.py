@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from levibot_operator.core.canary.analysis import CheckVerdict, Verdict
+from levibot_operator.core.fields import format_time, parse_time
 
 HISTORY_LIMIT = 20
 
@@ -76,18 +77,17 @@ class CanaryStatus:
     history: tuple[HistoryEntry, ...] = field(default=())
 
 
-def format_time(value: datetime) -> str:
-    """RFC 3339 in UTC with a ``Z``, as Kubernetes writes times."""
-    return value.isoformat().replace("+00:00", "Z")
-
-
-def parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+def _read_time(value: str) -> datetime:
+    """A time the status must hold; ValueError when it does not parse."""
+    when = parse_time(value)
+    if when is None:
+        raise ValueError(f"not an RFC 3339 time: {value!r}")
+    return when
 
 
 def _opt_time(obj: Mapping[str, Any], key: str) -> datetime | None:
     value = obj.get(key)
-    return parse_time(value) if isinstance(value, str) and value else None
+    return _read_time(value) if isinstance(value, str) and value else None
 
 
 def _drop_none(obj: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +137,7 @@ def build_analysis_run(run: AnalysisRun) -> dict[str, Any]:
 def parse_analysis_run(obj: Mapping[str, Any]) -> AnalysisRun:
     return AnalysisRun(
         step=int(obj["step"]),
-        started_at=parse_time(obj["startedAt"]),
+        started_at=_read_time(obj["startedAt"]),
         last_measured_at=_opt_time(obj, "lastMeasuredAt"),
         passes=int(obj.get("passes", 0)),
         failures=int(obj.get("failures", 0)),
@@ -158,7 +158,7 @@ def build_history_entry(entry: HistoryEntry) -> dict[str, Any]:
 
 def parse_history_entry(obj: Mapping[str, Any]) -> HistoryEntry:
     return HistoryEntry(
-        time=parse_time(obj["time"]),
+        time=_read_time(obj["time"]),
         phase=Phase(obj["phase"]),
         step=int(obj["step"]),
         reason=str(obj.get("reason", "")),

@@ -10,13 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from levibot_operator.core.canary import decision as d
-from levibot_operator.core.canary.decision import (
-    CanaryDecision,
-    CanaryEvent,
-    CanaryState,
-    RegistryIntent,
-    plan_traffic_intent,
-)
+from levibot_operator.core.canary.decision import CanaryDecision, CanaryState, plan_traffic_intent
 from levibot_operator.core.canary.spec import PauseStep, SetWeightStep
 from levibot_operator.core.canary.status import (
     HISTORY_LIMIT,
@@ -24,6 +18,12 @@ from levibot_operator.core.canary.status import (
     CanaryStatus,
     HistoryEntry,
     Phase,
+)
+from levibot_operator.core.intents import (
+    EVENT_NORMAL,
+    EVENT_WARNING,
+    EventIntent,
+    SetRegistryStatus,
 )
 
 NOW = timedelta(0)
@@ -41,7 +41,7 @@ def move_status(
 
 def build_decision(
     status: CanaryStatus,
-    *events: CanaryEvent,
+    *events: EventIntent,
     requeue: timedelta | None = NOW,
     train: str | None = None,
 ) -> CanaryDecision:
@@ -56,20 +56,20 @@ def build_decision(
     )
 
 
-def build_event(reason: str, message: str, warning: bool = False) -> CanaryEvent:
-    return CanaryEvent(d.EVENT_WARNING if warning else d.EVENT_NORMAL, reason, message)
+def build_event(reason: str, message: str, warning: bool = False) -> EventIntent:
+    return EventIntent(reason, message, EVENT_WARNING if warning else EVENT_NORMAL)
 
 
-def plan_registry_intents(status: CanaryStatus) -> tuple[RegistryIntent, ...]:
+def plan_registry_intents(status: CanaryStatus) -> tuple[SetRegistryStatus, ...]:
     """Registry statuses a terminal phase implies (repeated every tick; they are idempotent)."""
     candidate, stable = status.candidate_version, status.stable_version
     if status.phase is Phase.SUCCEEDED and candidate and stable:
         return (
-            RegistryIntent(candidate, "active", f"promoted over {stable} by canary"),
-            RegistryIntent(stable, "retired", f"replaced by {candidate}"),
+            SetRegistryStatus(candidate, "active", f"promoted over {stable} by canary"),
+            SetRegistryStatus(stable, "retired", f"replaced by {candidate}"),
         )
     if status.phase is Phase.ROLLED_BACK and candidate:
-        return (RegistryIntent(candidate, "rejected", status.message),)
+        return (SetRegistryStatus(candidate, "rejected", status.message),)
     return ()
 
 

@@ -10,8 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from levibot_operator import constants as c
-from levibot_operator.core.modeldeployment.spec import ModelDeployment, SecretRef, build_model_fingerprint
-from levibot_operator.settings import OperatorSettings
+from levibot_operator.core.config import CoreSettings
+from levibot_operator.core.modeldeployment.spec import (
+    ModelDeployment,
+    SecretRef,
+    build_model_fingerprint,
+)
 
 Manifest = dict[str, Any]
 MAX_NAME = 63
@@ -101,7 +105,7 @@ def build_service_account(name: str) -> Manifest:
     return {"serviceAccountName": name} if name else {}
 
 
-def build_dsn_env(prefix: str, ref: SecretRef, settings: OperatorSettings) -> Manifest:
+def build_dsn_env(prefix: str, ref: SecretRef, settings: CoreSettings) -> Manifest:
     """The DSN env var, by reference to the database Secret (never the value itself)."""
     key = ref.key or settings.registry_dsn_secret_key
     return {"name": f"{prefix}DSN", "valueFrom": {"secretKeyRef": {"name": ref.name, "key": key}}}
@@ -111,9 +115,7 @@ def _env(prefix: str, values: Mapping[str, str]) -> list[Manifest]:
     return [{"name": f"{prefix}{key}", "value": value} for key, value in values.items()]
 
 
-def build_trainer_env(
-    md: ModelDeployment, version: str, settings: OperatorSettings
-) -> list[Manifest]:
+def build_trainer_env(md: ModelDeployment, version: str, settings: CoreSettings) -> list[Manifest]:
     """Trainer env exactly as docs/contracts.md (prefix LEVIBOT_TRAINER_)."""
     spec, prefix = md.spec, "LEVIBOT_TRAINER_"
     values = {
@@ -136,7 +138,7 @@ def _tmp_volume() -> tuple[Manifest, Manifest]:
 
 
 def build_trainer_job(
-    md: ModelDeployment, version: str, settings: OperatorSettings, attempt: int = 1
+    md: ModelDeployment, version: str, settings: CoreSettings, attempt: int = 1
 ) -> Manifest:
     """The trainer Job for one version and attempt."""
     training = md.spec.training
@@ -180,7 +182,7 @@ def build_trainer_job(
 
 
 def build_predictor_env(
-    md: ModelDeployment, version: str, track: str, settings: OperatorSettings
+    md: ModelDeployment, version: str, track: str, settings: CoreSettings
 ) -> list[Manifest]:
     """Predictor env exactly as docs/contracts.md (prefix LEVIBOT_PREDICTOR_).
 
@@ -221,7 +223,7 @@ def _probe(path: str, period: int, failures: int) -> Manifest:
 
 
 def build_predictor_container(
-    md: ModelDeployment, version: str, track: str, settings: OperatorSettings
+    md: ModelDeployment, version: str, track: str, settings: CoreSettings
 ) -> Manifest:
     """The predictor container: env, port, probes, resources, kill-switch mount, hardening."""
     return {
@@ -246,7 +248,7 @@ def build_predictor_container(
 
 
 def build_predictor_pod_template(
-    md: ModelDeployment, version: str, track: str, settings: OperatorSettings
+    md: ModelDeployment, version: str, track: str, settings: CoreSettings
 ) -> Manifest:
     """The predictor pod template with scrape annotations."""
     labels = build_labels(
@@ -282,7 +284,7 @@ def build_predictor_selector(md: ModelDeployment, version: str) -> dict[str, str
 
 
 def build_predictor_deployment(
-    md: ModelDeployment, version: str, track: str, replicas: int, settings: OperatorSettings
+    md: ModelDeployment, version: str, track: str, replicas: int, settings: CoreSettings
 ) -> Manifest:
     """The predictor Deployment serving one version on one track (stable or canary)."""
     labels = build_labels(
@@ -304,7 +306,7 @@ def build_predictor_deployment(
     }
 
 
-def build_predictor_service(md: ModelDeployment, settings: OperatorSettings) -> Manifest:
+def build_predictor_service(md: ModelDeployment, settings: CoreSettings) -> Manifest:
     """The Service selecting every version of the ModelDeployment (the `replicas` provider)."""
     del settings  # same signature as the other builders; nothing configurable yet
     selector = {c.LABEL_MODELDEPLOYMENT: md.name, c.LABEL_COMPONENT: c.COMPONENT_PREDICTOR}

@@ -8,7 +8,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from levibot_operator import constants as c
-from levibot_operator.core.modeldeployment.health import build_data_fresh_condition, build_database_condition
+from levibot_operator.core.config import CoreSettings
+from levibot_operator.core.fields import SpecError
+from levibot_operator.core.intents import (
+    ApplyObject,
+    DeleteDeployment,
+    EventIntent,
+    Intent,
+    SetRegistryStatus,
+)
+from levibot_operator.core.modeldeployment.health import (
+    build_data_fresh_condition,
+    build_database_condition,
+)
 from levibot_operator.core.modeldeployment.manifests import (
     build_deployment_name,
     build_killswitch_configmap,
@@ -17,46 +29,14 @@ from levibot_operator.core.modeldeployment.manifests import (
 )
 from levibot_operator.core.modeldeployment.observation import DeploymentObservation, Snapshot
 from levibot_operator.core.modeldeployment.routing import plan_stable_routing
-from levibot_operator.core.modeldeployment.spec import SpecError
-from levibot_operator.core.modeldeployment.status import FAILED, RUNNING, Condition, MDStatus, build_conditions
-from levibot_operator.core.modeldeployment.training import CreateJob, decide_training
-from levibot_operator.settings import OperatorSettings
-
-
-@dataclass(frozen=True)
-class ApplyObject:
-    """Server-side apply of a manifest."""
-
-    manifest: dict[str, object]
-
-
-@dataclass(frozen=True)
-class DeleteDeployment:
-    """Delete a predictor Deployment (a replaced stable version)."""
-
-    name: str
-    version: str
-
-
-@dataclass(frozen=True)
-class SetRegistryStatus:
-    """Set a version's registry status (idempotent)."""
-
-    version: str
-    status: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class EventIntent:
-    """An Event on the ModelDeployment."""
-
-    reason: str
-    message: str
-    type: str = "Normal"
-
-
-Intent = ApplyObject | CreateJob | DeleteDeployment | SetRegistryStatus
+from levibot_operator.core.modeldeployment.status import (
+    FAILED,
+    RUNNING,
+    Condition,
+    MDStatus,
+    build_conditions,
+)
+from levibot_operator.core.modeldeployment.training import decide_training
 
 
 @dataclass(frozen=True)
@@ -73,9 +53,7 @@ def find_stable(snap: Snapshot, version: str) -> DeploymentObservation | None:
     return next((d for d in snap.deployments if d.name == name), None)
 
 
-def decide_serving(
-    snap: Snapshot, status: MDStatus, settings: OperatorSettings
-) -> tuple[Intent, ...]:
+def decide_serving(snap: Snapshot, status: MDStatus, settings: CoreSettings) -> tuple[Intent, ...]:
     """Kill-switch ConfigMap, Service, the stable Deployment, and retiring replaced versions."""
     md = snap.md
     intents: list[Intent] = [
@@ -231,7 +209,7 @@ def build_events(
     return tuple(events)
 
 
-def decide_modeldeployment(snap: Snapshot, settings: OperatorSettings) -> Plan:
+def decide_modeldeployment(snap: Snapshot, settings: CoreSettings) -> Plan:
     """The whole reconcile decision for one ModelDeployment."""
     step = decide_training(snap, settings)
     status, marks = decide_registry_marks(snap, step.status)

@@ -17,7 +17,8 @@ from levibot_operator.core.modeldeployment.manifests import (
     build_predictor_selector,
 )
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
-from levibot_operator.core.traffic.weights import RouteTarget, RouteWeights, build_http_route
+from levibot_operator.core.traffic.routes import RouteTarget, build_http_route
+from levibot_operator.core.traffic.weights import RouteWeights
 
 SERVICE_PORT = 80
 

@@ -8,22 +8,21 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from levibot_operator import constants as c
+from levibot_operator.core.fields import (
+    SpecError,
+    check_at_least,
+    check_enum,
+    read_field,
+    read_optional,
+    read_strings,
+)
 from levibot_operator.core.modeldeployment.schedule import is_valid_schedule
+from levibot_operator.core.traffic.routes import ParentRef
 
-T = TypeVar("T")
 Json = Mapping[str, Any]
-
-
-class SpecError(ValueError):
-    """An invalid ModelDeployment field; ``field`` is its path, e.g. ``spec.training.schedule``."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -74,13 +73,6 @@ class ServingSpec:
 
 
 @dataclass(frozen=True)
-class ParentRef:
-    name: str
-    namespace: str | None
-    section_name: str | None
-
-
-@dataclass(frozen=True)
 class TrafficSpec:
     provider: str
     route_name: str | None
@@ -116,94 +108,61 @@ class ModelDeployment:
         return f"{self.namespace}.{self.name}"
 
 
-def _field(obj: Json, key: str, path: str, kind: type[T], default: T | None = None) -> T:
-    value = obj.get(key, default)
-    if value is None:
-        raise SpecError(f"{path}.{key}", "is required")
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise SpecError(f"{path}.{key}", f"must be of type {kind.__name__}")
-    return value
-
-
-def _optional(obj: Json, key: str, path: str, kind: type[T]) -> T | None:
-    return _field(obj, key, path, kind) if obj.get(key) is not None else None
-
-
-def _enum(value: str, allowed: tuple[str, ...], field: str) -> str:
-    if value not in allowed:
-        raise SpecError(field, f"must be one of {', '.join(allowed)} (got {value!r})")
-    return value
-
-
-def _at_least(value: int, minimum: int, field: str) -> int:
-    if value < minimum:
-        raise SpecError(field, f"must be >= {minimum} (got {value})")
-    return value
-
-
-def _strings(obj: Json, key: str, path: str) -> tuple[str, ...]:
-    items = _field(obj, key, path, list)
-    if not items or not all(isinstance(i, str) and i for i in items):
-        raise SpecError(f"{path}.{key}", "must be a non-empty list of non-empty strings")
-    if len(set(items)) != len(items):
-        raise SpecError(f"{path}.{key}", "must not repeat an item")
-    return tuple(items)
-
-
 def parse_model(obj: Json, path: str = "spec.model") -> ModelSpec:
     """Parse ``spec.model``."""
-    kind = _enum(_field(obj, "type", path, str), c.MODEL_TYPES, f"{path}.type")
-    calibration = _field(obj, "calibration", path, str, "none")
+    kind = check_enum(read_field(obj, "type", path, str), c.MODEL_TYPES, f"{path}.type")
+    calibration = read_field(obj, "calibration", path, str, "none")
     return ModelSpec(
         type=kind,
-        hyperparameters=_field(obj, "hyperparameters", path, dict, {}),
-        calibration=_enum(calibration, c.CALIBRATIONS, f"{path}.calibration"),
+        hyperparameters=read_field(obj, "hyperparameters", path, dict, {}),
+        calibration=check_enum(calibration, c.CALIBRATIONS, f"{path}.calibration"),
     )
 
 
 def parse_training(obj: Json, path: str = "spec.training") -> TrainingSpec:
     """Parse ``spec.training``."""
-    schedule = _optional(obj, "schedule", path, str)
+    schedule = read_optional(obj, "schedule", path, str)
     if schedule is not None and not is_valid_schedule(schedule):
         raise SpecError(f"{path}.schedule", f"is not a valid cron expression ({schedule!r})")
-    secret = _field(obj, "databaseSecretRef", path, dict)
+    secret = read_field(obj, "databaseSecretRef", path, dict)
     spath = f"{path}.databaseSecretRef"
-    window = _field(obj, "dataWindowSeconds", path, int, 604800)
-    deadline = _field(obj, "activeDeadlineSeconds", path, int, 3600)
-    backoff = _field(obj, "backoffLimit", path, int, 2)
+    window = read_field(obj, "dataWindowSeconds", path, int, 604800)
+    deadline = read_field(obj, "activeDeadlineSeconds", path, int, 3600)
+    backoff = read_field(obj, "backoffLimit", path, int, 2)
     return TrainingSpec(
-        data_window_seconds=_at_least(window, 3600, f"{path}.dataWindowSeconds"),
+        data_window_seconds=check_at_least(window, 3600, f"{path}.dataWindowSeconds"),
         schedule=schedule,
-        image=_optional(obj, "image", path, str),
-        resources=_field(obj, "resources", path, dict, {}),
+        image=read_optional(obj, "image", path, str),
+        resources=read_field(obj, "resources", path, dict, {}),
         database_secret=SecretRef(
-            name=_field(secret, "name", spath, str), key=_field(secret, "key", spath, str, "")
+            name=read_field(secret, "name", spath, str),
+            key=read_field(secret, "key", spath, str, ""),
         ),
-        deadline_seconds=_at_least(deadline, 60, f"{path}.activeDeadlineSeconds"),
-        backoff_limit=_at_least(backoff, 0, f"{path}.backoffLimit"),
+        deadline_seconds=check_at_least(deadline, 60, f"{path}.activeDeadlineSeconds"),
+        backoff_limit=check_at_least(backoff, 0, f"{path}.backoffLimit"),
     )
 
 
 def parse_serving(obj: Json, path: str = "spec.serving") -> ServingSpec:
     """Parse ``spec.serving``; thresholds must satisfy 0 <= sell < buy <= 1."""
-    buy = _field(obj, "buyThreshold", path, float, 0.55)
-    sell = _field(obj, "sellThreshold", path, float, 0.45)
+    buy = read_field(obj, "buyThreshold", path, float, 0.55)
+    sell = read_field(obj, "sellThreshold", path, float, 0.45)
     if not 0.0 <= sell < buy <= 1.0:
         problem = "must satisfy 0 <= sellThreshold < buyThreshold <= 1"
         raise SpecError(f"{path}.sellThreshold", problem)
-    staleness = _field(obj, "stalenessLimitSeconds", path, int, 60)
+    staleness = read_field(obj, "stalenessLimitSeconds", path, int, 60)
     return ServingSpec(
-        image=_optional(obj, "image", path, str),
-        replicas=_at_least(_field(obj, "replicas", path, int, 2), 0, f"{path}.replicas"),
-        resources=_field(obj, "resources", path, dict, {}),
-        staleness_limit_seconds=_at_least(staleness, 1, f"{path}.stalenessLimitSeconds"),
-        fallback=_enum(_field(obj, "fallback", path, str, "hold"), c.FALLBACKS, f"{path}.fallback"),
+        image=read_optional(obj, "image", path, str),
+        replicas=check_at_least(read_field(obj, "replicas", path, int, 2), 0, f"{path}.replicas"),
+        resources=read_field(obj, "resources", path, dict, {}),
+        staleness_limit_seconds=check_at_least(staleness, 1, f"{path}.stalenessLimitSeconds"),
+        fallback=check_enum(
+            read_field(obj, "fallback", path, str, "hold"), c.FALLBACKS, f"{path}.fallback"
+        ),
         buy_threshold=buy,
         sell_threshold=sell,
         monitoring=parse_monitoring(
-            _field(obj, "monitoring", path, dict, {}), f"{path}.monitoring"
+            read_field(obj, "monitoring", path, dict, {}), f"{path}.monitoring"
         ),
     )
 
@@ -213,7 +172,7 @@ def parse_monitoring(obj: Json, path: str) -> MonitoringSpec:
     d = MonitoringSpec()
 
     def count(key: str, default: int, least: int) -> int:
-        return _at_least(_field(obj, key, path, int, default), least, f"{path}.{key}")
+        return check_at_least(read_field(obj, key, path, int, default), least, f"{path}.{key}")
 
     return MonitoringSpec(
         interval_seconds=count("intervalSeconds", d.interval_seconds, 1),
@@ -226,56 +185,58 @@ def parse_monitoring(obj: Json, path: str) -> MonitoringSpec:
 
 def parse_traffic(obj: Json, path: str = "spec.traffic") -> TrafficSpec:
     """Parse ``spec.traffic``; the gatewayAPI provider needs a route and parent references."""
-    provider = _field(obj, "provider", path, str, "replicas")
-    _enum(provider, c.TRAFFIC_PROVIDERS, f"{path}.provider")
-    gateway = _field(obj, "gatewayAPI", path, dict, {})
+    provider = read_field(obj, "provider", path, str, "replicas")
+    check_enum(provider, c.TRAFFIC_PROVIDERS, f"{path}.provider")
+    gateway = read_field(obj, "gatewayAPI", path, dict, {})
     gpath = f"{path}.gatewayAPI"
     refs = tuple(
         ParentRef(
-            name=_field(ref, "name", f"{gpath}.parentRefs[{i}]", str),
-            namespace=_optional(ref, "namespace", f"{gpath}.parentRefs[{i}]", str),
-            section_name=_optional(ref, "sectionName", f"{gpath}.parentRefs[{i}]", str),
+            name=read_field(ref, "name", f"{gpath}.parentRefs[{i}]", str),
+            namespace=read_optional(ref, "namespace", f"{gpath}.parentRefs[{i}]", str),
+            section_name=read_optional(ref, "sectionName", f"{gpath}.parentRefs[{i}]", str),
         )
-        for i, ref in enumerate(_field(gateway, "parentRefs", gpath, list, []))
+        for i, ref in enumerate(read_field(gateway, "parentRefs", gpath, list, []))
     )
     if provider == "gatewayAPI" and not refs:
         raise SpecError(f"{gpath}.parentRefs", "is required when provider is gatewayAPI")
-    return TrafficSpec(provider, _optional(gateway, "routeName", gpath, str), refs)
+    return TrafficSpec(provider, read_optional(gateway, "routeName", gpath, str), refs)
 
 
 def parse_spec(spec: Json) -> ModelDeploymentSpec:
     """Parse a whole ``spec``; raises SpecError naming the first bad field."""
-    features = _strings(spec, "features", "spec")
+    features = read_strings(spec, "features", "spec")
     for i, feature in enumerate(features):
-        _enum(feature, c.FEATURES, f"spec.features[{i}]")
-    training = parse_training(_field(spec, "training", "spec", dict))
-    horizon = _at_least(_field(spec, "horizonSeconds", "spec", int), 1, "spec.horizonSeconds")
+        check_enum(feature, c.FEATURES, f"spec.features[{i}]")
+    training = parse_training(read_field(spec, "training", "spec", dict))
+    horizon = check_at_least(
+        read_field(spec, "horizonSeconds", "spec", int), 1, "spec.horizonSeconds"
+    )
     if horizon >= training.data_window_seconds:
         problem = "must be smaller than spec.training.dataWindowSeconds"
         raise SpecError("spec.horizonSeconds", problem)
-    policy = _field(spec, "driftPolicy", "spec", str, "none")
+    policy = read_field(spec, "driftPolicy", "spec", str, "none")
     return ModelDeploymentSpec(
-        model=parse_model(_field(spec, "model", "spec", dict)),
+        model=parse_model(read_field(spec, "model", "spec", dict)),
         features=features,
-        symbols=_strings(spec, "symbols", "spec"),
+        symbols=read_strings(spec, "symbols", "spec"),
         horizon_seconds=horizon,
         training=training,
-        serving=parse_serving(_field(spec, "serving", "spec", dict, {})),
-        traffic=parse_traffic(_field(spec, "traffic", "spec", dict, {})),
-        kill_switch=_field(spec, "killSwitch", "spec", bool, False),
-        drift_policy=_enum(policy, c.DRIFT_POLICIES, "spec.driftPolicy"),
+        serving=parse_serving(read_field(spec, "serving", "spec", dict, {})),
+        traffic=parse_traffic(read_field(spec, "traffic", "spec", dict, {})),
+        kill_switch=read_field(spec, "killSwitch", "spec", bool, False),
+        drift_policy=check_enum(policy, c.DRIFT_POLICIES, "spec.driftPolicy"),
     )
 
 
 def parse_modeldeployment(body: Json) -> ModelDeployment:
     """Parse a ModelDeployment object (metadata + spec)."""
-    meta = _field(body, "metadata", "", dict)
+    meta = read_field(body, "metadata", "", dict)
     return ModelDeployment(
-        name=_field(meta, "name", "metadata", str),
-        namespace=_field(meta, "namespace", "metadata", str, "default"),
-        uid=_field(meta, "uid", "metadata", str, ""),
-        generation=_field(meta, "generation", "metadata", int, 0),
-        spec=parse_spec(_field(body, "spec", "", dict)),
+        name=read_field(meta, "name", "metadata", str),
+        namespace=read_field(meta, "namespace", "metadata", str, "default"),
+        uid=read_field(meta, "uid", "metadata", str, ""),
+        generation=read_field(meta, "generation", "metadata", int, 0),
+        spec=parse_spec(read_field(body, "spec", "", dict)),
     )
 
 

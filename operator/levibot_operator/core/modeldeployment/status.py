@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from levibot_operator import constants as c
+from levibot_operator.core.fields import format_time
 
 Json = Mapping[str, Any]
 
@@ -66,19 +67,6 @@ class MDStatus:
 
 RUNNING = "Running"
 FAILED = "Failed"
-
-
-def format_time(when: datetime) -> str:
-    """RFC 3339 UTC with a Z, as Kubernetes writes times."""
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str) -> datetime | None:
-    """The inverse of ``format_time``; None when empty or unreadable."""
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
-    except ValueError:
-        return None
 
 
 def _str(obj: Json, key: str) -> str:

@@ -8,6 +8,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from levibot_operator import constants as c
+from levibot_operator.core.config import CoreSettings
+from levibot_operator.core.fields import format_time, parse_time
+from levibot_operator.core.intents import CreateJob
 from levibot_operator.core.modeldeployment.manifests import build_job_name, build_trainer_job
 from levibot_operator.core.modeldeployment.observation import (
     REGISTRY_MISSING,
@@ -22,22 +25,12 @@ from levibot_operator.core.modeldeployment.status import (
     MDStatus,
     Training,
     VersionRecord,
-    format_time,
-    parse_time,
 )
-from levibot_operator.settings import OperatorSettings
 
 TRIGGER_INITIAL = "initial"
 TRIGGER_SPEC = "specChange"
 TRIGGER_SCHEDULE = "schedule"
 TRIGGER_RETRY = "retry"
-
-
-@dataclass(frozen=True)
-class CreateJob:
-    """Create the trainer Job (idempotent: an existing Job of that name is left alone)."""
-
-    manifest: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -70,19 +63,19 @@ def plan_next_version(status: MDStatus, highest_registered: int) -> str:
     return f"v{max([highest_registered, *numbers]) + 1}"
 
 
-def plan_backoff_seconds(attempt: int, settings: OperatorSettings) -> float:
+def plan_backoff_seconds(attempt: int, settings: CoreSettings) -> float:
     """Delay before attempt+1 after ``attempt`` failed: doubling, capped."""
     delay = settings.training_backoff_seconds * 2 ** max(attempt - 1, 0)
     return float(min(delay, settings.training_backoff_max_seconds))
 
 
-def _start(snap: Snapshot, training: Training, settings: OperatorSettings) -> TrainingStep:
+def _start(snap: Snapshot, training: Training, settings: CoreSettings) -> TrainingStep:
     manifest = build_trainer_job(snap.md, training.version, settings, training.attempt)
     status = replace(snap.status, training=training, last_training_time=training.started_at)
     return TrainingStep(status=status, jobs=(CreateJob(manifest),))
 
 
-def decide_new_training(snap: Snapshot, trigger: str, settings: OperatorSettings) -> TrainingStep:
+def decide_new_training(snap: Snapshot, trigger: str, settings: CoreSettings) -> TrainingStep:
     """Record a new version in status and create its first Job."""
     version = plan_next_version(snap.status, snap.highest_registered)
     training = Training(
@@ -97,7 +90,7 @@ def decide_new_training(snap: Snapshot, trigger: str, settings: OperatorSettings
     return _start(snap, training, settings)
 
 
-def decide_retry(snap: Snapshot, training: Training, settings: OperatorSettings) -> TrainingStep:
+def decide_retry(snap: Snapshot, training: Training, settings: CoreSettings) -> TrainingStep:
     """After the backoff, the same version's next attempt; before it, wait."""
     failed_at = parse_time(training.failed_at) or snap.now
     due = failed_at + timedelta(seconds=plan_backoff_seconds(training.attempt, settings))
@@ -124,7 +117,7 @@ def decide_failure(snap: Snapshot, training: Training, reason: str, message: str
     return TrainingStep(replace(snap.status, training=failed), requeue_after=0.0)
 
 
-def decide_success(snap: Snapshot, training: Training, settings: OperatorSettings) -> TrainingStep:
+def decide_success(snap: Snapshot, training: Training, settings: CoreSettings) -> TrainingStep:
     """The Job succeeded: learn the version from the registry, make it stable."""
     registry = snap.registry
     if registry is None or registry.state == REGISTRY_UNAVAILABLE:
@@ -152,7 +145,7 @@ def decide_success(snap: Snapshot, training: Training, settings: OperatorSetting
     return TrainingStep(status)
 
 
-def decide_running(snap: Snapshot, training: Training, settings: OperatorSettings) -> TrainingStep:
+def decide_running(snap: Snapshot, training: Training, settings: CoreSettings) -> TrainingStep:
     """A training is in flight: (re)create its Job, or act on its outcome."""
     job = snap.job
     if job is None:
@@ -175,7 +168,7 @@ def plan_schedule_wait(snap: Snapshot) -> float | None:
     return max((plan_next_run(schedule, last) - snap.now).total_seconds(), 0.0)
 
 
-def decide_training(snap: Snapshot, settings: OperatorSettings) -> TrainingStep:
+def decide_training(snap: Snapshot, settings: CoreSettings) -> TrainingStep:
     """One step of the training state machine."""
     training = snap.status.training
     if training is not None and training.state == RUNNING:

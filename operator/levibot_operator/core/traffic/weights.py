@@ -1,4 +1,4 @@
-"""Traffic providers' arithmetic and manifests: weight ↔ replicas, and the Gateway API HTTPRoute.
+"""Traffic arithmetic: weight ↔ replicas, achieved weight, and the HTTPRoute's weights.
 
 Layer: core (pure).
 
@@ -13,18 +13,12 @@ completes; for a desired weight ``w`` the candidate gets::
 and the weight actually achieved, ``100·c/(S+c)``, is reported as is (e.g. w=25, S=3 → c=1,
 achieved 25; w=10, S=3 → c=1, achieved 25: above desired only because of the one-pod floor).
 
-``gatewayAPI`` provider: one HTTPRoute with weighted backendRefs to the per-version Services, and
-a RequestMirror filter (``percent``) for shadow traffic. A side that is not available gets no
-weight and no mirror: traffic never moves to it.
+The HTTPRoute itself is built in ``traffic.routes``.
 """
 
 from dataclasses import dataclass
-from typing import Any
 
-from levibot_operator.core.canary.decision import Scale, TrafficIntent
-from levibot_operator.core.modeldeployment.spec import ParentRef
-
-GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1"
+from levibot_operator.core.intents import Scale, TrafficIntent
 
 
 @dataclass(frozen=True)
@@ -89,55 +83,3 @@ def plan_route_weights(
     running = candidate_available and intent.candidate is not Scale.ZERO
     mirror = shadow_percent if running and weight < 100 else 0
     return RouteWeights(stable=100 - weight, candidate=weight, mirror_percent=mirror)
-
-
-def _backend(service: str, port: int, weight: int | None = None) -> dict[str, Any]:
-    ref: dict[str, Any] = {"group": "", "kind": "Service", "name": service, "port": port}
-    if weight is not None:
-        ref["weight"] = weight
-    return ref
-
-
-def _parent(ref: ParentRef) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": ref.name}
-    if ref.namespace:
-        out["namespace"] = ref.namespace
-    if ref.section_name:
-        out["sectionName"] = ref.section_name
-    return out
-
-
-@dataclass(frozen=True)
-class RouteTarget:
-    """Where the route lives and which Services it splits between."""
-
-    name: str
-    namespace: str
-    parent_refs: tuple[ParentRef, ...]
-    stable_service: str
-    candidate_service: str
-    port: int
-    labels: dict[str, str]
-
-
-def build_http_route(target: RouteTarget, weights: RouteWeights) -> dict[str, Any]:
-    """The HTTPRoute manifest (server-side apply body) for the given weights."""
-    rule: dict[str, Any] = {
-        "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-        "backendRefs": [
-            _backend(target.stable_service, target.port, weights.stable),
-            _backend(target.candidate_service, target.port, weights.candidate),
-        ],
-    }
-    if weights.mirror_percent > 0:
-        mirror = {
-            "backendRef": _backend(target.candidate_service, target.port),
-            "percent": weights.mirror_percent,
-        }
-        rule["filters"] = [{"type": "RequestMirror", "requestMirror": mirror}]
-    return {
-        "apiVersion": GATEWAY_API_VERSION,
-        "kind": "HTTPRoute",
-        "metadata": {"name": target.name, "namespace": target.namespace, "labels": target.labels},
-        "spec": {"parentRefs": [_parent(r) for r in target.parent_refs], "rules": [rule]},
-    }

@@ -1,0 +1,78 @@
+"""Reading and writing the fields of Kubernetes bodies: spec errors, typed getters, times.
+
+Layer: core (pure), the bottom of the core with ``intents``. Every spec parser (ModelDeployment,
+Canary) reads its fields through these helpers, so every error names the field path the same way,
+and every status time is written and read by the one pair ``format_time`` / ``parse_time``.
+"""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Json = Mapping[str, Any]
+
+
+class SpecError(ValueError):
+    """An invalid spec field; ``field`` is its path, e.g. ``spec.training.schedule``."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def read_field(obj: Json, key: str, path: str, kind: type[T], default: T | None = None) -> T:
+    """``obj[key]`` of type ``kind`` (an int is accepted as a float); SpecError otherwise."""
+    value = obj.get(key, default)
+    if value is None:
+        raise SpecError(f"{path}.{key}", "is required")
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise SpecError(f"{path}.{key}", f"must be of type {kind.__name__}")
+    return value
+
+
+def read_optional(obj: Json, key: str, path: str, kind: type[T]) -> T | None:
+    """``read_field`` when the key is set, else None."""
+    return read_field(obj, key, path, kind) if obj.get(key) is not None else None
+
+
+def check_enum(value: str, allowed: tuple[str, ...], field: str) -> str:
+    """``value`` when it is one of ``allowed``."""
+    if value not in allowed:
+        raise SpecError(field, f"must be one of {', '.join(allowed)} (got {value!r})")
+    return value
+
+
+def check_at_least(value: int, minimum: int, field: str) -> int:
+    """``value`` when it is at least ``minimum``."""
+    if value < minimum:
+        raise SpecError(field, f"must be >= {minimum} (got {value})")
+    return value
+
+
+def read_strings(obj: Json, key: str, path: str) -> tuple[str, ...]:
+    """A non-empty list of distinct non-empty strings."""
+    items = read_field(obj, key, path, list)
+    if not items or not all(isinstance(i, str) and i for i in items):
+        raise SpecError(f"{path}.{key}", "must be a non-empty list of non-empty strings")
+    if len(set(items)) != len(items):
+        raise SpecError(f"{path}.{key}", "must not repeat an item")
+    return tuple(items)
+
+
+def format_time(when: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, as Kubernetes writes times (fractions only when present)."""
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.replace(tzinfo=None).isoformat() + "Z"
+
+
+def parse_time(text: str) -> datetime | None:
+    """The inverse of ``format_time``; None when empty or unreadable."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
