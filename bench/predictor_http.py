@@ -42,7 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.predictor_loadgen import Result, run_open_process, run_wrk
 from levibot_common.features import FEATURES
 from levibot_common.schema import apply_schema
-from levibot_devstack.services import PostgresServer, free_port
+from levibot_devstack.net import free_port
+from levibot_devstack.services import PostgresServer
 
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parent.parent

@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from levibot_devstack.cluster import ROOT
 from levibot_devstack.demo_view import (
     by_version,
     describe_canary,
@@ -35,6 +34,7 @@ from levibot_devstack.demo_view import (
     describe_quality,
 )
 from levibot_devstack.stack import LocalStack, StackConfig, load_example
+from levibot_devstack.tools import ROOT
 from levibot_devstack.traffic import BackgroundTraffic
 
 STARTED = time.monotonic()

@@ -43,7 +43,9 @@ import sys
 from pathlib import Path
 
 from levibot_devstack.kubeapi import ApiError, KubeApi, Obj
-from levibot_devstack.pod import ConfigError, LocalPod, now_iso
+from levibot_devstack.pod import LocalPod
+from levibot_devstack.pod_env import ConfigError
+from levibot_devstack.pod_status import now_iso
 
 log = logging.getLogger("localkubelet")
 NODE_ANNOTATION = "levibot.io/local-kubelet"
@@ -206,7 +208,7 @@ class LocalKubelet:
         while True:
             for local in list(self.pods.values()):
                 with contextlib.suppress(ApiError, ConfigError):  # step() reports these
-                    await local.refresh_volumes()
+                    await local.env.refresh_volumes()
             await asyncio.sleep(1)
 
     def write_sd(self) -> None:

@@ -9,129 +9,16 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import signal
-import socket
 import subprocess
-import time
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
-T = TypeVar("T")
+from levibot_devstack.net import free_port, http_ok
+from levibot_devstack.processes import Process, require_binary, wait_until
 
 PG_BIN = Path(os.environ.get("LEVIBOT_PG_BIN", "/usr/lib/postgresql/15/bin"))
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1 (the kernel picks it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until(pred: Callable[[], T], timeout: float, what: str, every: float = 0.1) -> T:
-    """Polls `pred` until it returns something truthy, and returns that; TimeoutError naming
-    `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(every)
-    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
-def http_ok(url: str) -> bool:
-    """True when GET `url` answers 200 within two seconds."""
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return bool(resp.status == 200)
-    except OSError:
-        return False
-
-
-def processes_under(path: Path) -> list[int]:
-    """Pids of the processes whose working directory is inside `path` (Linux /proc)."""
-    root, found = str(path.resolve()), []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cwd = os.readlink(proc / "cwd")
-        except OSError:
-            continue
-        if cwd == root or cwd.startswith(root + "/"):
-            found.append(int(proc.name))
-    return found
-
-
-def processes_mentioning(path: Path) -> list[int]:
-    """Pids of the processes (other than this one) whose command line names a file under
-    `path`: every server of a local stack does, so these are what a killed run left behind."""
-    root, found = str(path.resolve()), []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            args = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if any(a.decode(errors="replace").startswith(root + "/") for a in args):
-            found.append(int(proc.name))
-    return found
-
-
-def require_binary(path: str) -> str:
-    """The binary's path, or a FileNotFoundError that says how to install it."""
-    found = shutil.which(path)
-    if not found:
-        raise FileNotFoundError(f"{path} not found: run `make deps` (installs Debian packages)")
-    return found
-
-
-@dataclass
-class Process:
-    """A child process in its own session, logging to a file."""
-
-    argv: list[str]
-    log: Path
-    user: str | None = None
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        argv = self.argv
-        if self.user and os.geteuid() == 0:
-            argv = ["runuser", "-u", self.user, "--", *argv]
-        with self.log.open("ab") as out:  # the child keeps its own descriptor
-            self.proc = subprocess.Popen(
-                argv,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self, grace: float = 10, sig: int = signal.SIGTERM) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            try:
-                self.proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.proc = None
-
-    def tail(self, chars: int = 3000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
 
 @dataclass

@@ -15,7 +15,8 @@ import pytest
 import yaml
 from aiohttp import ClientSession, web
 
-from levibot_devstack.services import AlertmanagerServer, PrometheusServer, free_port
+from levibot_devstack.net import free_port
+from levibot_devstack.services import AlertmanagerServer, PrometheusServer
 from levibot_operator.core.alerts.payload import AlertTarget
 from levibot_operator.servers.webhook import WebhookConfig, build_webhook_app
 from tests.support.chart_render import one, render, rule_groups

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from levibot_devstack.cluster import LocalCluster
-from levibot_devstack.pod import rewrite
+from levibot_devstack.pod_env import rewrite
 
 pytestmark = pytest.mark.cluster
 

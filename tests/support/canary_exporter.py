@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from levibot_devstack.services import free_port
+from levibot_devstack.net import free_port
 
 LABELS = ("model", "version", "track")
 

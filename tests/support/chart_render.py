@@ -1,7 +1,7 @@
 """Helpers for the chart tests: the helm binary, rendering the chart, picking objects.
 
 Test support layer. Runs the real helm (built by hack/tools.sh, found through
-levibot_devstack.cluster.tool_dir) and parses its output with PyYAML.
+levibot_devstack.tools.tool_dir) and parses its output with PyYAML.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from levibot_devstack.cluster import tool_dir
+from levibot_devstack.tools import tool_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "levibot"

@@ -22,7 +22,7 @@ import yaml
 
 from levibot_common import registry, schema
 from levibot_devstack.cluster import LocalCluster
-from levibot_devstack.services import free_port
+from levibot_devstack.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD = ROOT / "crds" / "modeldeployment.yaml"

@@ -12,13 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from levibot_devstack.cluster import LocalCluster
-from levibot_devstack.services import (
-    AlertmanagerServer,
-    PostgresServer,
-    PrometheusServer,
-    processes_under,
-)
-from levibot_devstack.stack import LocalStack, StackConfig, start_kubelet
+from levibot_devstack.processes import processes_under
+from levibot_devstack.release import start_kubelet
+from levibot_devstack.services import AlertmanagerServer, PostgresServer, PrometheusServer
+from levibot_devstack.stack import LocalStack, StackConfig
 
 NULL_ALERTMANAGER_CONFIG = """\
 route:
