@@ -91,7 +91,8 @@ def _bin_sums(p: FloatArray, y: FloatArray, block: IntArray, bins: int) -> _Sums
     cell = inverse * bins + np.minimum((p * bins).astype(np.int64), bins - 1)
 
     def total(w: FloatArray) -> FloatArray:
-        return np.bincount(cell, weights=w, minlength=m * bins).reshape(m, bins)
+        sums = np.bincount(cell, weights=w, minlength=m * bins)
+        return np.asarray(sums, dtype=np.float64).reshape(m, bins)
 
     return total(np.ones_like(p)), total(p), total(y)
 
@@ -172,6 +173,7 @@ def assess_calibration(
     origin_s: float = 0.0,
     min_blocks: int = MIN_BLOCKS,
     bins: int = ECE_BINS,
+    bootstrap_reps: int = BOOTSTRAP_REPS,
 ) -> CalibrationAssessment:
     """``fail`` when the calibration test rejects at ``alpha``, else ``pass``; ``waiting``
     below ``min_blocks``. A calibrated model fails with probability ``<= alpha`` (one look)."""
@@ -185,7 +187,7 @@ def assess_calibration(
         return CalibrationAssessment(
             ece, math.nan, math.nan, math.nan, math.nan, alpha, len(pa), m, Verdict.WAITING, why
         )
-    ci = compute_ece_interval(pa, ya, block, alpha, rng, bins=bins)
+    ci = compute_ece_interval(pa, ya, block, alpha, rng, bins=bins, reps=bootstrap_reps)
     t2, p_value = compute_calibration_test(pa, ya, block)
     verdict = Verdict.FAIL if p_value < alpha else Verdict.PASS
     word = "miscalibrated" if verdict is Verdict.FAIL else "no evidence of miscalibration"

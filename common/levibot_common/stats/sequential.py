@@ -39,8 +39,9 @@ import numpy as np
 from levibot_common.stats.blocks import BlockMeans
 from levibot_common.stats.results import Assessment, FloatArray, Interval, Verdict
 
-MIN_BLOCKS = 3
-"""Fewest blocks before a verdict: a variance with a lag-1 term needs three values."""
+MIN_BLOCKS = 8
+"""Fewest blocks before a verdict: below 8 the estimated variance makes the sequence miss
+often (measured: a time-uniform miss rate of 0.11 from 3 blocks, 0.04 from 8 at alpha 0.05)."""
 
 
 def _check_alpha(alpha: float) -> None:
