@@ -52,9 +52,7 @@ def test_mismatched_or_non_finite_inputs_are_rejected() -> None:
         compute_block_means(np.array([0.0]), np.array([1.0]), 0.0)
 
 
-_rows = st.lists(
-    st.tuples(st.floats(0, 1e4), st.floats(-1e3, 1e3)), min_size=1, max_size=60
-)
+_rows = st.lists(st.tuples(st.floats(0, 1e4), st.floats(-1e3, 1e3)), min_size=1, max_size=60)
 
 
 @settings(max_examples=60, deadline=None)

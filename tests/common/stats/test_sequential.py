@@ -1,4 +1,4 @@
-"""Fixed-n and anytime-valid intervals, and the non-inferiority verdicts: hand values, properties."""
+"""Fixed-n and anytime-valid intervals, the non-inferiority verdicts: hand values, properties."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def test_rho_and_margin_by_hand() -> None:
     rho = plan_rho(100, 0.05)
     assert rho == pytest.approx(math.sqrt(0.0793616), rel=1e-5)
     r2 = rho * rho
-    expected = math.sqrt(2 * (100 * r2 + 1) / (100**2 * r2) * math.log(math.sqrt(100 * r2 + 1) / 0.05))
+    spread = 100 * r2 + 1
+    expected = math.sqrt(2 * spread / (100**2 * r2) * math.log(math.sqrt(spread) / 0.05))
     assert compute_sequence_margin(100, rho, 0.05) == pytest.approx(expected)
     assert compute_sequence_margin(100, rho, 0.05) == pytest.approx(0.30352, rel=1e-4)
 
@@ -76,7 +77,8 @@ def test_noninferiority_verdicts(centre: float, verdict: Verdict) -> None:
 
 
 def test_noninferiority_waits_for_enough_blocks() -> None:
-    result = assess_noninferiority(_blocks([-1.0] * (MIN_BLOCKS - 1)), 0.01, 0.05, planned_blocks=40)
+    few = _blocks([-1.0] * (MIN_BLOCKS - 1))
+    result = assess_noninferiority(few, 0.01, 0.05, planned_blocks=40)
     assert result.verdict is Verdict.WAITING
     assert (result.lower, result.upper) == (-math.inf, math.inf)
     assert f"waiting for {MIN_BLOCKS} finished blocks of 120 s" in result.reason
