@@ -1,57 +1,51 @@
-"""A minimal async Kubernetes REST client for the local tooling (raw JSON dicts).
+"""The dev stack's Kubernetes client: kubernetes_asyncio, the operator's own, on raw JSON dicts.
 
-Tooling layer. The local kubelet and the demo talk to the local control plane
-with the admin client certificate from the kubeconfig cluster.py
-writes; plain dicts keep the code close to the API's own documents.
+Tooling layer. The local kubelet, the traffic generator and the demo talk to the local control
+plane with the admin kubeconfig that cluster.py writes, through the same library and the same
+raw-path `call_api` as the operator's adapters (levibot_operator.adapters.kube): one client for
+the product and its dev stack. Plain dicts keep the code close to the API's own documents.
 """
 
 from __future__ import annotations
 
 import json
-import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import aiohttp
+from kubernetes_asyncio.client import ApiClient
+from kubernetes_asyncio.client.exceptions import ApiException
+from kubernetes_asyncio.config import new_client_from_config
 
 Obj = dict[str, Any]
-
-
-class ApiError(Exception):
-    """A non-2xx answer from the API server."""
-
-    def __init__(self, status: int, body: str) -> None:
-        super().__init__(f"{status}: {body[:500]}")
-        self.status = status
+# A non-2xx answer from the API server (`.status` is the HTTP status).
+ApiError = ApiException
+OBJECT = {200: "object", 201: "object", 202: "object"}
 
 
 class KubeApi:
-    """Just enough of the API: get, list, create, patch, delete, watch."""
+    """Just enough of the API: get, create, merge-patch, delete, watch."""
 
     def __init__(self, kubeconfig: Path) -> None:
         cfg = json.loads(kubeconfig.read_text())
         cluster = cfg["clusters"][0]["cluster"]
-        user = cfg["users"][0]["user"]
+        self.kubeconfig = kubeconfig
         self.server: str = cluster["server"]
         self.ca_file: str = cluster["certificate-authority"]
-        self._ssl = ssl.create_default_context(cafile=cluster["certificate-authority"])
-        self._ssl.load_cert_chain(user["client-certificate"], user["client-key"])
-        self._session: aiohttp.ClientSession | None = None
+        self._client: ApiClient | None = None
 
     async def __aenter__(self) -> KubeApi:
-        conn = aiohttp.TCPConnector(ssl=self._ssl, limit=20)
-        self._session = aiohttp.ClientSession(connector=conn)
+        self._client = await new_client_from_config(config_file=str(self.kubeconfig))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._session:
-            await self._session.close()
+        if self._client is not None:
+            await self._client.close()
 
     @property
-    def session(self) -> aiohttp.ClientSession:
-        assert self._session is not None, "use `async with KubeApi(...)`"
-        return self._session
+    def client(self) -> ApiClient:
+        assert self._client is not None, "use `async with KubeApi(...)`"
+        return self._client
 
     async def request(
         self,
@@ -61,16 +55,17 @@ class KubeApi:
         ctype: str = "application/json",
         params: dict[str, str] | None = None,
     ) -> Obj:
-        data = json.dumps(body) if body is not None else None
-        headers = {"Content-Type": ctype, "Accept": "application/json"}
-        url = self.server + path
-        async with self.session.request(
-            method, url, data=data, headers=headers, params=params
-        ) as resp:
-            text = await resp.text()
-            if resp.status >= 300:
-                raise ApiError(resp.status, text)
-            return dict(json.loads(text)) if text else {}
+        result = await self.client.call_api(
+            path,
+            method,
+            query_params=list((params or {}).items()),
+            header_params={"Content-Type": ctype, "Accept": "application/json"},
+            body=body,
+            response_types_map=OBJECT,
+            auth_settings=["BearerToken"],
+            _return_http_data_only=True,
+        )
+        return dict(cast(Obj, result or {}))
 
     async def get(self, path: str, params: dict[str, str] | None = None) -> Obj:
         return await self.request("GET", path, params=params)
@@ -87,10 +82,17 @@ class KubeApi:
     async def watch(self, path: str, params: dict[str, str]) -> AsyncIterator[Obj]:
         """Yields watch events ({"type", "object"}) until the server ends the stream."""
         query = {**params, "watch": "1", "allowWatchBookmarks": "true"}
-        timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
-        async with self.session.get(self.server + path, params=query, timeout=timeout) as resp:
+        resp = await self.client.call_api(
+            path,
+            "GET",
+            query_params=list(query.items()),
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+        )
+        async with resp:
             if resp.status >= 300:
-                raise ApiError(resp.status, await resp.text())
+                raise ApiException(status=resp.status, reason=await resp.text())
             async for line in resp.content:
                 if line.strip():
                     yield dict(json.loads(line))
