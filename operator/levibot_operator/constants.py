@@ -28,6 +28,7 @@ COMPONENT_TRAINER: Final = "trainer"
 LABEL_MODELDEPLOYMENT: Final = "levibot.io/modeldeployment"
 LABEL_VERSION: Final = "levibot.io/version"
 LABEL_TRACK: Final = "levibot.io/track"
+LABEL_CANARY: Final = "levibot.io/canary"  # on a canary's trainer Job: the Canary's name
 TRACK_STABLE: Final = "stable"
 TRACK_CANARY: Final = "canary"
 
@@ -119,5 +120,7 @@ FEATURES: Final = ("ret_1m", "ret_5m", "vol_1m", "vol_5m", "rsi_14", "zscore_60"
 MODEL_TYPES: Final = ("logisticRegression", "histGradientBoosting")
 CALIBRATIONS: Final = ("none", "sigmoid")
 FALLBACKS: Final = ("hold", "zscore")
-TRAFFIC_PROVIDERS: Final = ("replicas", "gatewayAPI")
+PROVIDER_REPLICAS: Final = "replicas"
+PROVIDER_GATEWAY_API: Final = "gatewayAPI"
+TRAFFIC_PROVIDERS: Final = (PROVIDER_REPLICAS, PROVIDER_GATEWAY_API)
 DRIFT_POLICIES: Final = ("none", "retrainAndCanary")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from levibot_operator.core.modeldeployment.manifests import build_predictor_env, build_trainer_env
 from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
+from levibot_operator.core.modeldeployment.workloads import build_predictor_env, build_trainer_env
 from levibot_operator.settings import OperatorSettings
 from levibot_predictor.settings import PredictorSettings
 from levibot_trainer.settings import TrainerSettings

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from levibot_operator.core.modeldeployment.manifests import (
-    build_killswitch_configmap,
-    build_name,
+from levibot_operator.core.modeldeployment.manifests import build_killswitch_configmap, build_name
+from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
+from levibot_operator.core.modeldeployment.workloads import (
     build_predictor_deployment,
     build_trainer_job,
 )
-from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
 from levibot_operator.settings import OperatorSettings
 from tests.support.operator_fakes import md_body
 

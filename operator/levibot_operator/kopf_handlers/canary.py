@@ -16,7 +16,6 @@ from kubernetes_asyncio.client.exceptions import ApiException
 from levibot_operator import constants as c
 from levibot_operator.adapters import kube
 from levibot_operator.adapters.registry import RegistryUnavailableError
-from levibot_operator.core.canary.planning import LABEL_CANARY
 from levibot_operator.errors import InvalidSpecError
 from levibot_operator.shell.canary import CanaryReconciler
 
@@ -85,9 +84,9 @@ def register_canary(registry: kopf.OperatorRegistry, canaries: CanaryReconciler)
         if namespace and target and labels.get(c.LABEL_TRACK) == c.TRACK_CANARY:
             await wake_target(canaries, namespace, str(target))
 
-    @kopf.on.event("batch", "v1", "jobs", labels={LABEL_CANARY: kopf.PRESENT}, registry=registry)
+    @kopf.on.event("batch", "v1", "jobs", labels={c.LABEL_CANARY: kopf.PRESENT}, registry=registry)
     async def canary_job_event(namespace: str | None, labels: kopf.Labels, **_: Any) -> None:
-        name = labels.get(LABEL_CANARY)
+        name = labels.get(c.LABEL_CANARY)
         if namespace and name:
             await tick(canaries, namespace, str(name))
 

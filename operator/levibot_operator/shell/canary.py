@@ -53,7 +53,6 @@ from levibot_operator.shell.locks import ObjectLocks
 
 log = logging.getLogger(__name__)
 Body = Mapping[str, Any]
-REASON_INVALID_SPEC = "InvalidSpec"
 CONFLICT_RETRIES = 3
 
 
@@ -151,9 +150,9 @@ class CanaryReconciler:
         message = f"invalid spec: {error}"
         if status.phase is Phase.FAILED and status.message == message:
             return
-        failed = move_status(status, self.clock(), Phase.FAILED, REASON_INVALID_SPEC, message)
+        failed = move_status(status, self.clock(), Phase.FAILED, c.REASON_INVALID_SPEC, message)
         await self._write_status(body, status, failed)
-        await self._post_event(body, REASON_INVALID_SPEC, message, EVENT_WARNING)
+        await self._post_event(body, c.EVENT_INVALID_SPEC, message, EVENT_WARNING)
 
     async def _apply_all(self, md: ModelDeployment, writes: tuple[CanaryIntent, ...]) -> None:
         for intent in writes:

@@ -136,7 +136,7 @@ async def fetch_achieved_weight(
 ) -> float:
     """The candidate's actual share: the ready-pod ratio, or the HTTPRoute's weights."""
     version = status.candidate_version
-    if md.spec.traffic.provider == "gatewayAPI" and version:
+    if md.spec.traffic.provider == c.PROVIDER_GATEWAY_API and version:
         route = await kube.fetch_object(
             api, "gateway.networking.k8s.io/v1", "HTTPRoute", md.namespace, build_route_name(md)
         )

@@ -147,7 +147,7 @@ class Reconciler:
 
     async def fetch_canary_active(self, md: ModelDeployment) -> bool:
         """gatewayAPI only: does a live Canary own the HTTPRoute now?"""
-        if md.spec.traffic.provider != "gatewayAPI":
+        if md.spec.traffic.provider != c.PROVIDER_GATEWAY_API:
             return False
         bodies = await kube.fetch_list(self.api, c.API_VERSION, c.CANARY_KIND, md.namespace, {})
         return bool(find_live_canaries(bodies, md.name))

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from levibot_operator.core.canary import decision as d
-from levibot_operator.core.canary.analysis import first_failure
+from levibot_operator.core.canary.analysis_step import decide_analysis_step
 from levibot_operator.core.canary.decision import (
     CanaryDecision,
     CanaryObservation,
@@ -21,19 +21,12 @@ from levibot_operator.core.canary.decision import (
     CandidateTraining,
 )
 from levibot_operator.core.canary.run import (
-    RunOutcome,
-    assess_run,
-    is_measurement_due,
     is_waiting_for_metrics,
-    plan_next_measurement,
-    record_measurement,
 )
 from levibot_operator.core.canary.spec import AnalysisStep, PauseStep, SetWeightStep, Step
 from levibot_operator.core.canary.status import TERMINAL, CanaryStatus, Phase
 from levibot_operator.core.canary.transitions import (
-    NOW,
     build_decision,
-    build_event,
     enter_step,
     roll_back,
     transition,
@@ -114,7 +107,7 @@ def _decide_progressing(
         return enter_step(state, status, status.current_step, now)
     step = state.spec.steps[status.current_step]
     if isinstance(step, AnalysisStep):
-        return _decide_analysis(state, status, step, seen, now)
+        return decide_analysis_step(state, status, step, seen, now)
     weight = step.weight if isinstance(step, SetWeightStep) else 0
     if weight == 0 or seen.candidate_available:
         return enter_step(state, status, status.current_step + 1, now)
@@ -122,59 +115,6 @@ def _decide_progressing(
         message = f"candidate {status.candidate_version} not available at weight {weight}"
         return roll_back(status, now, d.REASON_PROGRESS_DEADLINE, message)
     return build_decision(status, requeue=POLL)
-
-
-def _decide_analysis(
-    state: CanaryState,
-    status: CanaryStatus,
-    step: AnalysisStep,
-    seen: CanaryObservation,
-    now: datetime,
-) -> CanaryDecision:
-    run = status.analysis
-    if run is None or run.step != status.current_step:
-        return enter_step(state, status, status.current_step, now)
-    if seen.measurement is None or not is_measurement_due(run, step.analysis, now):
-        wait = max(plan_next_measurement(run, step.analysis) - now, NOW)
-        return build_decision(status, requeue=wait)
-    run = record_measurement(run, seen.measurement, now)
-    error = seen.measurement.error
-    checks = seen.measurement.verdicts if error is None else status.checks
-    measured = replace(status, analysis=run, checks=checks)
-    return _conclude_run(state, measured, step, error, now)
-
-
-def _conclude_run(
-    state: CanaryState,
-    status: CanaryStatus,
-    step: AnalysisStep,
-    error: str | None,
-    now: datetime,
-) -> CanaryDecision:
-    assert status.analysis is not None  # set by the caller
-    outcome = assess_run(status.analysis, step.analysis)
-    failing = first_failure(status.checks) if error is None else None
-    if outcome is RunOutcome.FAILED:
-        text = failing.describe() if failing else "measurements failed"
-        return roll_back(status, now, d.REASON_ANALYSIS_FAILED, f"analysis failed: {text}")
-    if outcome is RunOutcome.ERRORED:
-        # The metrics source is down, not the model: hold traffic where it is (no promotion, no
-        # rollback, nothing written to the registry) and resume by itself once it answers.
-        message = f"analysis errored ({error}): traffic held; resumes when metrics answer"
-        return transition(
-            status, now, Phase.PAUSED, d.REASON_ANALYSIS_ERROR, message, warning=True,
-            requeue=step.analysis.interval,
-        )  # fmt: skip
-    if outcome is RunOutcome.INCONCLUSIVE:
-        message = "analysis inconclusive: waiting for a resume (or abort)"
-        return transition(
-            status, now, Phase.PAUSED, d.REASON_ANALYSIS_INCONCLUSIVE, message, warning=True
-        )
-    if outcome is RunOutcome.PASSED:
-        return enter_step(state, status, status.current_step + 1, now, d.REASON_ANALYSIS_PASSED)
-    reason = d.REASON_MEASUREMENT_FAILED
-    events = (build_event(reason, failing.describe(), warning=True),) if failing else ()
-    return build_decision(status, *events, requeue=step.analysis.interval)
 
 
 def _decide_paused(

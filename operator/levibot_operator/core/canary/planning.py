@@ -29,17 +29,15 @@ from levibot_operator.core.canary.status import TERMINAL, CanaryStatus, Phase
 from levibot_operator.core.config import CoreSettings
 from levibot_operator.core.fields import format_time
 from levibot_operator.core.intents import ApplyObject, CreateJob, Intent
-from levibot_operator.core.modeldeployment.manifests import (
-    build_predictor_deployment,
-    build_trainer_job,
-)
 from levibot_operator.core.modeldeployment.observation import DeploymentObservation
 from levibot_operator.core.modeldeployment.routing import build_route, build_version_service
 from levibot_operator.core.modeldeployment.spec import ModelDeployment, build_model_fingerprint
 from levibot_operator.core.modeldeployment.status import MDStatus, VersionRecord
+from levibot_operator.core.modeldeployment.workloads import (
+    build_predictor_deployment,
+    build_trainer_job,
+)
 from levibot_operator.core.traffic.weights import plan_replicas, plan_route_weights
-
-LABEL_CANARY = "levibot.io/canary"
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,7 @@ def build_canary_trainer_job(
 ) -> dict[str, Any]:
     """The MD's trainer Job for ``version``, labelled with the canary that owns it."""
     job = build_trainer_job(md, version, settings)
-    job["metadata"]["labels"][LABEL_CANARY] = canary
+    job["metadata"]["labels"][c.LABEL_CANARY] = canary
     return job
 
 
@@ -112,7 +110,12 @@ def _route_writes(
     status = decision.status
     live = old.phase not in TERMINAL
     stable, candidate = status.stable_version, status.candidate_version
-    if md.spec.traffic.provider != "gatewayAPI" or not live or not stable or not candidate:
+    if (
+        md.spec.traffic.provider != c.PROVIDER_GATEWAY_API
+        or not live
+        or not stable
+        or not candidate
+    ):
         return []
     weights = plan_route_weights(decision.traffic, seen.available, spec.shadow_percent)
     return [

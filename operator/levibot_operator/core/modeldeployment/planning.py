@@ -24,7 +24,6 @@ from levibot_operator.core.modeldeployment.health import (
 from levibot_operator.core.modeldeployment.manifests import (
     build_deployment_name,
     build_killswitch_configmap,
-    build_predictor_deployment,
     build_predictor_service,
 )
 from levibot_operator.core.modeldeployment.observation import DeploymentObservation, Snapshot
@@ -37,6 +36,7 @@ from levibot_operator.core.modeldeployment.status import (
     build_conditions,
 )
 from levibot_operator.core.modeldeployment.training import decide_training
+from levibot_operator.core.modeldeployment.workloads import build_predictor_deployment
 
 
 @dataclass(frozen=True)

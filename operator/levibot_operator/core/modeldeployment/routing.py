@@ -88,7 +88,7 @@ def plan_stable_routing(
     md: ModelDeployment, stable: str, canary_active: bool
 ) -> list[dict[str, Any]]:
     """gatewayAPI: the stable version's Service, and the route unless a live canary owns it."""
-    if md.spec.traffic.provider != "gatewayAPI":
+    if md.spec.traffic.provider != c.PROVIDER_GATEWAY_API:
         return []
     objects = [build_version_service(md, stable)]
     if not canary_active:

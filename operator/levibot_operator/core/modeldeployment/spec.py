@@ -185,7 +185,7 @@ def parse_monitoring(obj: Json, path: str) -> MonitoringSpec:
 
 def parse_traffic(obj: Json, path: str = "spec.traffic") -> TrafficSpec:
     """Parse ``spec.traffic``; the gatewayAPI provider needs a route and parent references."""
-    provider = read_field(obj, "provider", path, str, "replicas")
+    provider = read_field(obj, "provider", path, str, c.PROVIDER_REPLICAS)
     check_enum(provider, c.TRAFFIC_PROVIDERS, f"{path}.provider")
     gateway = read_field(obj, "gatewayAPI", path, dict, {})
     gpath = f"{path}.gatewayAPI"
@@ -197,7 +197,7 @@ def parse_traffic(obj: Json, path: str = "spec.traffic") -> TrafficSpec:
         )
         for i, ref in enumerate(read_field(gateway, "parentRefs", gpath, list, []))
     )
-    if provider == "gatewayAPI" and not refs:
+    if provider == c.PROVIDER_GATEWAY_API and not refs:
         raise SpecError(f"{gpath}.parentRefs", "is required when provider is gatewayAPI")
     return TrafficSpec(provider, read_optional(gateway, "routeName", gpath, str), refs)
 

@@ -11,7 +11,7 @@ from levibot_operator import constants as c
 from levibot_operator.core.config import CoreSettings
 from levibot_operator.core.fields import format_time, parse_time
 from levibot_operator.core.intents import CreateJob
-from levibot_operator.core.modeldeployment.manifests import build_job_name, build_trainer_job
+from levibot_operator.core.modeldeployment.manifests import build_job_name
 from levibot_operator.core.modeldeployment.observation import (
     REGISTRY_MISSING,
     REGISTRY_UNAVAILABLE,
@@ -26,6 +26,7 @@ from levibot_operator.core.modeldeployment.status import (
     Training,
     VersionRecord,
 )
+from levibot_operator.core.modeldeployment.workloads import build_trainer_job
 
 TRIGGER_INITIAL = "initial"
 TRIGGER_SPEC = "specChange"

@@ -1,0 +1,85 @@
+"""The analysis step of the canary machine: measure when due, then conclude the run.
+
+Layer: core (pure), in ``canary``; called by ``machine`` for an ``analysis`` step. A failed run
+rolls back; an errored one holds traffic and pauses until the metrics answer; an inconclusive
+one pauses for a resume; a passed one enters the next step.
+"""
+
+from dataclasses import replace
+from datetime import datetime
+
+from levibot_operator.core.canary import decision as d
+from levibot_operator.core.canary.analysis import first_failure
+from levibot_operator.core.canary.decision import CanaryDecision, CanaryObservation, CanaryState
+from levibot_operator.core.canary.run import (
+    RunOutcome,
+    assess_run,
+    is_measurement_due,
+    plan_next_measurement,
+    record_measurement,
+)
+from levibot_operator.core.canary.spec import AnalysisStep
+from levibot_operator.core.canary.status import CanaryStatus, Phase
+from levibot_operator.core.canary.transitions import (
+    NOW,
+    build_decision,
+    build_event,
+    enter_step,
+    roll_back,
+    transition,
+)
+
+
+def decide_analysis_step(
+    state: CanaryState,
+    status: CanaryStatus,
+    step: AnalysisStep,
+    seen: CanaryObservation,
+    now: datetime,
+) -> CanaryDecision:
+    """Measure when due; enter the step first if its run has not started."""
+    run = status.analysis
+    if run is None or run.step != status.current_step:
+        return enter_step(state, status, status.current_step, now)
+    if seen.measurement is None or not is_measurement_due(run, step.analysis, now):
+        wait = max(plan_next_measurement(run, step.analysis) - now, NOW)
+        return build_decision(status, requeue=wait)
+    run = record_measurement(run, seen.measurement, now)
+    error = seen.measurement.error
+    checks = seen.measurement.verdicts if error is None else status.checks
+    measured = replace(status, analysis=run, checks=checks)
+    return conclude_run(state, measured, step, error, now)
+
+
+def conclude_run(
+    state: CanaryState,
+    status: CanaryStatus,
+    step: AnalysisStep,
+    error: str | None,
+    now: datetime,
+) -> CanaryDecision:
+    """What the run adds up to: roll back, hold, pause, go on, or measure again."""
+    assert status.analysis is not None  # set by the caller
+    outcome = assess_run(status.analysis, step.analysis)
+    failing = first_failure(status.checks) if error is None else None
+    if outcome is RunOutcome.FAILED:
+        text = failing.describe() if failing else "measurements failed"
+        return roll_back(status, now, d.REASON_ANALYSIS_FAILED, f"analysis failed: {text}")
+    if outcome is RunOutcome.ERRORED:
+        # The metrics source is down, not the model: hold traffic where it is (no promotion, no
+        # rollback, nothing written to the registry) and resume by itself once it answers.
+        message = f"analysis errored ({error}): traffic held; resumes when metrics answer"
+        return transition(
+            status, now, Phase.PAUSED, d.REASON_ANALYSIS_ERROR, message, warning=True,
+            requeue=step.analysis.interval,
+        )  # fmt: skip
+    if outcome is RunOutcome.INCONCLUSIVE:
+        message = "analysis inconclusive: waiting for a resume (or abort)"
+        return transition(
+            status, now, Phase.PAUSED, d.REASON_ANALYSIS_INCONCLUSIVE, message, warning=True
+        )
+    if outcome is RunOutcome.PASSED:
+        return enter_step(state, status, status.current_step + 1, now, d.REASON_ANALYSIS_PASSED)
+    reason = d.REASON_MEASUREMENT_FAILED
+    events = (build_event(reason, failing.describe(), warning=True),) if failing else ()
+    return build_decision(status, *events, requeue=step.analysis.interval)
