@@ -36,8 +36,8 @@ import psutil  # type: ignore[import-untyped]
 from levibot_common.registry import register_version
 from levibot_common.schema import apply_schema
 from levibot_common.seed import SeedSpec, load_history
-from levibot_trainer.data import fetch_training_closes
-from levibot_trainer.dataset import Rows, build_rows
+from levibot_trainer.core.dataset import Rows, build_rows
+from levibot_trainer.io.market import fetch_training_closes
 from levibot_trainer.pipeline import (
     Fitted,
     build_reference,

@@ -8,7 +8,7 @@ import numpy as np
 
 from levibot_common.candles import build_filled_closes
 from levibot_common.seed import SeedSpec, build_ticks
-from levibot_trainer.data import SymbolCloses
+from levibot_trainer.io.market import SymbolCloses
 from levibot_trainer.settings import TrainerSettings
 
 

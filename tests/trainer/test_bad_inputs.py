@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from levibot_devstack.services import PostgresServer
-from levibot_trainer.data import fetch_connection
 from levibot_trainer.errors import DatabaseUnreachableError
+from levibot_trainer.io.market import fetch_connection
 from tests.support.trainer_cli import END, registry_count, run_train, train_args
 from tests.support.trainer_db import connect_with_schema, seed_ticks
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from levibot_trainer.dataset import Rows, Split
+from levibot_trainer.core.dataset import Rows, Split
 from levibot_trainer.pipeline import build_training_rows, fit_and_assess, plan_checked_split
 from levibot_trainer.settings import TrainerSettings
 from tests.support.trainer_data import make_settings, synthetic_closes

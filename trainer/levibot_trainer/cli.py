@@ -1,4 +1,4 @@
-"""The trainer's command line (trainer shell edge): ``train``, ``seed-data``, ``schema``.
+"""The trainer's command line (trainer entry layer): ``train``, ``seed-data``, ``schema``.
 
 ``train`` builds ``TrainerSettings`` from env (``LEVIBOT_TRAINER_*``) with flags on top
 (``--model-name``, ``--symbols '["BTCUSDT"]'``, ...: one flag per settings field, JSON for lists

@@ -1,5 +1,5 @@
-"""One training run (trainer shell): connect → check → load → features → split → fit → metrics →
-ONNX → parity → register. Time, sleep and the stage timer come in from ``cli``.
+"""One training run (trainer run layer): connect → check → load → features → split → fit →
+metrics → ONNX → parity → register. Time, sleep and the stage timer come in from ``cli``.
 
 CPU stages are plain functions over values (``build_training_rows``, ``fit_and_assess``,
 ``export_and_check``) so the benchmark can time them one by one; ``run_training`` adds the I/O.
@@ -27,8 +27,7 @@ from levibot_common.registry import (
     register_version,
 )
 from levibot_common.schema import apply_schema
-from levibot_trainer.data import Sleep, SymbolCloses, fetch_connection, fetch_training_closes
-from levibot_trainer.dataset import (
+from levibot_trainer.core.dataset import (
     Rows,
     Split,
     build_reference_sample,
@@ -36,8 +35,7 @@ from levibot_trainer.dataset import (
     build_symbol_rows,
     plan_split,
 )
-from levibot_trainer.errors import DatabaseUnreachableError, InsufficientDataError
-from levibot_trainer.export import (
+from levibot_trainer.core.export import (
     ParityReport,
     assess_parity,
     build_onnx,
@@ -45,8 +43,10 @@ from levibot_trainer.export import (
     check_parity,
     predict_onnx,
 )
-from levibot_trainer.metrics import Scores, assess_baseline, assess_scores
-from levibot_trainer.model import build_estimator, fit_estimator, predict_up
+from levibot_trainer.core.metrics import Scores, assess_baseline, assess_scores
+from levibot_trainer.core.model import build_estimator, fit_estimator, predict_up
+from levibot_trainer.errors import DatabaseUnreachableError, InsufficientDataError
+from levibot_trainer.io.market import Sleep, SymbolCloses, fetch_connection, fetch_training_closes
 from levibot_trainer.report import (
     TrainingFacts,
     build_counts,

@@ -1,4 +1,4 @@
-"""Registry metadata, metrics and the Job's result document (trainer core, pure builders).
+"""Registry metadata, metrics and the Job's result document (trainer run layer, pure).
 
 The result document is what the operator reads from the termination log (kept well under its
 4 KiB limit): ``status`` ok/error, ``exitCode``, ``reason``, ``message``, the registry key, and on
@@ -13,10 +13,10 @@ from datetime import datetime
 from importlib import metadata as importlib_metadata
 from typing import Any
 
-from levibot_trainer.dataset import Rows, Split
+from levibot_trainer.core.dataset import Rows, Split
+from levibot_trainer.core.export import INPUT_NAME, PROBABILITY_OUTPUT, TARGET_OPSET, ParityReport
+from levibot_trainer.core.metrics import ECE_BINS, Scores
 from levibot_trainer.errors import EXIT_OK, TrainerError
-from levibot_trainer.export import INPUT_NAME, PROBABILITY_OUTPUT, TARGET_OPSET, ParityReport
-from levibot_trainer.metrics import ECE_BINS, Scores
 from levibot_trainer.settings import TrainerSettings
 
 LABEL_DEFINITION = "y = 1 when close[t + horizon] > close[t], else 0 (1-second closes)"

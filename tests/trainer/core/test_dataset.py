@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from levibot_trainer.dataset import (
+from levibot_trainer.core.dataset import (
     REFERENCE_THIN_SECONDS,
     Rows,
     build_labels,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from levibot_trainer.metrics import ECE_BINS, assess_baseline, assess_ece, assess_scores
+from levibot_trainer.core.metrics import ECE_BINS, assess_baseline, assess_ece, assess_scores
 
 
 def test_ece_of_a_worked_example() -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from levibot_trainer.errors import BadConfigError, InsufficientDataError, ParityError
-from levibot_trainer.export import (
+from levibot_trainer.core.export import (
     INPUT_NAME,
     PROBABILITY_OUTPUT,
     assess_parity,
@@ -15,7 +14,8 @@ from levibot_trainer.export import (
     check_parity,
     predict_onnx,
 )
-from levibot_trainer.model import build_estimator, fit_estimator, predict_up
+from levibot_trainer.core.model import build_estimator, fit_estimator, predict_up
+from levibot_trainer.errors import BadConfigError, InsufficientDataError, ParityError
 
 
 def feature_like_data(n: int = 6000) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Market data for training (trainer I/O shell): connect with bounded retries, check, load.
+"""Market data for training (trainer I/O): connect with bounded retries, check, load.
 
 Each symbol's window is first checked in SQL (tick count, invalid prices) so an empty table, a
 missing symbol or NaN / non-positive prices fail fast with a message naming the symbol. Closes

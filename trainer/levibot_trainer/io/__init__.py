@@ -1,0 +1,1 @@
+"""Trainer I/O: the market data a run reads from PostgreSQL (asyncpg)."""
