@@ -1,5 +1,5 @@
 """A canary reconciler wired to the recording fake API, a scripted Prometheus and a recording
-registry, for the canary handler tests (tests/operator/test_canary_handlers.py)."""
+registry, for the canary handler tests (tests/operator/shell/test_canary.py)."""
 
 from __future__ import annotations
 
