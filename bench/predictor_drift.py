@@ -29,9 +29,9 @@ from numpy.typing import NDArray
 
 from levibot_common.features import FEATURES, feature_matrix
 from levibot_common.seed.generator import SeedSpec, build_log_path, build_rng
-from levibot_predictor.drift import ScipyDriftDetector, assess_psi, plan_thinning
-from levibot_predictor.monitor import DriftPlan, DriftReference, RowWindow, assess_drift
-from levibot_trainer.dataset import (
+from levibot_predictor.core.drift import ScipyDriftDetector, assess_psi, plan_thinning
+from levibot_predictor.core.window import DriftPlan, DriftReference, RowWindow, assess_drift
+from levibot_trainer.core.dataset import (
     build_reference_sample,
     build_rows,
     build_symbol_rows,

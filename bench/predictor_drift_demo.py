@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bench.predictor_drift as market_model
 from levibot_common.features import FEATURES
-from levibot_predictor.drift import ScipyDriftDetector
-from levibot_predictor.monitor import (
+from levibot_predictor.core.drift import ScipyDriftDetector
+from levibot_predictor.core.window import (
     DriftPlan,
     DriftReference,
     RowWindow,

@@ -1,4 +1,4 @@
-"""Process entry point (shell): settings → model → app → uvicorn (one worker).
+"""Process entry point (predictor entry, outermost layer): settings → model → app → uvicorn.
 
 ``python -m levibot_predictor``. Registry mode waits (with backoff) for the database before
 serving, since the request schema depends on the model's features; file mode starts at once.
@@ -18,9 +18,13 @@ from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from levibot_common.registry import RegistryError
-from levibot_predictor.app import create_app
-from levibot_predictor.database import Database, DatabaseUnavailableError
-from levibot_predictor.loader import LoadedModel, fetch_model_from_file, fetch_model_from_registry
+from levibot_predictor.http.app import create_app
+from levibot_predictor.io.database import Database, DatabaseUnavailableError
+from levibot_predictor.io.loader import (
+    LoadedModel,
+    fetch_model_from_file,
+    fetch_model_from_registry,
+)
 from levibot_predictor.settings import PredictorSettings
 
 log = logging.getLogger("levibot_predictor")

@@ -1,4 +1,4 @@
-"""The predictor's one error class (core layer): a reason, a code and the HTTP status it maps to.
+"""The predictor's one error class (shared by every layer): a code, a reason and an HTTP status.
 
 Raised anywhere below the HTTP app and translated once, at the edge, into a JSON error body.
 """

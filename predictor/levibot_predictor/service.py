@@ -1,4 +1,4 @@
-"""Prediction service (transport-agnostic): model + policy + kill-switch + cache + log.
+"""Prediction service (predictor service layer, no HTTP): model, policy, kill-switch, cache, log.
 
 Turns a validated float32 matrix or a symbol into results; knows nothing of HTTP. Time comes in
 as an argument. Each served prediction is logged (asynchronously) and its features feed the
@@ -15,12 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from levibot_predictor.errors import PredictorError, not_found, unavailable
-from levibot_predictor.killswitch import KillSwitch
-from levibot_predictor.marketcache import MarketCache
-from levibot_predictor.metrics import PredictorMetrics
-from levibot_predictor.monitor import RowWindow
-from levibot_predictor.policy import (
+from levibot_predictor.core.policy import (
     FallbackReason,
     FallbackRule,
     Signal,
@@ -28,8 +23,13 @@ from levibot_predictor.policy import (
     decide_signal,
     decide_symbol,
 )
-from levibot_predictor.predlog import IdSource, LogEntry, PredictionLog
-from levibot_predictor.runtime import ModelRuntime
+from levibot_predictor.core.runtime import ModelRuntime
+from levibot_predictor.core.window import RowWindow
+from levibot_predictor.errors import PredictorError, not_found, unavailable
+from levibot_predictor.io.killswitch import KillSwitch
+from levibot_predictor.io.marketcache import MarketCache
+from levibot_predictor.io.metrics import PredictorMetrics
+from levibot_predictor.io.predlog import IdSource, LogEntry, PredictionLog
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Settings of the predictor process (shell layer): one pydantic-settings class, env prefix.
+"""Settings of the predictor process (used by the outer layers): one pydantic-settings class.
 
 Built once in ``__main__`` and passed down; nothing else reads the environment.
 """

@@ -23,10 +23,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from levibot_common.features import FEATURES
-from levibot_predictor.app import create_app
-from levibot_predictor.loader import LoadedModel
-from levibot_predictor.monitor import DriftReference
-from levibot_predictor.runtime import ModelInfo, ModelRuntime
+from levibot_predictor.core.runtime import ModelInfo, ModelRuntime
+from levibot_predictor.core.window import DriftReference
+from levibot_predictor.http.app import create_app
+from levibot_predictor.io.loader import LoadedModel
 from levibot_predictor.settings import PredictorSettings
 
 

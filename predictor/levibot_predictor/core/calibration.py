@@ -1,4 +1,4 @@
-"""Calibration math (pure): ECE, Brier score and accuracy over resolved predictions.
+"""Calibration math (predictor core, pure): ECE, Brier score and accuracy over resolved predictions.
 
 ECE uses 10 equal-width bins on [0, 1] (bin i holds p in [i/10, (i+1)/10), p = 1 in the last
 bin) and weighs each bin's |mean(p) - mean(y)| by its share of samples — the trainer's

@@ -1,4 +1,4 @@
-"""Drift math (pure): per-feature KS p-value and PSI of recent rows against a reference sample.
+"""Drift math (predictor core, pure): per-feature KS p-value and PSI of recent rows vs a reference.
 
 PSI uses 10 quantile bins cut on the reference (so each holds ~10 % of it), both histograms
 smoothed by ``PSI_EPSILON`` before the log ratio. KS is scipy's two-sample test. The detector

@@ -1,4 +1,4 @@
-"""Decision core (pure): thresholds → signal, fallback policy, staleness and kill-switch rules.
+"""Decision core (predictor core, pure): thresholds → signal, fallback, staleness, kill-switch text.
 
 Frozen values in, frozen values out; no I/O, no clock. The service calls these with the time,
 the cached market state and the settings it was given.

@@ -1,4 +1,4 @@
-"""Model runtime (runtime layer): an onnxruntime session that turns a float32 matrix into p_up.
+"""Model runtime (predictor core): an onnxruntime session that turns a float32 matrix into p_up.
 
 Knows nothing of HTTP or settings. Sessions use one intra-op and one inter-op thread: single
 rows and small batches are latency-bound, and the process serves many requests concurrently.

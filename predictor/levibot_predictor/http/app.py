@@ -1,7 +1,9 @@
-"""HTTP app factory (app layer): ``create_app(settings, registry, model)`` wires the service.
+"""HTTP app factory (predictor HTTP layer): ``create_app(settings, registry, model)`` wires it all.
 
-Routes translate HTTP to service calls and ``PredictorError`` to JSON errors, once, here. The
-Prometheus registry is injected (never the global one). Background loops run in the lifespan.
+The edge middleware hands the prediction routes to their one door (``predict.PredictRoutes``);
+FastAPI describes them and serves the admin routes. Every error body is rendered by
+``render.answer_error``. The Prometheus registry is injected (never the global one). Background
+loops run in the lifespan.
 """
 
 from __future__ import annotations
@@ -10,35 +12,36 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from levibot_predictor import schemas
-from levibot_predictor.background import MonitorConfig, run_every, run_monitor, run_tick
-from levibot_predictor.database import Database, DatabaseUnavailableError
-from levibot_predictor.drift import DriftDetector, ScipyDriftDetector
-from levibot_predictor.edge import EdgeMiddleware
-from levibot_predictor.errors import PredictorError, unavailable
-from levibot_predictor.fastpath import PredictRoutes, build_identity, render_rows, render_symbol
-from levibot_predictor.killswitch import KillSwitch
-from levibot_predictor.loader import LoadedModel
-from levibot_predictor.marketcache import MarketCache
-from levibot_predictor.metrics import PredictorMetrics, build_model_label
-from levibot_predictor.monitor import RowWindow, VersionKey, apply_feedback
-from levibot_predictor.parsing import parse_rows
-from levibot_predictor.policy import FallbackRule, Thresholds
-from levibot_predictor.predlog import IdSource, LogIdentity, PredictionLog
+from levibot_predictor.core.drift import DriftDetector, ScipyDriftDetector
+from levibot_predictor.core.policy import FallbackRule, Thresholds
+from levibot_predictor.core.window import RowWindow
+from levibot_predictor.errors import PredictorError, bad_request, unavailable
+from levibot_predictor.http import schemas
+from levibot_predictor.http.edge import EdgeMiddleware
+from levibot_predictor.http.predict import PredictRoutes, describe_routes
+from levibot_predictor.http.render import JSON_MEDIA_TYPE, answer_error
+from levibot_predictor.io.background import (
+    LoopParts,
+    MonitorConfig,
+    run_every,
+    run_monitor,
+    run_tick,
+)
+from levibot_predictor.io.database import Database, DatabaseUnavailableError
+from levibot_predictor.io.killswitch import KillSwitch
+from levibot_predictor.io.loader import LoadedModel
+from levibot_predictor.io.marketcache import MarketCache
+from levibot_predictor.io.metrics import PredictorMetrics, build_model_label
+from levibot_predictor.io.outcomes import VersionKey, apply_feedback
+from levibot_predictor.io.predlog import IdSource, LogIdentity, PredictionLog
 from levibot_predictor.service import Policy, PredictionService, ServiceParts
 from levibot_predictor.settings import PredictorSettings
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.ErrorResponse} for code in (404, 413, 422, 503)
-}
 
 
 def build_service(
@@ -83,6 +86,7 @@ def create_app(
     dsn = settings.dsn.get_secret_value() if settings.dsn else None
     database = Database(dsn, settings.db_timeout_seconds) if dsn else None
     service = build_service(settings, model, metrics, database, id_start)
+    loop_parts = LoopParts(service.kill_switch, service.cache, service.window, metrics)
     config = MonitorConfig(
         VersionKey(info.model_name, info.version), settings.outcome_window,
         settings.drift_min_rows, model.reference, detector or ScipyDriftDetector(),
@@ -96,11 +100,11 @@ def create_app(
         metrics.set_kill_switch(service.kill_switch.on)
         tasks = [
             asyncio.create_task(run_every(
-                settings.refresh_interval_seconds, lambda: run_tick(service, database, clock()),
+                settings.refresh_interval_seconds, lambda: run_tick(loop_parts, database, clock()),
                 "tick")),
             asyncio.create_task(run_every(
                 settings.monitor_interval_seconds,
-                lambda: run_monitor(service, database, config, clock()), "monitor")),
+                lambda: run_monitor(loop_parts, database, config, clock()), "monitor")),
             asyncio.create_task(service.log.run()),
         ]  # fmt: skip
         yield
@@ -120,62 +124,37 @@ def create_app(
     app.state.service = service
     app.state.database = database
     add_error_handlers(app, metrics)
-    fast = add_prediction_routes(app, settings, service, clock, base)
+    features, max_rows = info.features, settings.max_batch_rows
+    describe_routes(app, features, max_rows)
     add_admin_routes(app, service, database, registry, clock=clock, settings=settings)
+    door = PredictRoutes(service, schemas.build_rows_adapter(features, max_rows), max_rows,
+                         clock, base)  # fmt: skip
     app.add_middleware(
-        EdgeMiddleware, metrics=metrics, max_body=settings.max_body_bytes, fast=fast.answer
+        EdgeMiddleware, metrics=metrics, max_body=settings.max_body_bytes, door=door.answer
     )
     return app
 
 
 def add_error_handlers(app: FastAPI, metrics: PredictorMetrics) -> None:
-    """Translate errors into ``{"error", "reason"}`` JSON, once, at the edge."""
+    """Errors FastAPI meets (admin routes, request validation) go through ``answer_error`` too."""
+
+    def respond(error: PredictorError) -> Response:
+        status, body = answer_error(metrics, error)
+        return Response(body, status, media_type=JSON_MEDIA_TYPE)
 
     async def on_predictor_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, PredictorError)
-        metrics.count_error(exc.code)
-        return JSONResponse({"error": exc.code, "reason": exc.reason}, exc.status)
+        return respond(exc)
 
     async def on_validation_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        metrics.count_error("invalid_request")
         reason = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]
         )
-        return JSONResponse({"error": "invalid_request", "reason": reason}, 422)
+        return respond(bad_request(reason))
 
     app.add_exception_handler(PredictorError, on_predictor_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
-
-
-def add_prediction_routes(
-    app: FastAPI, settings: PredictorSettings, service: PredictionService,
-    clock: Callable[[], float], base: tuple[str, str, str],
-) -> PredictRoutes:  # fmt: skip
-    """POST /v1/predict and POST /v1/predict/{symbol}: documented (and served, for what the
-    fast path passes on) by FastAPI; the returned fast path answers the rest."""
-    features = service.runtime.info.features
-    adapter = schemas.build_rows_adapter(features, settings.max_batch_rows)
-    identity = build_identity(base)
-    body_doc = {"required": True, "content": {"application/json": {
-        "schema": schemas.build_rows_schema(features, settings.max_batch_rows)}}}  # fmt: skip
-
-    @app.post("/v1/predict", openapi_extra={"requestBody": body_doc}, responses={
-        200: {"model": schemas.PredictResponse}, **ERRORS})  # fmt: skip
-    async def predict(request: Request) -> Response:
-        """Predict a batch of feature rows (names, count and finiteness are validated)."""
-        matrix = parse_rows(adapter, await request.body(), features, settings.max_batch_rows)
-        result = service.predict_rows(matrix, clock())
-        return Response(render_rows(result, identity), media_type="application/json")
-
-    @app.post("/v1/predict/{symbol}", responses={
-        200: {"model": schemas.SymbolResponse}, **ERRORS})  # fmt: skip
-    async def predict_symbol(symbol: str = PathParam(max_length=64)) -> Response:
-        """Predict one symbol from cached market features, or fall back (HOLD / z-score)."""
-        result = service.predict_symbol(symbol, clock())
-        return Response(render_symbol(result, identity), media_type="application/json")
-
-    return PredictRoutes(service, adapter, settings.max_batch_rows, clock, base)
 
 
 def add_admin_routes(

@@ -1,28 +1,30 @@
-"""ASGI edge middleware (app layer): body-size cap before parsing, request counting, latency.
+"""ASGI edge middleware (predictor HTTP layer): body cap, request counting, latency, the door.
 
 A pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request). A Content-Length
 above the cap is refused at once; otherwise the body is read here, counted as it streams, and
 refused as soon as it passes the cap — the app only ever sees a body within the cap.
-The prediction routes are answered by the fast path (``fastpath.PredictRoutes``) when it
-takes the request; everything else goes on to the app with the body replayed.
+The prediction routes are answered by their one door (``predict.PredictRoutes``); everything
+else (and what the door passes on) goes to the FastAPI app with the body replayed. Refusals are
+rendered by ``render.answer_error``, as every error of the process is.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from levibot_predictor.metrics import PredictorMetrics
+from levibot_predictor.errors import PredictorError, too_large
+from levibot_predictor.http.render import JSON_MEDIA_TYPE, Answer, answer_error
+from levibot_predictor.io.metrics import PredictorMetrics
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-FastPath = Callable[[str, str, bytes], "tuple[int, bytes] | None"]
-JSON_HEADERS = (b"content-type", b"application/json")
+Door = Callable[[str, str, bytes], "Answer | None"]
+JSON_HEADERS = (b"content-type", JSON_MEDIA_TYPE.encode())
 
 
 def parse_endpoint(path: str) -> str:
@@ -52,21 +54,15 @@ async def send_json(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def send_error(send: Send, status: int, code: str, reason: str) -> None:
-    """A JSON error response, the same shape the app's handlers produce."""
-    await send_json(send, status, json.dumps({"error": code, "reason": reason}).encode())
-
-
 class EdgeMiddleware:
-    """Caps request bodies at ``max_body`` bytes and counts/timings every HTTP request."""
+    """Caps request bodies at ``max_body`` bytes, counts and times every HTTP request, and
+    hands the prediction routes to ``door``."""
 
-    def __init__(
-        self, app: ASGIApp, metrics: PredictorMetrics, max_body: int, fast: FastPath | None = None
-    ) -> None:
+    def __init__(self, app: ASGIApp, metrics: PredictorMetrics, max_body: int, door: Door) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body = max_body
-        self.fast = fast
+        self.door = door
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,8 +79,8 @@ class EdgeMiddleware:
 
         body = await self._read_body(scope, receive, counting_send)
         answer = None
-        if body is not None and self.fast is not None and endpoint != "other":
-            answer = self.fast(scope["method"], scope["path"], body)
+        if body is not None and endpoint != "other":
+            answer = self.door(scope["method"], scope["path"], body)
         if answer is not None:
             status[0] = answer[0]
             await send_json(send, *answer)
@@ -96,8 +92,8 @@ class EdgeMiddleware:
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         declared = parse_content_length(scope["headers"])
         if isinstance(declared, str):
-            self.metrics.count_error("invalid_request")
-            await send_error(send, 400, "invalid_request", declared)
+            await send_json(send, *answer_error(self.metrics, PredictorError(
+                400, "invalid_request", declared)))  # fmt: skip
             return None
         if declared is not None and declared > self.max_body:
             await self._refuse(send, f"{declared} bytes")
@@ -118,9 +114,8 @@ class EdgeMiddleware:
             chunks.append(chunk)
 
     async def _refuse(self, send: Send, what: str) -> None:
-        self.metrics.count_error("too_large")
         reason = f"request body of {what} exceeds the cap of {self.max_body} bytes"
-        await send_error(send, 413, "too_large", reason)
+        await send_json(send, *answer_error(self.metrics, too_large(reason)))
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -1,4 +1,4 @@
-"""Request parsing (app layer, pure): validated JSON bytes → float32 matrix, or a 4xx error.
+"""Request parsing (predictor HTTP layer, pure): JSON bytes → float32 matrix, or a 4xx error.
 
 pydantic-core parses and validates the bytes in one pass (no ``json.loads``); the first few
 validation errors become the reason, each naming its field. An oversize batch is a 413.

@@ -1,73 +1,45 @@
-"""Fast path of the two prediction routes (app layer): request bytes in, response bytes out.
+"""The prediction routes (predictor HTTP layer): the one door each prediction request goes through.
 
 ``POST /v1/predict`` and ``POST /v1/predict/{symbol}`` are the hot path; going through the
-framework's routing, dependency solving and response classes costs more than the model. The
-edge middleware hands their body here; one pydantic-core call validates it, the service
-predicts, and the JSON answer is rendered from pre-encoded pieces. Anything this path does not
-answer exactly as FastAPI would (other methods, an empty or nested or over-long symbol) returns
-None and goes on to FastAPI, which also keeps serving the OpenAPI document and the other routes.
-Errors are the same ``{"error", "reason"}`` bodies, statuses and error counters as the app's.
+framework's routing, dependency solving and response classes costs more than the model. So the
+edge middleware hands their body to ``PredictRoutes.answer``, the only implementation of both
+routes: one pydantic-core call validates the body, the service predicts, and the JSON answer is
+rendered from pre-encoded pieces. FastAPI only *describes* the two routes (``describe_routes``:
+OpenAPI document, and its own 404/405/422 for what the door passes on: other methods, an empty,
+nested or over-long symbol); their endpoints are never reached while the edge is installed.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
+from fastapi import FastAPI
+from fastapi import Path as PathParam
 from pydantic import TypeAdapter
 
 from levibot_predictor.errors import PredictorError
-from levibot_predictor.metrics import PredictorMetrics
-from levibot_predictor.parsing import parse_rows
-from levibot_predictor.service import PredictionService, RowsResult, SymbolResult
+from levibot_predictor.http import schemas
+from levibot_predictor.http.parsing import parse_rows
+from levibot_predictor.http.render import (
+    Answer,
+    answer_error,
+    build_identity,
+    render_rows,
+    render_symbol,
+)
+from levibot_predictor.io.metrics import PredictorMetrics
+from levibot_predictor.service import PredictionService
 
 log = logging.getLogger(__name__)
 
 PREDICT_PATH = "/v1/predict"
 SYMBOL_PREFIX = "/v1/predict/"
 MAX_SYMBOL_LENGTH = 64  # the path parameter's documented max_length
-Answer = tuple[int, bytes]
-
-
-def render_json_value(value: float | None) -> str:
-    """A finite float or None as JSON (``repr`` of a finite float is valid JSON)."""
-    return "null" if value is None else repr(value)
-
-
-def build_identity(base: tuple[str, str, str]) -> str:
-    """The pre-encoded ``"model": .., "version": .., "track": ..`` members."""
-    return ", ".join(f'"{key}": {json.dumps(value)}' for key, value in
-                     zip(("model", "version", "track"), base, strict=True))  # fmt: skip
-
-
-def render_rows(result: RowsResult, identity: str) -> bytes:
-    """The JSON body of a /v1/predict answer."""
-    items = ", ".join(
-        f'{{"prediction_id": {i}, "p_up": {render_json_value(p)}, "signal": "{s}"}}'
-        for i, p, s in zip(result.ids, result.p_up, result.signals, strict=True)
-    )
-    reason = "null" if result.reason is None else f'"{result.reason}"'
-    fallback = "true" if result.reason is not None else "false"
-    text = f'{{{identity}, "predictions": [{items}], "fallback": {fallback}, "reason": {reason}}}'
-    return text.encode()
-
-
-def render_symbol(result: SymbolResult, identity: str) -> bytes:
-    """The JSON body of a /v1/predict/{symbol} answer."""
-    reason = "null" if result.reason is None else f'"{result.reason}"'
-    fallback = "true" if result.reason is not None else "false"
-    text = (f'{{{identity}, "prediction_id": {result.prediction_id}, '
-            f'"symbol": {json.dumps(result.symbol)}, "p_up": {render_json_value(result.p_up)}, '
-            f'"signal": "{result.signal}", "fallback": {fallback}, "reason": {reason}, '
-            f'"staleness_seconds": {render_json_value(result.staleness)}}}')  # fmt: skip
-    return text.encode()
-
-
-def render_error(error: PredictorError) -> bytes:
-    """The ``{"error", "reason"}`` body every error has."""
-    return json.dumps({"error": error.code, "reason": error.reason}).encode()
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": schemas.ErrorResponse} for code in (404, 413, 422, 503)
+}
 
 
 class PredictRoutes:
@@ -111,10 +83,32 @@ class PredictRoutes:
         try:
             return 200, handle(arg)
         except PredictorError as exc:
-            self._metrics.count_error(exc.code)
-            return exc.status, render_error(exc)
+            return answer_error(self._metrics, exc)
         except Exception:  # never a dropped connection: a logged, counted 500
             log.exception("prediction failed")
-            self._metrics.count_error("internal_error")
             error = PredictorError(500, "internal_error", "unexpected error, see the logs")
-            return 500, render_error(error)
+            return answer_error(self._metrics, error)
+
+
+def describe_routes(app: FastAPI, features: tuple[str, ...], max_rows: int) -> None:
+    """Declare both routes to FastAPI for the OpenAPI document and for routing what the door
+    passes on (405 for other methods, 422 for an over-long symbol); ``PredictRoutes`` serves."""
+    body_doc = {"required": True, "content": {"application/json": {
+        "schema": schemas.build_rows_schema(features, max_rows)}}}  # fmt: skip
+
+    @app.post(PREDICT_PATH, openapi_extra={"requestBody": body_doc}, response_model=None,
+              responses={200: {"model": schemas.PredictResponse}, **ERRORS})  # fmt: skip
+    async def predict() -> NoReturn:
+        """Predict a batch of feature rows (names, count and finiteness are validated)."""
+        raise_served_at_edge()
+
+    @app.post(SYMBOL_PREFIX + "{symbol}", response_model=None,
+              responses={200: {"model": schemas.SymbolResponse}, **ERRORS})  # fmt: skip
+    async def predict_symbol(symbol: str = PathParam(max_length=MAX_SYMBOL_LENGTH)) -> NoReturn:
+        """Predict one symbol from cached market features, or fall back (HOLD / z-score)."""
+        raise_served_at_edge()
+
+
+def raise_served_at_edge() -> NoReturn:
+    """The described routes' body: reaching it means the edge middleware is not installed."""
+    raise PredictorError(500, "internal_error", "prediction routes are served by the edge")

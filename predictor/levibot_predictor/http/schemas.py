@@ -1,4 +1,4 @@
-"""HTTP request and response shapes (app layer): strict pydantic types, documented.
+"""HTTP request and response shapes (predictor HTTP layer): strict pydantic types, documented.
 
 The feature-row schema is built from the loaded model's feature names, so the OpenAPI document
 names exactly the fields a request must carry. Floats must be finite (JSON NaN/Infinity literals

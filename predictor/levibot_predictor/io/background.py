@@ -1,4 +1,4 @@
-"""Background loops of one predictor (I/O shell), started and stopped by the app's lifespan.
+"""Background loops of one predictor (predictor I/O), started and stopped by the app's lifespan.
 
 tick loop: kill-switch file poll + feature cache refresh, at tick cadence.
 monitor loop: resolve outcomes, read the rolling window, recompute drift; export gauges (the
@@ -14,19 +14,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from levibot_predictor.calibration import CalibrationReport
-from levibot_predictor.database import Database, DatabaseUnavailableError
-from levibot_predictor.drift import DriftDetector, DriftReport
-from levibot_predictor.monitor import (
-    DriftPlan,
-    DriftReference,
-    VersionKey,
-    apply_resolution,
-    assess_drift,
-    fetch_calibration,
-)
-from levibot_predictor.policy import assess_staleness
-from levibot_predictor.service import PredictionService
+from levibot_predictor.core.calibration import CalibrationReport
+from levibot_predictor.core.drift import DriftDetector, DriftReport
+from levibot_predictor.core.policy import assess_staleness
+from levibot_predictor.core.window import DriftPlan, DriftReference, RowWindow, assess_drift
+from levibot_predictor.io.database import Database, DatabaseUnavailableError
+from levibot_predictor.io.killswitch import KillSwitch
+from levibot_predictor.io.marketcache import MarketCache
+from levibot_predictor.io.metrics import PredictorMetrics
+from levibot_predictor.io.outcomes import VersionKey, apply_resolution, fetch_calibration
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +44,28 @@ class MonitorConfig:
         return DriftPlan(self.drift_min_rows, self.drift_thin_seconds)
 
 
-async def run_tick(service: PredictionService, database: Database | None, now: float) -> None:
+@dataclass(frozen=True)
+class LoopParts:
+    """What the loops read and feed: the service's stateful parts, never the service itself."""
+
+    kill_switch: KillSwitch
+    cache: MarketCache
+    window: RowWindow
+    metrics: PredictorMetrics
+
+
+async def run_tick(parts: LoopParts, database: Database | None, now: float) -> None:
     """One tick: poll the kill-switch, refresh the cache, export staleness and tick rates."""
-    service.kill_switch.poll()
-    service.metrics.set_kill_switch(service.kill_switch.on)
-    await service.cache.refresh_all(database, now)
-    for symbol, cache in service.cache.symbols.items():
+    parts.kill_switch.poll()
+    parts.metrics.set_kill_switch(parts.kill_switch.on)
+    await parts.cache.refresh_all(database, now)
+    for symbol, cache in parts.cache.symbols.items():
         staleness = assess_staleness(cache.state.last_tick, now)
-        service.metrics.set_symbol(symbol, staleness, cache.ticks_per_minute)
+        parts.metrics.set_symbol(symbol, staleness, cache.ticks_per_minute)
 
 
 async def run_monitor(
-    service: PredictionService, database: Database | None, config: MonitorConfig, now: float
+    parts: LoopParts, database: Database | None, config: MonitorConfig, now: float
 ) -> None:
     """One monitor pass: outcomes and calibration (needs the database), then drift."""
     if database is not None:
@@ -67,21 +73,21 @@ async def run_monitor(
             async with database.connection() as conn:
                 await apply_resolution(conn, config.key, now)
                 report = await fetch_calibration(conn, config.key, config.outcome_window)
-            export_calibration(service, report)
+            export_calibration(parts.metrics, report)
         except DatabaseUnavailableError as exc:
             log.warning("monitor: database unavailable: %s", exc)
     if config.reference is not None:
-        sample = service.window.select(now)
+        sample = parts.window.select(now)
         drift = assess_drift(config.detector, config.reference, sample, config.drift_plan)
         if drift is None:
-            clear_drift(service, config.reference.features)
+            clear_drift(parts.metrics, config.reference.features)
         else:
-            export_drift(service, drift)
+            export_drift(parts.metrics, drift)
 
 
-def export_calibration(service: PredictionService, report: CalibrationReport) -> None:
+def export_calibration(metrics: PredictorMetrics, report: CalibrationReport) -> None:
     """Set the ECE, Brier, accuracy and resolved-count gauges."""
-    metrics, base = service.metrics, service.metrics.base
+    base = metrics.base
     metrics.resolved.labels(*base).set(report.count)
     if report.count:
         metrics.ece.labels(*base).set(report.ece)
@@ -89,17 +95,17 @@ def export_calibration(service: PredictionService, report: CalibrationReport) ->
         metrics.accuracy.labels(*base).set(report.accuracy)
 
 
-def export_drift(service: PredictionService, report: DriftReport) -> None:
+def export_drift(metrics: PredictorMetrics, report: DriftReport) -> None:
     """Set the per-feature PSI and KS p-value gauges."""
-    metrics, base = service.metrics, service.metrics.base
+    base = metrics.base
     for name, psi, ks in zip(report.features, report.psi, report.ks_pvalue, strict=True):
         metrics.psi.labels(*base, name).set(psi)
         metrics.ks_pvalue.labels(*base, name).set(ks)
 
 
-def clear_drift(service: PredictionService, features: tuple[str, ...]) -> None:
+def clear_drift(metrics: PredictorMetrics, features: tuple[str, ...]) -> None:
     """Remove the PSI and KS series: too few rows is "no value" (absent), not a value."""
-    metrics, base = service.metrics, service.metrics.base
+    base = metrics.base
     for name in features:
         for gauge in (metrics.psi, metrics.ks_pvalue):
             with contextlib.suppress(KeyError):  # never set, or already removed

@@ -1,4 +1,4 @@
-"""PostgreSQL access for the predictor (I/O shell): one lazily connecting asyncpg pool.
+"""PostgreSQL access for the predictor (predictor I/O): one lazily connecting asyncpg pool.
 
 The pool is created with ``min_size=0`` so creating it never touches the server: the predictor
 starts and serves ``/v1/predict`` while the database is down, and each use reconnects on its own.

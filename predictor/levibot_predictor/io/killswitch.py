@@ -1,4 +1,4 @@
-"""Kill-switch (I/O shell): initial state from settings, then a watched file (a ConfigMap).
+"""Kill-switch (predictor I/O): initial state from settings, then a watched file (a ConfigMap).
 
 ``poll`` is cheap — one ``stat`` — and only reads the file when its mtime (or size) changed.
 A missing file means "back to the initial state". The state is read on every request.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from levibot_predictor.policy import parse_kill_switch_text
+from levibot_predictor.core.policy import parse_kill_switch_text
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Model loading (I/O shell): one version from the registry (sha256-verified) or an ONNX file.
+"""Model loading (predictor I/O): one version from the registry (sha256-verified) or an ONNX file.
 
 Returns the runtime (not yet warmed up) and the drift reference reordered to the model's
 feature columns. Bad metadata is an error that names the field.
@@ -14,9 +14,9 @@ import numpy as np
 
 from levibot_common.features import FEATURES, validate_feature_names
 from levibot_common.registry import ModelVersion, fetch_version
-from levibot_predictor.database import Database
-from levibot_predictor.monitor import DriftReference
-from levibot_predictor.runtime import ModelInfo, ModelRuntime
+from levibot_predictor.core.runtime import ModelInfo, ModelRuntime
+from levibot_predictor.core.window import DriftReference
+from levibot_predictor.io.database import Database
 from levibot_predictor.settings import PredictorSettings
 
 

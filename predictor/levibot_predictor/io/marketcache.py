@@ -1,4 +1,4 @@
-"""Feature cache for the symbol endpoint (I/O shell over pure merge/assess steps).
+"""Feature cache for the symbol endpoint (predictor I/O over pure merge/assess steps).
 
 A background task refreshes, per symbol, a rolling buffer of 1-second closes from PostgreSQL at
 tick cadence — incrementally, only the seconds since the buffer's last one — and keeps the latest
@@ -17,8 +17,8 @@ from numpy.typing import NDArray
 
 from levibot_common.candles import fetch_closes
 from levibot_common.features import LOOKBACK_SECONDS, latest_features
-from levibot_predictor.database import Database, DatabaseUnavailableError
-from levibot_predictor.policy import MarketState
+from levibot_predictor.core.policy import MarketState
+from levibot_predictor.io.database import Database, DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Prometheus metrics of one predictor (shell layer), registered on an injected registry.
+"""Prometheus metrics of one predictor (predictor I/O), registered on an injected registry.
 
 Names follow docs/contracts.md; every metric carries ``model``, ``version`` and ``track``.
 Children for fixed label sets are bound once so the hot path only observes; children with a

@@ -1,4 +1,4 @@
-"""Prediction log (I/O shell): a bounded queue drained by one writer that batch-inserts rows.
+"""Prediction log (predictor I/O): a bounded queue drained by one writer that batch-inserts rows.
 
 ``submit`` never blocks and never raises: a full queue drops the entry and counts its rows.
 The writer COPYs up to ``batch_rows`` rows at a time (or what arrived within ``flush_seconds``);
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import numpy as np
 from numpy.typing import NDArray
 
-from levibot_predictor.database import Database, DatabaseUnavailableError
+from levibot_predictor.io.database import Database, DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from levibot_predictor.calibration import assess_calibration, assess_ece
-from levibot_predictor.marketcache import EMPTY, CloseBuffer, build_merged_buffer
-from levibot_predictor.policy import (
+from levibot_predictor.core.calibration import assess_calibration, assess_ece
+from levibot_predictor.core.policy import (
     FallbackRule,
     MarketState,
     Thresholds,
@@ -18,7 +17,8 @@ from levibot_predictor.policy import (
     decide_symbol,
     parse_kill_switch_text,
 )
-from levibot_predictor.predlog import IdSource
+from levibot_predictor.io.marketcache import EMPTY, CloseBuffer, build_merged_buffer
+from levibot_predictor.io.predlog import IdSource
 
 T = Thresholds(buy=0.55, sell=0.45)
 HOLD = FallbackRule("hold", 1.0)

@@ -13,8 +13,8 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from levibot_common.features import LOOKBACK_SECONDS, feature_matrix
-from levibot_predictor.drift import ScipyDriftDetector, assess_psi, plan_thinning
-from levibot_predictor.monitor import DriftPlan, DriftReference, RowWindow, assess_drift
+from levibot_predictor.core.drift import ScipyDriftDetector, assess_psi, plan_thinning
+from levibot_predictor.core.window import DriftPlan, DriftReference, RowWindow, assess_drift
 from tests.support.predictor_alibi import run_alibi_ks
 from tests.support.predictor_models import make_rows
 

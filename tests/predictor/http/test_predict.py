@@ -1,4 +1,4 @@
-"""The prediction routes' fast path: same answers, errors and metrics as the FastAPI routes."""
+"""The prediction routes' one door: answers, errors and metrics; what it passes on, FastAPI answers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import numpy as np
 import pytest
 
-from levibot_predictor.fastpath import build_identity, render_rows, render_symbol
-from levibot_predictor.monitor import RowWindow
+from levibot_predictor.core.window import RowWindow
+from levibot_predictor.http.predict import build_identity, render_rows, render_symbol
 from levibot_predictor.service import RowsResult, SymbolResult
 from tests.support.predictor_models import make_loaded, make_model, make_settings, running_app
 

@@ -17,8 +17,8 @@ import asyncpg
 import numpy as np
 import pytest
 
-from levibot_predictor.database import Database
-from levibot_predictor.monitor import (
+from levibot_predictor.io.database import Database
+from levibot_predictor.io.outcomes import (
     RESOLVE_SQL,
     VersionKey,
     apply_resolution,

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from levibot_common.features import latest_features
-from levibot_predictor.database import Database
-from levibot_predictor.loader import fetch_model_from_registry
+from levibot_predictor.io.database import Database
+from levibot_predictor.io.loader import fetch_model_from_registry
 from tests.support.predictor_db import connect, insert_ticks, make_prices, register_model
 from tests.support.predictor_models import make_loaded, make_model, make_settings, running_app
 
