@@ -73,7 +73,8 @@ def simulate_markets(
     price = np.concatenate([np.zeros((reps, 1)), np.cumsum(steps, axis=1)], axis=1)
     up = (price[:, horizon : horizon + seconds] > price[:, :seconds]).astype(np.float64)
     reach = (1.0 - phi**horizon) / (1.0 - phi)
-    p = _normal_cdf(drift * x[:, :seconds] * reach / _conditional_sd(phi, horizon, drift))
+    z = drift * x[:, :seconds] * reach / _conditional_sd(phi, horizon, drift)
+    p = _normal_cdf(z) if drift else np.full_like(z, 0.5)
     return Markets(x[:, :seconds], p, up, RATE)
 
 
