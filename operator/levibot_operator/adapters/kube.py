@@ -1,7 +1,7 @@
 """Thin async wrappers over kubernetes_asyncio: server-side apply, create, get, list, delete,
 status patches and Events, all on plain dict bodies.
 
-Layer: I/O. No decisions here: 404 on read/delete and 409 on create are translated to "absent"
+Layer: adapters. No decisions here: 404 on read/delete and 409 on create are translated to "absent"
 and "already there"; everything else propagates as ``ApiException``.
 """
 

@@ -1,6 +1,7 @@
 """Async client of Prometheus' HTTP API for canary analysis (instant queries).
 
-Layer: io. ``fetch_value`` runs one PromQL instant query and returns one float, or None when the
+Layer: adapters.
+``fetch_value`` runs one PromQL instant query and returns one float, or None when the
 result is empty or NaN (no data: the analysis calls that inconclusive). Errors are typed:
 ``PrometheusUnreachableError`` (connection, timeout, 5xx — transient) and ``PrometheusQueryError``
 (the server rejected the query, or answered something this client cannot read).

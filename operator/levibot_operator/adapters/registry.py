@@ -1,6 +1,6 @@
 """Read the registry for the version a trainer Job just produced, and set version statuses.
 
-Layer: I/O. The DSN is read from the ModelDeployment's database Secret by reference at call
+Layer: adapters. The DSN is read from the ModelDeployment's database Secret by reference at call
 time (never stored); every failure becomes an observation, not an exception, so the pure core
 decides (wait and retry, or fail the attempt).
 """

@@ -1,6 +1,7 @@
 """kopf handlers of Canary: a daemon per canary that decides and waits, plus prompt wake-ups.
 
-Layer: handlers (shell). The daemon loops ``decide → wait(requeue)`` with kopf's ``stopped``
+Layer: entry (kopf registration).
+The daemon loops ``decide → wait(requeue)`` with kopf's ``stopped``
 flag (the handler never sleeps; the wait is cancelled when the canary or the operator goes) and
 ends once the canary is finished. Changes (annotations: promote/abort/resume), predictor
 Deployment and trainer Job events, and target updates (kill-switch) decide again at once.

@@ -1,7 +1,8 @@
 """kopf handlers of ModelDeployment: create/update/resume, trainer Job and predictor events,
 and a resync loop (schedules, retry backoff, safety net).
 
-Layer: handlers (shell). Each handler only translates a trigger into ``Reconciler.reconcile``
+Layer: entry (kopf registration).
+Each handler only translates a trigger into ``Reconciler.reconcile``
 and its errors into kopf's vocabulary: TemporaryError(delay) for I/O, PermanentError for an
 invalid spec. Handlers are registered on an explicit registry by ``register_modeldeployment``.
 """

@@ -1,6 +1,6 @@
 """The operator's Alertmanager webhook: an aiohttp app built by a factory from its config.
 
-Layer: shell (HTTP edge). ``POST <path>`` (default ``/alerts``) takes Alertmanager's webhook
+Layer: servers (HTTP edge). ``POST <path>`` (default ``/alerts``) takes Alertmanager's webhook
 payload (version 4), authenticated with a bearer token read from a file (a mounted Secret;
 re-read when it changes; compared in constant time). Each firing levibot alert is handed to
 the injected ``on_alert`` callback, which rolls the matching canary back. Answers: 401 without

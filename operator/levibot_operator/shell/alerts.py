@@ -1,7 +1,7 @@
 """The webhook's callback: a firing levibot alert rolls the matching canary back at once, or
 (for the stable version) applies the target's drift policy.
 
-Layer: handlers (shell). Runs in EVERY replica, leader or not: the rollback decision is
+Layer: shell. Runs in EVERY replica, leader or not: the rollback decision is
 idempotent and its status write is guarded by the canary's resourceVersion, so a follower
 applies the rollback itself (no forwarding hop, so the < 1 s path never waits for the leader);
 the leader's next periodic decision reads the RolledBack status and repeats nothing harmful.

@@ -1,7 +1,7 @@
 """The reconcile shell of one Canary: parse -> observe -> decide -> status -> writes -> Events.
 
-Layer: handlers (shell). Decisions are ``core.canary_machine.decide_canary``; the writes are
-planned by ``core.canary_plan``. The status is written first, guarded by the resourceVersion the
+Layer: shell. Decisions are ``core.canary.machine.decide_canary``; the writes are
+planned by ``core.canary.planning``. The status is written first, guarded by the resourceVersion the
 canary was read at, so two writers (this replica's periodic decision and any replica's alert
 rollback) can never overwrite a newer decision: the later write fails with a conflict and is
 decided again from a fresh read. Every write after the status is idempotent.

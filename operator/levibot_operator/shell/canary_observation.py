@@ -1,6 +1,6 @@
 """Gather one Canary's observation snapshot: target, trainer Job, candidate, weight, analysis.
 
-Layer: handlers (shell, read-only I/O). Every read happens here, before ``decide_canary``; the
+Layer: shell (read-only I/O). Every read happens here, before ``decide_canary``; the
 decision itself does no I/O. A Prometheus failure becomes ``Measurement(error=...)`` (counted
 by the analysis run against its consecutive-error limit), never an exception.
 """

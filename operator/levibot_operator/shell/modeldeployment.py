@@ -1,6 +1,6 @@
 """The reconcile shell of one ModelDeployment: observe -> decide -> apply -> write status.
 
-Layer: handlers (shell). All decisions are in ``core.plan``; this module only gathers the
+Layer: shell. All decisions are in ``core.modeldeployment.planning``; this module only gathers the
 snapshot, writes the status first (the operator's memory), then applies the idempotent intents
 and posts the Events. One lock per ModelDeployment serialises the triggers (create/update/resume,
 Job and Deployment events, the resync loop).

@@ -4,7 +4,7 @@ Layer: core (pure). With ``spec.traffic.provider: gatewayAPI`` every served vers
 Service (``<md>-<version>``, selecting that version only) and one HTTPRoute (``routeName``,
 default the ModelDeployment's name) sends traffic to them: all of it to the stable version when
 no canary is active (the ModelDeployment writes it), weighted during a canary (the canary
-writes it; see ``core.canary_plan`` for who owns what).
+writes it; see ``core.canary.planning`` for who owns what).
 """
 
 from typing import Any
