@@ -164,9 +164,8 @@ def plan_schedule_wait(snap: Snapshot) -> float | None:
     """Seconds until the next scheduled retraining, if there is a schedule."""
     schedule = snap.md.spec.training.schedule
     last = parse_time(snap.status.last_training_time)
-    if schedule is None or last is None:
-        return None
-    return max((plan_next_run(schedule, last) - snap.now).total_seconds(), 0.0)
+    nxt = plan_next_run(schedule, last) if schedule is not None and last is not None else None
+    return None if nxt is None else max((nxt - snap.now).total_seconds(), 0.0)
 
 
 def decide_training(snap: Snapshot, settings: CoreSettings) -> TrainingStep:

@@ -65,6 +65,8 @@ DELETE = object()
         ("horizonSeconds", 10_000_000, "spec.horizonSeconds"),
         ("training.schedule", "61 * * * *", "spec.training.schedule"),
         ("training.schedule", "every day", "spec.training.schedule"),
+        ("training.schedule", "0 2 30 2 *", "spec.training.schedule"),  # 30 February: never
+        ("training.schedule", "0 0 31 4,6,9,11 *", "spec.training.schedule"),
         ("training.databaseSecretRef", DELETE, "spec.training.databaseSecretRef"),
         ("training.backoffLimit", -1, "spec.training.backoffLimit"),
         ("serving.replicas", -1, "spec.serving.replicas"),
