@@ -171,3 +171,19 @@ def test_gateway_provider_moves_httproute_weights_step_by_step(
         "app.kubernetes.io/component": "predictor",
         "levibot.io/version": "v2",
     }
+
+
+def test_deleting_a_live_canary_scales_the_candidate_down_before_it_goes(
+    kube: LocalCluster, serving: str, pg_dsn: str
+) -> None:
+    ns = serving
+    apply_doc(kube, ns, canary_doc([{"setWeight": 25}, PAUSE, {"setWeight": 100}]))
+    wait_phase(kube, ns, "Paused")
+    wait_for(lambda: replicas_of(kube, ns, "v2") == 1, what="candidate at 25 %")
+    finalizers = get_json(kube, "-n", ns, "canary", CANARY)["metadata"].get("finalizers", [])
+    assert finalizers  # kopf's finalizer guards the deletion
+    kube.kubectl("-n", ns, "delete", "canary", CANARY, "--wait=false")
+    assert wait_for(lambda: get_json(kube, "-n", ns, "canary", CANARY) is None, what="gone")
+    assert replicas_of(kube, ns, "v2") == 0  # scaled down before the finalizer was removed
+    assert replicas_of(kube, ns, "v1") == 2
+    assert registry_status(pg_dsn, f"{ns}.{MD}", "v2") == "rejected"

@@ -3,8 +3,10 @@
 Layer: entry (kopf registration).
 The daemon loops ``decide → wait(requeue)`` with kopf's ``stopped``
 flag (the handler never sleeps; the wait is cancelled when the canary or the operator goes) and
-ends once the canary is finished. Changes (annotations: promote/abort/resume), predictor
-Deployment and trainer Job events, and target updates (kill-switch) decide again at once.
+ends once the canary is finished. Deleting a live canary runs ``canary_delete`` behind kopf's
+finalizer: its traffic goes back to stable before the object is gone. Changes (annotations:
+promote/abort/resume), predictor Deployment and trainer Job events, and target updates
+(kill-switch) decide again at once.
 Errors become kopf's vocabulary: PermanentError for an invalid spec, TemporaryError otherwise.
 """
 
@@ -35,6 +37,16 @@ async def decide_for_kopf(canaries: CanaryReconciler, namespace: str, name: str)
         raise kopf.PermanentError(str(exc)) from exc
     except TRANSIENT as exc:
         canaries.metrics.reconcile_errors.labels(c.CANARY_KIND).inc()
+        raise kopf.TemporaryError(f"{type(exc).__name__}: {exc}", delay=delay) from exc
+
+
+async def finalize_for_kopf(canaries: CanaryReconciler, namespace: str, name: str) -> None:
+    """The deletion finalizer; kopf keeps the finalizer and retries until the writes are done."""
+    try:
+        await canaries.finalize_named(namespace, name)
+    except TRANSIENT as exc:
+        canaries.metrics.reconcile_errors.labels(c.CANARY_KIND).inc()
+        delay = canaries.settings.retry_delay_seconds
         raise kopf.TemporaryError(f"{type(exc).__name__}: {exc}", delay=delay) from exc
 
 
@@ -73,6 +85,13 @@ def register_canary(registry: kopf.OperatorRegistry, canaries: CanaryReconciler)
             if delay is None:
                 return
             await stopped.wait(delay)
+
+    # Not optional: kopf puts its finalizer on every Canary, so a deleted live canary first
+    # gives its traffic back to the stable version (and the daemon stops before this runs).
+    @kopf.on.delete(c.GROUP, c.VERSION, c.CANARY_PLURAL, registry=registry)
+    async def canary_delete(namespace: str | None, name: str, **_: Any) -> None:
+        if namespace:
+            await finalize_for_kopf(canaries, namespace, name)
 
     @kopf.on.update(c.GROUP, c.VERSION, c.CANARY_PLURAL, registry=registry)
     async def canary_update(namespace: str | None, name: str, **_: Any) -> None:

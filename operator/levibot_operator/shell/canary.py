@@ -21,10 +21,11 @@ from levibot_operator.adapters import kube, registry
 from levibot_operator.adapters.metrics import OperatorMetrics
 from levibot_operator.adapters.prometheus import PrometheusClient
 from levibot_operator.core.canary.decision import CanaryDecision, CanaryState, FiringAlert
-from levibot_operator.core.canary.machine import decide_canary
+from levibot_operator.core.canary.machine import decide_canary, decide_deletion
 from levibot_operator.core.canary.planning import (
     CanaryIntent,
     PromoteVersion,
+    assess_candidate,
     build_promoted_status,
     is_promotable,
     plan_canary_writes,
@@ -48,7 +49,11 @@ from levibot_operator.core.modeldeployment.status import (
 )
 from levibot_operator.errors import InvalidSpecError
 from levibot_operator.settings import OperatorSettings
-from levibot_operator.shell.canary_observation import ObserveInput, fetch_observed
+from levibot_operator.shell.canary_observation import (
+    ObserveInput,
+    fetch_deployment,
+    fetch_observed,
+)
 from levibot_operator.shell.locks import ObjectLocks
 
 log = logging.getLogger(__name__)
@@ -86,6 +91,35 @@ class CanaryReconciler:
                 self.active.pop((namespace, name), None)
                 return None
             return await self._reconcile(body, None)
+
+    async def finalize_named(self, namespace: str, name: str) -> None:
+        """The deletion finalizer: a live canary gives its traffic back to the stable version,
+        its candidate is scaled to zero and rejected; only then may the object go."""
+        async with self.lock_for(namespace, name):
+            self.active.pop((namespace, name), None)
+            body = await kube.fetch_object(self.api, c.API_VERSION, c.CANARY_KIND, namespace, name)
+            status = parse_canary_status((body or {}).get("status"))
+            decision = decide_deletion(status, self.clock())
+            if body is None or decision is None:
+                return
+            try:
+                spec = parse_canary_spec(body.get("spec") or {})
+            except SpecError:
+                return  # an invalid spec never served anything
+            md = _parse_target(
+                await kube.fetch_object(
+                    self.api, c.API_VERSION, c.MODELDEPLOYMENT_KIND, namespace, spec.target
+                )
+            )
+            if md is None:
+                return  # the target is gone, and its objects with it
+            seen = assess_candidate(await fetch_deployment(self.api, md, status.candidate_version))
+            writes = plan_canary_writes(
+                md, name, decision, spec=spec, old=status, seen=seen,
+                settings=self.settings.build_core_settings(),
+            )  # fmt: skip
+            await self._apply_all(md, writes)
+            await self._announce(body, spec, status, decision)
 
     async def roll_back_on_alert(self, namespace: str, name: str, alert: FiringAlert) -> None:
         """The alert path: no lock (the status write is guarded), retried on a conflict."""

@@ -360,3 +360,46 @@ async def test_gateway_provider_weights_the_route_only_towards_an_available_cand
     assert canary_status(api)["achievedWeight"] == 0.0  # measured before this tick's write
     await rec.reconcile_named(NS, CANARY)
     assert canary_status(api)["achievedWeight"] == 25.0
+
+
+async def test_deleting_a_live_canary_reverts_traffic_before_the_finalizer_goes(
+    world: tuple, recorder: RegistryRecorder
+) -> None:
+    api, rec, _ = world
+    await to_analysis(api, rec)
+    assert replicas(api) == 1
+    api.store[CANARY_PATH]["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    assert await rec.reconcile_named(NS, CANARY) is None  # the daemon stops
+    await rec.finalize_named(NS, CANARY)
+    assert writes(api) == [CANDIDATE]  # the object is going: no status write
+    assert replicas(api) == 0
+    assert recorder.statuses == [("v2", "rejected", "canary deleted")]
+    assert [e["reason"] for e in events(api)][-1] == "Deleted"
+    assert (NS, CANARY) not in rec.active
+
+
+async def test_deleting_a_live_gateway_canary_sends_the_route_back_to_stable(
+    recorder: RegistryRecorder,
+) -> None:
+    del recorder
+    api, rec, _ = build_world(ScriptedPrometheus())
+    gateway = {"provider": "gatewayAPI", "gatewayAPI": {"parentRefs": [{"name": "public"}]}}
+    api.store[MD_PATH]["spec"]["traffic"] = gateway
+    route_path = f"/apis/gateway.networking.k8s.io/v1/namespaces/{NS}/httproutes/{MD}"
+    await to_analysis(api, rec)
+    rule = api.store[route_path]["spec"]["rules"][0]
+    assert [ref["weight"] for ref in rule["backendRefs"]] == [75, 25]
+    await rec.finalize_named(NS, CANARY)
+    rule = api.store[route_path]["spec"]["rules"][0]
+    assert [ref["weight"] for ref in rule["backendRefs"]] == [100, 0]
+    assert replicas(api) == 0
+
+
+async def test_deleting_a_finished_canary_writes_nothing(
+    world: tuple, recorder: RegistryRecorder
+) -> None:
+    api, rec, _ = world
+    api.store[CANARY_PATH]["status"] = {"phase": "RolledBack", "candidateVersion": "v2"}
+    await rec.finalize_named(NS, CANARY)
+    assert writes(api) == []
+    assert recorder.statuses == []

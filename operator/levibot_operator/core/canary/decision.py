@@ -33,6 +33,7 @@ REASON_ALERT_FIRING = "AlertFiring"
 REASON_PROGRESS_DEADLINE = "ProgressDeadlineExceeded"
 REASON_HALTED = "Halted"
 REASON_UNHALTED = "KillSwitchCleared"
+REASON_DELETED = "Deleted"
 
 
 class CandidateTraining(StrEnum):

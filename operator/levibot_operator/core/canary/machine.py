@@ -35,6 +35,7 @@ from levibot_operator.core.canary.transitions import (
 POLL = timedelta(seconds=5)
 ACTIVE = frozenset({Phase.PROGRESSING, Phase.PAUSED, Phase.PROMOTING, Phase.HALTED})
 F = Phase.FAILED
+DELETED_MESSAGE = "canary deleted"
 
 
 def _promote_now(status: CanaryStatus, now: datetime) -> CanaryDecision:
@@ -248,3 +249,12 @@ def decide_canary(state: CanaryState, observed: CanaryObservation, now: datetime
     if early is not None:
         return early
     return _RULES[status.phase](state, status, observed, now)
+
+
+def decide_deletion(status: CanaryStatus, now: datetime) -> CanaryDecision | None:
+    """A live canary being deleted rolls back like an abort (Flagger's finalizer does the same):
+    all traffic to stable, the candidate scaled to zero and rejected with "canary deleted".
+    None when nothing is left to undo (finished, or no candidate chosen yet)."""
+    if status.phase in TERMINAL or status.candidate_version is None:
+        return None
+    return roll_back(status, now, d.REASON_DELETED, DELETED_MESSAGE)

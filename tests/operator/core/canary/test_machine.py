@@ -7,6 +7,7 @@ import pytest
 
 from levibot_operator.core.canary import decision as d
 from levibot_operator.core.canary.decision import CanaryObservation, CandidateTraining, FiringAlert
+from levibot_operator.core.canary.machine import decide_deletion
 from levibot_operator.core.canary.spec import CanaryControls
 from levibot_operator.core.canary.status import (
     Phase,
@@ -312,3 +313,25 @@ def test_a_restarted_operator_resumes_at_the_same_step() -> None:
     restarted.now = driver.now
     observed = observe(measurement=PASSING)
     assert restarted.tick(observed, after=60) == driver.tick(observed, after=60)
+
+
+def test_deleting_a_live_canary_rolls_it_back_and_rejects_the_candidate() -> None:
+    driver = at_analysis()
+    decision = decide_deletion(driver.status, driver.now)
+    assert decision is not None
+    assert (decision.status.phase, decision.status.reason) == (Phase.ROLLED_BACK, d.REASON_DELETED)
+    assert decision.traffic == TrafficIntent(0, Scale.ZERO, Scale.FULL)
+    assert [(r.version, r.status, r.reason) for r in decision.registry] == [
+        ("v2", "rejected", "canary deleted")
+    ]
+
+
+@pytest.mark.parametrize("phase", [Phase.SUCCEEDED, Phase.ROLLED_BACK, Phase.FAILED])
+def test_deleting_a_finished_canary_has_nothing_to_undo(phase: Phase) -> None:
+    driver = at_analysis()
+    assert decide_deletion(replace(driver.status, phase=phase), driver.now) is None
+
+
+def test_deleting_before_a_candidate_is_chosen_has_nothing_to_undo() -> None:
+    driver = Driver(make_spec())
+    assert decide_deletion(driver.status, driver.now) is None
