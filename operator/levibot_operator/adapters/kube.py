@@ -8,6 +8,7 @@ and "already there"; everything else propagates as ``ApiException``.
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
+from urllib.parse import quote
 
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
@@ -29,11 +30,19 @@ PLURALS = {
 OBJECT = {200: "object", 201: "object", 202: "object"}
 
 
+def quote_segment(segment: str) -> str:
+    """One path segment, percent-escaped (``/``, ``?``, ``#``, ``%`` included); ``.``, ``..``
+    and empty are refused: HTTP clients collapse them, so they would name another path."""
+    if segment in ("", ".", ".."):
+        raise ValueError(f"{segment!r} is not a valid path segment for a Kubernetes name")
+    return quote(segment, safe="")
+
+
 def build_path(api_version: str, kind: str, namespace: str, name: str | None = None) -> str:
-    """The REST path of a namespaced collection or object."""
+    """The REST path of a namespaced collection or object; names are escaped, never trusted."""
     root = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-    path = f"{root}/namespaces/{namespace}/{PLURALS[kind]}"
-    return f"{path}/{name}" if name else path
+    path = f"{root}/namespaces/{quote_segment(namespace)}/{PLURALS[kind]}"
+    return path if name is None else f"{path}/{quote_segment(name)}"
 
 
 async def _call(
