@@ -47,6 +47,9 @@ PREDICTOR_PRESTOP_SECONDS: Final = 5  # preStop sleep: endpoints drop the pod be
 KILLSWITCH_MOUNT_DIR: Final = "/etc/levibot/killswitch"
 KILLSWITCH_KEY: Final = "enabled"
 KILLSWITCH_PATH: Final = f"{KILLSWITCH_MOUNT_DIR}/{KILLSWITCH_KEY}"
+# The same ConfigMap names the stable version: a predictor derives its track from it, live.
+STABLE_VERSION_KEY: Final = "stableVersion"
+STABLE_VERSION_PATH: Final = f"{KILLSWITCH_MOUNT_DIR}/{STABLE_VERSION_KEY}"
 TRAINER_RESULT_PATH: Final = "/dev/termination-log"
 
 # Condition types on ModelDeployment status.
@@ -89,6 +92,8 @@ REASON_KILL_SWITCH_OFF: Final = "KillSwitchOff"
 REASON_UNKNOWN: Final = "Unknown"
 REASON_READY: Final = "Ready"
 REASON_NOT_READY: Final = "NotReady"
+REASON_RECONCILE_ERROR: Final = "ReconcileError"  # an unexpected error; retried with backoff
+REASON_WRITE_REFUSED: Final = "WriteRefused"  # the API server refused a write (4xx)
 
 # Phases on ModelDeployment status.
 PHASE_PENDING: Final = "Pending"
@@ -108,6 +113,8 @@ EVENT_PREDICTOR_RETIRED: Final = "PredictorRetired"
 EVENT_READY: Final = "Ready"
 EVENT_KILL_SWITCH: Final = "KillSwitch"
 EVENT_INVALID_SPEC: Final = "InvalidSpec"
+EVENT_RECONCILE_ERROR: Final = "ReconcileError"
+EVENT_WRITE_REFUSED: Final = "WriteRefused"
 
 # Registry statuses (docs/contracts.md).
 REGISTRY_CANDIDATE: Final = "candidate"

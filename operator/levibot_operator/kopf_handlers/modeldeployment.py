@@ -3,13 +3,16 @@ and a resync loop (schedules, retry backoff, safety net).
 
 Layer: entry (kopf registration).
 Each handler only translates a trigger into ``Reconciler.reconcile``
-and its errors into kopf's vocabulary: TemporaryError(delay) for I/O, PermanentError for an
-invalid spec. Handlers are registered on an explicit registry by ``register_modeldeployment``.
+and its errors into kopf's vocabulary: TemporaryError(delay) for I/O and for any other error
+(with backoff), PermanentError for an invalid spec. One rule for every loop: an error in one
+object's reconcile is logged with its namespace/name, reported in its status (by the shell),
+retried with backoff, and never ends a loop. Handlers are registered on an explicit registry by
+``register_modeldeployment``.
 """
 
 import asyncio
-import contextlib
 import logging
+import time
 from typing import Any
 
 import kopf
@@ -19,15 +22,16 @@ from levibot_operator import constants as c
 from levibot_operator.adapters.kube import fetch_list
 from levibot_operator.adapters.registry import RegistryUnavailableError
 from levibot_operator.errors import InvalidSpecError
+from levibot_operator.shell.failures import Backoff, plan_retry_delay
 from levibot_operator.shell.modeldeployment import Reconciler
 
 log = logging.getLogger(__name__)
 OWNED = {c.LABEL_MANAGED_BY: c.LABEL_MANAGED_BY_VALUE}
 
 
-async def reconcile_for_kopf(reconciler: Reconciler, body: kopf.Body) -> None:
+async def reconcile_for_kopf(reconciler: Reconciler, body: kopf.Body, retry: int = 0) -> None:
     """Reconcile and translate errors for change handlers (kopf retries TemporaryError)."""
-    delay = reconciler.settings.retry_delay_seconds
+    delay = plan_retry_delay(retry + 1, reconciler.settings.retry_delay_seconds)
     try:
         await reconciler.reconcile(body)
     except InvalidSpecError as exc:
@@ -36,28 +40,49 @@ async def reconcile_for_kopf(reconciler: Reconciler, body: kopf.Body) -> None:
         raise kopf.TemporaryError(f"registry unavailable: {exc}", delay=delay) from exc
     except ApiException as exc:
         raise kopf.TemporaryError(f"API error {exc.status}: {exc.reason}", delay=delay) from exc
+    except Exception as exc:  # already logged and in the status; retried with backoff
+        raise kopf.TemporaryError(f"{type(exc).__name__}: {exc}", delay=delay) from exc
 
 
-async def reconcile_quietly(reconciler: Reconciler, namespace: str, name: str) -> None:
-    """Reconcile from an event or the resync loop: errors are logged; the loop retries."""
+async def reconcile_quietly(reconciler: Reconciler, namespace: str, name: str) -> bool:
+    """Reconcile from an event or the resync loop; False when it failed (logged, never raised)."""
     try:
         await reconciler.reconcile_named(namespace, name)
     except InvalidSpecError:
-        return
+        return True  # permanent and in the status: nothing to retry
     except ApiException as exc:
-        if exc.status != 404:  # 404: the ModelDeployment was deleted meanwhile
-            log.warning("reconcile %s/%s deferred: API error %s", namespace, name, exc.status)
+        if exc.status == 404:  # the ModelDeployment was deleted meanwhile
+            return True
+        log.warning("reconcile %s/%s deferred: API error %s", namespace, name, exc.status)
+        return False
     except (RegistryUnavailableError, OSError) as exc:
         log.warning("reconcile %s/%s deferred: %s", namespace, name, exc)
+        return False
+    except Exception as exc:  # a bug in one object's reconcile must not end the loop
+        log.error("reconcile %s/%s failed: %s: %s", namespace, name, type(exc).__name__, exc)
+        return False
+    return True
+
+
+async def resync_once(reconciler: Reconciler, namespaces: list[str], backoff: Backoff) -> None:
+    """Reconcile every ModelDeployment that is not backing off after a failure."""
+    try:
+        keys = await list_modeldeployments(reconciler, namespaces)
+    except Exception as exc:  # the next round lists again
+        log.warning("resync: listing ModelDeployments failed: %s: %s", type(exc).__name__, exc)
+        return
+    for key in keys:
+        if backoff.is_due(key, time.monotonic()):
+            ok = await reconcile_quietly(reconciler, *key)
+            backoff.record(key, ok, time.monotonic())
 
 
 async def resync_forever(reconciler: Reconciler, namespaces: list[str]) -> None:
     """Every resync interval, reconcile every ModelDeployment (schedules, backoff, drift)."""
+    backoff = Backoff(base=reconciler.settings.retry_delay_seconds)
     while True:
         await asyncio.sleep(reconciler.settings.resync_seconds)
-        with contextlib.suppress(ApiException, OSError):
-            for namespace, name in await list_modeldeployments(reconciler, namespaces):
-                await reconcile_quietly(reconciler, namespace, name)
+        await resync_once(reconciler, namespaces, backoff)
 
 
 async def list_modeldeployments(
@@ -93,16 +118,16 @@ def register_modeldeployment(registry: kopf.OperatorRegistry, reconciler: Reconc
         return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
 
     @kopf.on.resume(c.GROUP, c.VERSION, c.MODELDEPLOYMENT_PLURAL, registry=registry)
-    async def modeldeployment_resume(body: kopf.Body, **_: Any) -> None:
-        await reconcile_for_kopf(reconciler, body)
+    async def modeldeployment_resume(body: kopf.Body, retry: int, **_: Any) -> None:
+        await reconcile_for_kopf(reconciler, body, retry)
 
     @kopf.on.create(c.GROUP, c.VERSION, c.MODELDEPLOYMENT_PLURAL, registry=registry)
-    async def modeldeployment_create(body: kopf.Body, **_: Any) -> None:
-        await reconcile_for_kopf(reconciler, body)
+    async def modeldeployment_create(body: kopf.Body, retry: int, **_: Any) -> None:
+        await reconcile_for_kopf(reconciler, body, retry)
 
     @kopf.on.update(c.GROUP, c.VERSION, c.MODELDEPLOYMENT_PLURAL, registry=registry)
-    async def modeldeployment_update(body: kopf.Body, **_: Any) -> None:
-        await reconcile_for_kopf(reconciler, body)
+    async def modeldeployment_update(body: kopf.Body, retry: int, **_: Any) -> None:
+        await reconcile_for_kopf(reconciler, body, retry)
 
     @kopf.on.event("batch", "v1", "jobs", labels=OWNED, registry=registry)
     async def job_event(namespace: str | None, labels: kopf.Labels, **_: Any) -> None:

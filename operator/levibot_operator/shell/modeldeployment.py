@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
+from kubernetes_asyncio.client.exceptions import ApiException
 
 from levibot_operator import constants as c
 from levibot_operator.adapters import kube, registry
@@ -39,6 +40,7 @@ from levibot_operator.core.modeldeployment.planning import (
     Plan,
     decide_invalid_spec,
     decide_modeldeployment,
+    decide_reconcile_error,
 )
 from levibot_operator.core.modeldeployment.spec import ModelDeployment, parse_modeldeployment
 from levibot_operator.core.modeldeployment.status import (
@@ -50,10 +52,19 @@ from levibot_operator.core.modeldeployment.status import (
 from levibot_operator.core.modeldeployment.training import decide_training_need
 from levibot_operator.errors import InvalidSpecError
 from levibot_operator.settings import OperatorSettings
+from levibot_operator.shell.failures import describe_refusal, describe_unexpected, is_refusal
 from levibot_operator.shell.locks import ObjectLocks
 
 log = logging.getLogger(__name__)
 Body = Mapping[str, Any]
+# Retried by the caller as they are (kopf's TemporaryError, the resync loop's backoff).
+TRANSIENT: tuple[type[BaseException], ...] = (
+    InvalidSpecError,
+    registry.RegistryUnavailableError,
+    kube.ConflictError,
+    ApiException,  # a read, or the status write itself: nothing to report it in
+    OSError,
+)
 
 
 @dataclass
@@ -86,6 +97,29 @@ class Reconciler:
         return await self.reconcile_named(meta["namespace"], meta["name"])
 
     async def _reconcile(self, body: Body) -> float | None:
+        """Any error but a transient one is logged with the object's name and reported in its
+        status (Ready=False, ReconcileError) before it is raised again to be retried."""
+        try:
+            return await self._reconcile_parsed(body)
+        except TRANSIENT:
+            raise
+        except Exception as exc:
+            meta = body["metadata"]
+            log.exception("reconcile %s/%s failed", meta.get("namespace"), meta.get("name"))
+            await self.report_failure(body, (c.REASON_RECONCILE_ERROR, describe_unexpected(exc)))
+            raise
+
+    async def report_failure(self, body: Body, failure: tuple[str, str]) -> None:
+        """Best effort: the failure in the status and an Event (never masks the error)."""
+        try:
+            old = parse_md_status(body.get("status"))
+            generation = int(body["metadata"].get("generation", 0))
+            plan = decide_reconcile_error(old, old, failure, generation, self.clock())
+            await self.apply_plan(body, old, plan)
+        except Exception as exc:  # the original error is what the caller must see
+            log.warning("failure of %s not reported in status: %s", body["metadata"], exc)
+
+    async def _reconcile_parsed(self, body: Body) -> float | None:
         status = parse_md_status(body.get("status"))
         try:
             md = parse_modeldeployment(body)
@@ -97,8 +131,17 @@ class Reconciler:
             raise InvalidSpecError(str(error)) from error
         snap = await self.fetch_snapshot(md, status)
         plan = decide_modeldeployment(snap, self.settings.build_core_settings())
-        await self.apply_plan(body, status, plan, md)
-        return plan.requeue_after
+        refused = await self.apply_plan(body, status, plan, md)
+        if not refused:
+            return plan.requeue_after
+        failure = (c.REASON_WRITE_REFUSED, "; ".join(refused))
+        now = self.clock()
+        await self.apply_plan(
+            body,
+            plan.status,
+            decide_reconcile_error(status, plan.status, failure, md.generation, now),
+        )
+        return self.settings.retry_delay_seconds
 
     async def fetch_snapshot(self, md: ModelDeployment, status: MDStatus) -> Snapshot:
         """Observe the Job in flight, the registry, the predictors, freshness, canaries."""
@@ -154,16 +197,28 @@ class Reconciler:
 
     async def apply_plan(
         self, body: Body, old: MDStatus, plan: Plan, md: ModelDeployment | None = None
-    ) -> None:
-        """Status first (memory), then intents, then Events."""
+    ) -> list[str]:
+        """Status first (memory), then intents, then Events; the writes the server refused."""
         meta = body["metadata"]
         new_json = build_status_json(plan.status)
         if new_json != build_status_json(old):
             await kube.patch_md_status(self.api, meta["namespace"], meta["name"], new_json)
-        for intent in plan.intents:
-            await self.apply_intent(intent, md)
+        refused = [r for intent in plan.intents if (r := await self.try_intent(intent, md))]
         for event in plan.events:
             await self.post_event(body, event.reason, event.message, event.type)
+        return refused
+
+    async def try_intent(self, intent: Intent, md: ModelDeployment | None) -> str | None:
+        """Apply one intent; a write the server refuses (4xx) is described, the others go on."""
+        try:
+            await self.apply_intent(intent, md)
+        except ApiException as exc:
+            if not is_refusal(exc):
+                raise
+            kind, name = describe_intent(intent)
+            log.warning("%s: %s", md.name if md else "?", describe_refusal(exc, kind, name))
+            return describe_refusal(exc, kind, name)
+        return None
 
     async def apply_intent(self, intent: Intent, md: ModelDeployment | None) -> None:
         """One idempotent write."""
@@ -218,3 +273,14 @@ async def fetch_highest_job_version(api: ApiClient, md: ModelDeployment) -> int:
     jobs = await kube.fetch_list(api, "batch/v1", "Job", md.namespace, selector)
     labels = [str((j["metadata"].get("labels") or {}).get(c.LABEL_VERSION, "")) for j in jobs]
     return max((int(v[1:]) for v in labels if v[:1] == "v" and v[1:].isdigit()), default=0)
+
+
+def describe_intent(intent: Intent) -> tuple[str, str]:
+    """The kind and name an intent writes, for a refusal's message."""
+    if isinstance(intent, ApplyObject | CreateJob):
+        meta = intent.manifest.get("metadata")
+        meta = meta if isinstance(meta, Mapping) else {}
+        return str(intent.manifest.get("kind")), str(meta.get("name") or meta.get("generateName"))
+    if isinstance(intent, DeleteDeployment):
+        return "Deployment", intent.name
+    return type(intent).__name__, getattr(intent, "version", "")

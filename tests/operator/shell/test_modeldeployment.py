@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from kubernetes_asyncio.client.exceptions import ApiException
 
 from levibot_operator.adapters import registry
 from levibot_operator.core.modeldeployment.observation import REGISTRY_FOUND, RegistryObservation
@@ -89,3 +91,50 @@ async def test_invalid_spec_writes_only_status_and_an_event(api: FakeApi) -> Non
         ("POST", "/api/v1/namespaces/prod/events"),
     ]
     assert "spec.training.schedule" in api.store[MD_PATH]["status"]["conditions"][0]["message"]
+
+
+class RefusingApi(FakeApi):
+    """The fake API server, refusing every Job as the real one refuses memory ``2GB``."""
+
+    async def call_api(self, path: str, method: str, **kwargs: Any) -> dict[str, Any]:
+        if method == "POST" and path.endswith("/jobs"):
+            self.writes.append((method, path))
+            field = "spec.template.spec.containers[0].resources.limits[memory]"
+            status = {
+                "kind": "Status",
+                "reason": "Invalid",
+                "details": {"causes": [{"field": field, "message": "quantities must match"}]},
+            }
+            raise ApiException(
+                http_resp=FakeResponse(422, "Unprocessable Entity", json.dumps(status))
+            )
+        return await super().call_api(path, method, **kwargs)
+
+
+class FakeResponse:
+    def __init__(self, status: int, reason: str, data: str) -> None:
+        self.status, self.reason, self.data = status, reason, data
+
+    def getheaders(self) -> dict[str, str]:
+        return {}
+
+
+async def test_a_refused_write_is_a_condition_and_an_event_naming_the_field(
+    api: FakeApi,
+) -> None:
+    refusing = RefusingApi()
+    refusing.put(MD_PATH, md_body())
+    delay = await reconciler(refusing).reconcile_named("prod", "btc-direction")
+    assert delay == OperatorSettings().retry_delay_seconds
+    status = refusing.store[MD_PATH]["status"]
+    assert status["training"]["version"] == "v1"  # the memory is kept
+    ready = next(x for x in status["conditions"] if x["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "WriteRefused")
+    assert "resources.limits[memory]: quantities must match" in ready["message"]
+    assert "Job btc-direction-train-v1-1 (422)" in ready["message"]
+    events = [b for p, b in refusing.store.items() if "/events/" in p]
+    refused = [e for e in events if e["reason"] == "WriteRefused"]
+    assert len(refused) == 1
+    assert "resources.limits[memory]" in refused[0]["message"]
+    # the other writes went on
+    assert ("PATCH", "/api/v1/namespaces/prod/services/btc-direction") in refusing.writes

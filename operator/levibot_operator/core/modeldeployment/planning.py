@@ -57,7 +57,7 @@ def decide_serving(snap: Snapshot, status: MDStatus, settings: CoreSettings) -> 
     """Kill-switch ConfigMap, Service, the stable Deployment, and retiring replaced versions."""
     md = snap.md
     intents: list[Intent] = [
-        ApplyObject(build_killswitch_configmap(md, md.spec.kill_switch)),
+        ApplyObject(build_killswitch_configmap(md, md.spec.kill_switch, status.stable_version)),
         ApplyObject(build_predictor_service(md, settings)),
     ]
     stable = status.stable_version
@@ -243,3 +243,17 @@ def decide_invalid_spec(status: MDStatus, error: SpecError, generation: int, now
     )
     events = (EventIntent(c.EVENT_INVALID_SPEC, message, "Warning"),)
     return Plan(new, (), events if status.message != message else ())
+
+
+def decide_reconcile_error(
+    old: MDStatus, status: MDStatus, failure: tuple[str, str], generation: int, now: datetime
+) -> Plan:
+    """A reconcile that failed (a bug, or a write the server refused): ``status`` with
+    Ready=False naming the ``(reason, message)``, the phase kept, no objects; a Warning Event
+    when ``old`` (the status last written) did not already say so. Retried later."""
+    reason, message = failure
+    ready = Condition(c.COND_READY, "False", reason, message)
+    conditions = build_conditions(status.conditions, (ready,), now, generation)
+    new = replace(status, message=message, conditions=conditions)
+    event = EventIntent(reason, message, "Warning")
+    return Plan(new, (), (event,) if old.message != message else ())
