@@ -1,0 +1,91 @@
+"""Gate error rates: simulated canaries through levibot's own code (benchmark, issue 13).
+
+Runs canaries of healthy, broken and better candidates on simulated markets (the seed
+generator's market with volatility regimes, and EURUSD hourly bars from the ``backtesting``
+PyPI package replayed at 60 s per bar), at 1, 10 and 100 predictions/s per symbol, through the
+predictor's monitor code (calibration window, ECE, drift window, PSI/KS), the operator's
+analysis (``assess_checks``) and its canary state machine (``decide_canary``) with the spec of
+``examples/canary.yaml``. Prints, per market and rate, the share of canaries rolled back,
+promoted and paused and the median time to each verdict, today's gates beside the new ones
+(once ``gatesim.canary.NEW_GATE`` is set). See ``bench/gatesim`` for every modelling choice.
+
+Run: ``.venv/bin/python bench/gate_error_rates.py [--quick] [--rates 1,10,100]
+[--canaries N] [--markets seed,eurusd] [--processes 2] [--json]``. ``--json`` prints only the
+issue's object for the seed market at 10 req/s with today's gates (the production spec).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+import warnings
+from multiprocessing import Pool
+
+from gatesim.report import build_issue_json, format_table, summarize_rows
+from gatesim.simulate import Job, Row, run_job
+
+CANARIES_PER_JOB = 25
+QUICK, DEFAULT = 200, 1000
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK} canaries per scenario")
+    parser.add_argument("--canaries", type=int, default=None, help=f"default {DEFAULT}")
+    parser.add_argument("--rates", default="1,10,100", help="predictions/s per symbol")
+    parser.add_argument("--markets", default="seed,eurusd")
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--json", action="store_true", help="print the issue's JSON only")
+    return parser.parse_args(argv)
+
+
+def plan_jobs(markets: list[str], canaries: int, rates: tuple[float, ...]) -> list[Job]:
+    """Jobs of ``CANARIES_PER_JOB`` canaries, one market seed each."""
+    jobs = []
+    for market in markets:
+        count = math.ceil(canaries / CANARIES_PER_JOB)
+        for seed in range(count):
+            size = min(CANARIES_PER_JOB, canaries - seed * CANARIES_PER_JOB)
+            jobs.append(Job(market, 1000 + seed, size, rates))
+    return jobs
+
+
+def run_jobs_quietly(job: Job) -> list[Row]:
+    """One job with third-party warnings silenced (skl2onnx, sklearn)."""
+    warnings.simplefilter("ignore")
+    return run_job(job)
+
+
+def main(argv: list[str]) -> None:
+    """Run, then print the tables (or the JSON)."""
+    args = parse_args(argv)
+    canaries = args.canaries or (QUICK if args.quick else DEFAULT)
+    rates = tuple(float(r) for r in args.rates.split(","))
+    markets = args.markets.split(",")
+    began = time.monotonic()
+    with Pool(args.processes) as pool:
+        rows = [
+            r
+            for part in pool.imap_unordered(run_jobs_quietly, plan_jobs(markets, canaries, rates))
+            for r in part
+        ]
+    summary = summarize_rows(rows)
+    if args.json:
+        print(json.dumps(build_issue_json(summary, "seed", "today", 10.0)))
+        return
+    print(
+        f"{canaries} canaries per scenario, {time.monotonic() - began:.0f} s "
+        f"on {args.processes} processes"
+    )
+    gate_sets = tuple(sorted({k[1] for k in summary}, key=lambda g: g != "today"))
+    for market in markets:
+        for rate in rates:
+            print(format_table(summary, market, rate, gate_sets))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
