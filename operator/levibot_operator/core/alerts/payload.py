@@ -2,10 +2,14 @@
 
 Layer: core (pure). A firing alert labelled with ``namespace``, ``modeldeployment``, ``version``
 and ``alertname`` targets a canary; other alerts are counted and ignored, resolved ones too.
-A payload that is not Alertmanager's (version 4) is a ``PayloadError`` naming the field.
+Those labels end up in Kubernetes API paths, so a firing alert whose namespace, ModelDeployment
+or version is not a Kubernetes name is skipped and reported (``AlertBatch.invalid``): no retry
+could ever make it succeed. A payload that is not Alertmanager's (version 4) is a
+``PayloadError`` naming the field.
 """
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +19,18 @@ TARGET_LABELS = ("namespace", "modeldeployment", "version", "alertname")
 # they start the ModelDeployment's drift policy. Serving alerts (latency, errors, fallbacks,
 # staleness) never do: a new model would not fix them.
 MODEL_QUALITY_PREFIXES = ("LevibotFeatureDrift", "LevibotCalibration")
+_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+# label -> (pattern, longest, what it must be): the API server's rules for namespaces and object
+# names, and the Canary CRD's pattern for candidate versions.
+NAME_RULES = {
+    "namespace": (re.compile(_DNS_LABEL), 63, "a DNS-1123 label (a namespace name)"),
+    "modeldeployment": (
+        re.compile(rf"{_DNS_LABEL}(\.{_DNS_LABEL})*"),
+        253,
+        "a DNS-1123 subdomain (an object name)",
+    ),
+    "version": (re.compile(_DNS_LABEL), 63, "a model version (lower-case letters, digits, '-')"),
+}
 
 
 def is_model_quality_alert(alertname: str) -> bool:
@@ -49,9 +65,28 @@ class AlertTarget:
 
 
 @dataclass(frozen=True)
+class SkippedAlert:
+    """A firing alert that can never be acted on; ``field`` is e.g. ``alerts[3].labels.version``."""
+
+    field: str
+    problem: str
+
+
+@dataclass(frozen=True)
 class AlertBatch:
     firing: tuple[AlertTarget, ...]
     ignored: int
+    invalid: tuple[SkippedAlert, ...] = ()
+
+
+def check_target_labels(labels: Mapping[str, str], field: str) -> SkippedAlert | None:
+    """The first target label that is not a Kubernetes name, or None when all are."""
+    for label, (pattern, longest, what) in NAME_RULES.items():
+        value = labels[label]
+        if len(value) > longest or not pattern.fullmatch(value):
+            problem = f"must be {what} of at most {longest} characters (got {value[:80]!r})"
+            return SkippedAlert(f"{field}.labels.{label}", problem)
+    return None
 
 
 def _strings(obj: Any, field: str) -> Mapping[str, str]:
@@ -71,11 +106,13 @@ def _text(obj: Mapping[str, Any], key: str, field: str) -> str:
 
 def _fingerprint(labels: Mapping[str, str]) -> str:
     text = "\x00".join(f"{k}={v}" for k, v in sorted(labels.items()))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    # JSON may carry lone surrogates ("\ud800"): hash them rather than fail to encode them
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def parse_alert(obj: Any, field: str) -> AlertTarget | None:
-    """One alert; None when it is resolved or lacks a levibot label."""
+def parse_alert(obj: Any, field: str) -> AlertTarget | SkippedAlert | None:
+    """One alert; None when it is resolved or lacks a levibot label, ``SkippedAlert`` when a
+    target label is not a Kubernetes name."""
     if not isinstance(obj, Mapping):
         raise PayloadError(field, "must be an object")
     status = _text(obj, "status", field)
@@ -86,6 +123,9 @@ def parse_alert(obj: Any, field: str) -> AlertTarget | None:
     starts_at = _text(obj, "startsAt", field)
     if status != "firing" or not all(labels.get(k) for k in TARGET_LABELS):
         return None
+    skipped = check_target_labels(labels, field)
+    if skipped is not None:
+        return skipped
     fingerprint = obj.get("fingerprint") or _fingerprint(labels)
     if not isinstance(fingerprint, str):
         raise PayloadError(f"{field}.fingerprint", "must be a string")
@@ -120,5 +160,7 @@ def parse_alert_payload(body: Any) -> AlertBatch:
     if not isinstance(alerts, list):
         raise PayloadError("alerts", "must be a list")
     parsed = [parse_alert(a, f"alerts[{i}]") for i, a in enumerate(alerts)]
-    firing = tuple(a for a in parsed if a is not None)
-    return AlertBatch(firing=firing, ignored=len(parsed) - len(firing))
+    firing = tuple(a for a in parsed if isinstance(a, AlertTarget))
+    invalid = tuple(a for a in parsed if isinstance(a, SkippedAlert))
+    ignored = len(parsed) - len(firing) - len(invalid)
+    return AlertBatch(firing=firing, ignored=ignored, invalid=invalid)
