@@ -4,14 +4,20 @@ Layer: servers (HTTP edge). ``POST <path>`` (default ``/alerts``) takes Alertman
 payload (version 4), authenticated with a bearer token read from a file (a mounted Secret;
 re-read when it changes; compared in constant time). Each firing levibot alert is handed to
 the injected ``on_alert`` callback, which rolls the matching canary back. Answers: 401 without
-the right token, 413 over the body cap, 400 for malformed or unknown payloads (logged, nothing
-called), 500 when the callback failed (Alertmanager retries), 200 otherwise. The callback says
-whether it settled the alert; a settled delivery seen again (same fingerprint and ``startsAt``)
-is not passed on, an unsettled one (it waits for a running canary to end) is, on each of
-Alertmanager's repeats. The callback must be idempotent anyway, since the dedupe memory is per
-process and bounded.
+the right token (whatever bytes the header holds), 413 over the body cap, 400 for malformed or
+unknown payloads (the reason in ``error``; nothing called), 500 when a callback failed
+(Alertmanager retries), 200 otherwise. A firing alert whose target labels are not Kubernetes
+names is skipped and listed under ``invalid`` in a 200: a retry could never succeed.
+
+Alerts that ask for the same action (same namespace, ModelDeployment, version, alertname) make
+one callback; ModelDeployments are handled concurrently, at most ``concurrency`` at a time, and
+the actions on one ModelDeployment in payload order. The callback says whether it settled the
+alert; a settled delivery seen again (same fingerprint and ``startsAt``) is not passed on, an
+unsettled one (it waits for a running canary to end) is, on each of Alertmanager's repeats.
+The callback must be idempotent anyway, since the dedupe memory is per process and bounded.
 """
 
+import asyncio
 import hmac
 import json
 import logging
@@ -23,7 +29,13 @@ from pathlib import Path
 
 from aiohttp import web
 
-from levibot_operator.core.alerts.payload import AlertTarget, PayloadError, parse_alert_payload
+from levibot_operator.core.alerts.grouping import AlertAction, group_alert_actions
+from levibot_operator.core.alerts.payload import (
+    AlertBatch,
+    AlertTarget,
+    PayloadError,
+    parse_alert_payload,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +51,7 @@ class WebhookConfig:
     path: str = ALERTS_PATH
     max_body_bytes: int = 1 << 20
     dedupe_size: int = 4096
+    concurrency: int = 16  # ModelDeployments handled at once (each reads the API server)
 
 
 class TokenFile:
@@ -63,11 +76,18 @@ class TokenFile:
 
 
 def is_authorized(header: str | None, token: bytes) -> bool:
-    """Constant-time comparison of ``Bearer <token>``; an empty token authorizes nothing."""
+    """Constant-time comparison of ``Bearer <token>``; an empty token authorizes nothing.
+
+    aiohttp decodes header bytes as UTF-8 with surrogateescape: encoding back the same way
+    compares the bytes that were sent, whatever they are."""
     scheme, _, given = (header or "").partition(" ")
     if not token or scheme.lower() != "bearer":
         return False
-    return hmac.compare_digest(given.strip().encode(), token)
+    try:
+        sent = given.strip().encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return False
+    return hmac.compare_digest(sent, token)
 
 
 class Deduper:
@@ -96,11 +116,66 @@ def _reject(status: int, reason: str, request: web.Request) -> web.Response:
     return web.json_response({"error": reason}, status=status, headers=headers)
 
 
-async def _read_json(request: web.Request) -> object:
+def _decode_json(raw: bytes) -> object:
     try:
-        return json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError) as exc:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
         raise PayloadError("(body)", f"not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise PayloadError("(body)", "JSON nested too deeply") from exc
+
+
+async def _dispatch(
+    groups: list[list[AlertAction]], on_alert: OnAlert, deduper: Deduper, limit: int
+) -> int:
+    """Run every action (groups concurrently, bounded); the number of actions that failed."""
+    gate = asyncio.Semaphore(limit)
+
+    async def run(group: list[AlertAction]) -> int:
+        failed = 0
+        async with gate:
+            for action in group:
+                failed += not await _act(action, on_alert, deduper)
+        return failed
+
+    return sum(await asyncio.gather(*(run(g) for g in groups)))
+
+
+async def _act(action: AlertAction, on_alert: OnAlert, deduper: Deduper) -> bool:
+    """One callback for the action's alerts; False when it raised (logged)."""
+    alert = action.first
+    log.info(
+        "alert %s firing for %s/%s %s (%d deliveries)",
+        alert.alertname,
+        alert.namespace,
+        alert.modeldeployment,
+        alert.version,
+        len(action.alerts),
+    )
+    try:
+        settled = await on_alert(alert)
+    except Exception:  # reported as 500 so Alertmanager retries; the other actions go on
+        log.exception(
+            "alert %s for %s/%s failed", alert.alertname, alert.namespace, alert.modeldeployment
+        )
+        return False
+    if settled:
+        for each in action.alerts:
+            deduper.remember(each)
+    return True
+
+
+def _answer(batch: AlertBatch, fresh: int, failed: int) -> web.Response:
+    body: dict[str, object] = {
+        "accepted": fresh,
+        "duplicates": len(batch.firing) - fresh,
+        "ignored": batch.ignored,
+    }
+    if batch.invalid:
+        body["invalid"] = [{"field": s.field, "error": s.problem} for s in batch.invalid]
+    if failed:
+        body["error"] = f"{failed} alert action(s) failed; Alertmanager will retry"
+    return web.json_response(body, status=500 if failed else 200)
 
 
 def build_webhook_app(config: WebhookConfig, on_alert: OnAlert) -> web.Application:
@@ -111,23 +186,19 @@ def build_webhook_app(config: WebhookConfig, on_alert: OnAlert) -> web.Applicati
         if not is_authorized(request.headers.get("Authorization"), token.current()):
             return _reject(401, "missing or wrong bearer token", request)
         try:
-            batch = parse_alert_payload(await _read_json(request))
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _reject(413, f"body over {config.max_body_bytes} bytes", request)
+        try:
+            batch = parse_alert_payload(_decode_json(raw))
         except PayloadError as exc:
             return _reject(400, str(exc), request)
+        for skipped in batch.invalid:
+            log.warning("webhook skipped an alert: %s: %s", skipped.field, skipped.problem)
         fresh = [a for a in batch.firing if not deduper.seen(a)]
-        for alert in fresh:
-            log.info(
-                "alert %s firing for %s/%s %s",
-                alert.alertname,
-                alert.namespace,
-                alert.modeldeployment,
-                alert.version,
-            )
-            if await on_alert(alert):
-                deduper.remember(alert)
-        duplicates = len(batch.firing) - len(fresh)
-        body = {"accepted": len(fresh), "duplicates": duplicates, "ignored": batch.ignored}
-        return web.json_response(body)
+        groups = group_alert_actions(fresh)
+        failed = await _dispatch(groups, on_alert, deduper, config.concurrency)
+        return _answer(batch, len(fresh), failed)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"ok": True})

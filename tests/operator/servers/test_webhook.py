@@ -1,5 +1,7 @@
 """The Alertmanager webhook app through aiohttp's test client, and its payload parser."""
 
+import asyncio
+import json
 import os
 import time
 from collections.abc import AsyncIterator
@@ -226,3 +228,134 @@ def test_the_charts_annotations_say_what_crossed_what() -> None:
         "PSI drift on vol_1m above 4; Population stability index of vol_1m is 4.410 against"
         " the reference."
     )
+
+
+async def send_raw(client: TestClient[Any, Any], head: bytes, body: bytes = b"{}") -> bytes:
+    """One raw HTTP/1.1 request (header bytes no HTTP client would send); the status line."""
+    server = client.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(
+        b"POST " + ALERTS_PATH.encode() + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        + head + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )  # fmt: skip
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    return answer.split(b"\r\n", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "value", [b"Bearer t\xf6ken", b"Bearer \xff\xfe", "Bearer tök".encode(), b"\xffearer x"]
+)
+async def test_a_non_ascii_authorization_header_is_401(
+    client: TestClient[Any, Any], recorder: Recorder, value: bytes
+) -> None:
+    status_line = await send_raw(client, b"Authorization: " + value + b"\r\n")
+    assert status_line == b"HTTP/1.1 401 Unauthorized"
+    assert recorder.targets == []
+
+
+async def test_deeply_nested_json_is_400_with_the_reason(
+    client: TestClient[Any, Any], recorder: Recorder
+) -> None:
+    response = await client.post(ALERTS_PATH, data=b"[" * 60_000, headers=AUTH)
+    assert response.status == 400
+    assert "nested" in (await response.json())["error"]
+    assert recorder.targets == []
+
+
+async def test_an_oversized_body_says_so_even_when_chunked(
+    client: TestClient[Any, Any], recorder: Recorder
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            yield b" " * 1024
+
+    for data in (b" " * (65 * 1024), chunks()):
+        response = await client.post(ALERTS_PATH, data=data, headers=AUTH)
+        assert response.status == 413
+        assert "65536 bytes" in (await response.json())["error"]
+    assert recorder.targets == []
+
+
+async def test_alerts_whose_labels_are_not_kubernetes_names_are_skipped_and_reported(
+    client: TestClient[Any, Any], recorder: Recorder
+) -> None:
+    body = payload(
+        alert(namespace="a/b", fingerprint="1"), alert(), alert(namespace="..", fingerprint="2")
+    )
+    status, answer = await post(client, body)
+    assert status == 200  # a retry could never succeed: Alertmanager must not repeat it
+    assert (answer["accepted"], answer["ignored"]) == (1, 0)
+    assert [i["field"] for i in answer["invalid"]] == [
+        "alerts[0].labels.namespace",
+        "alerts[2].labels.namespace",
+    ]
+    assert [t.namespace for t in recorder.targets] == ["prod"]
+
+
+async def test_a_label_with_a_lone_surrogate_is_not_a_500(
+    client: TestClient[Any, Any], recorder: Recorder
+) -> None:
+    one = alert(instance="\ud800")
+    del one["fingerprint"]
+    response = await client.post(ALERTS_PATH, data=json.dumps(payload(one)), headers=AUTH)
+    assert response.status == 200
+    assert len(recorder.targets) == 1
+
+
+async def test_many_alerts_for_one_target_make_one_callback(
+    client: TestClient[Any, Any], recorder: Recorder
+) -> None:
+    body = payload(*(alert(fingerprint=f"{i:04x}") for i in range(100)))
+    status, answer = await post(client, body)
+    assert (status, answer["accepted"]) == (200, 100)
+    assert len(recorder.targets) == 1  # the same action; the callback is idempotent anyway
+    assert (await post(client, body))[1]["duplicates"] == 100
+
+
+class SlowRecorder(Recorder):
+    """Each callback takes 50 ms; records how many ran at once and the order per target."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = self.peak = 0
+
+    async def __call__(self, target: AlertTarget) -> bool:
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        await asyncio.sleep(0.05)
+        self.running -= 1
+        if target.alertname == "Boom":
+            raise RuntimeError("kube-apiserver unavailable")
+        self.targets.append(target)
+        return True
+
+
+async def test_targets_are_handled_concurrently_and_bounded(token_file: Path) -> None:
+    slow = SlowRecorder()
+    app = build_webhook_app(WebhookConfig(token_file, max_body_bytes=1 << 20, concurrency=4), slow)
+    alerts = [alert(modeldeployment=f"md-{i}", fingerprint=f"{i}") for i in range(16)]
+    alerts += [alert(alertname=f"A{i}", fingerprint=f"x{i}") for i in range(3)]  # one target
+    async with TestClient(TestServer(app)) as test_client:
+        sent = time.perf_counter()
+        status, _ = await post(test_client, payload(*alerts))
+        elapsed = time.perf_counter() - sent
+    assert status == 200
+    assert slow.peak == 4
+    assert elapsed < 16 * 0.05  # sequential would take 0.95 s
+    assert [t.alertname for t in slow.targets if t.modeldeployment == "btc-direction"] == [
+        "A0",
+        "A1",
+        "A2",
+    ]
+
+
+async def test_one_failing_target_is_500_and_the_others_are_settled(token_file: Path) -> None:
+    slow = SlowRecorder()
+    app = build_webhook_app(WebhookConfig(token_file), slow)
+    body = payload(alert(alertname="Boom", modeldeployment="md-a", fingerprint="1"), alert())
+    async with TestClient(TestServer(app)) as test_client:
+        assert (await test_client.post(ALERTS_PATH, json=body, headers=AUTH)).status == 500
+        status, answer = await post(test_client, body)
+    assert (status, answer["duplicates"]) == (500, 1)
