@@ -32,10 +32,12 @@ from levibot_operator.core.canary.planning import (
 )
 from levibot_operator.core.canary.spec import CanarySpec, parse_canary_spec
 from levibot_operator.core.canary.status import (
+    SETTLE_POLL_SECONDS,
     TERMINAL,
     CanaryStatus,
     Phase,
     build_canary_status,
+    is_traffic_settled,
     parse_canary_status,
 )
 from levibot_operator.core.canary.transitions import move_status
@@ -164,7 +166,9 @@ class CanaryReconciler:
         key = (meta["namespace"], meta["name"])
         if decision.status.phase in TERMINAL:
             self.active.pop(key, None)
-            return None
+            # Look again until the traffic has settled: the achieved weight is recomputed from
+            # the observed replicas each tick instead of frozen (issue 12, item 5).
+            return None if is_traffic_settled(decision.status) else SETTLE_POLL_SECONDS
         self.active[key] = spec.target
         resync = self.settings.canary_resync_seconds
         wait = decision.requeue_after

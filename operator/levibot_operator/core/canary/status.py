@@ -29,6 +29,7 @@ class Phase(StrEnum):
 
 
 TERMINAL = frozenset({Phase.SUCCEEDED, Phase.ROLLED_BACK, Phase.FAILED})
+SETTLE_POLL_SECONDS = 5.0  # how often a finished canary looks again until its traffic settles
 
 
 @dataclass(frozen=True)
@@ -208,3 +209,12 @@ def parse_canary_status(obj: Mapping[str, Any] | None) -> CanaryStatus:
         handled_resume=obj.get("handledResume"),
         history=tuple(parse_history_entry(h) for h in obj.get("history") or ()),
     )
+
+
+def is_traffic_settled(status: CanaryStatus) -> bool:
+    """A finished canary's traffic has settled: no share left to a rejected candidate; all of
+    it to a promoted one, or none once that version itself was replaced. Until then the shell
+    keeps observing, so ``achievedWeight`` follows the replicas instead of freezing."""
+    if status.phase is Phase.SUCCEEDED:
+        return status.achieved_weight in (0.0, 100.0)
+    return status.phase not in TERMINAL or status.achieved_weight == 0.0
