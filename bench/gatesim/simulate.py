@@ -25,7 +25,7 @@ from gatesim.markets import (
 )
 from gatesim.models import HISTORY_SECONDS, KINDS, build_candidate, train_versions
 from gatesim.today import DriftCache, TodayGate
-from gatesim.traffic import MONITOR_INTERVAL_S, build_paired_log, build_traffic
+from gatesim.traffic import MONITOR_INTERVAL_S, build_paired_logs, build_traffic
 
 WARMUP_S = 900
 Row = tuple[str, str, float, str, str, float]  # market, gates, rate, kind, verdict, seconds
@@ -57,6 +57,8 @@ def run_job(job: Job) -> list[Row]:
     market = build_market(job, spacing)
     versions = train_versions(market, HISTORY_SECONDS)
     candidates = {kind: build_candidate(versions, kind, job.seed) for kind in KINDS}
+    stacked = {kind: np.stack(c.p_up) for kind, c in candidates.items()}
+    labels, stable = np.stack([s.labels for s in market.series]), stacked["same"]
     rng = np.random.default_rng([job.seed, 3])
     rows: list[Row] = []
     for c in range(job.canaries):
@@ -66,8 +68,9 @@ def run_job(job: Job) -> list[Row]:
                                     start + span + HORIZON_S, rate)  # fmt: skip
             phase = float(rng.uniform(0.0, MONITOR_INTERVAL_S))
             cache: DriftCache = {}
+            logs = build_paired_logs(traffic, labels, stable, stacked, phase)
             for kind, candidate in candidates.items():
-                log = build_paired_log(traffic, market, versions.stable, candidate, phase)
+                log = logs[kind]
                 gate: Gate = TodayGate(market, candidate.reference, phase, cache)
                 outcome = run_canary(spec, log, gate, float(start), float(start + span))
                 rows.append((job.market, "today", rate, kind, outcome.verdict, outcome.seconds))

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from gatesim.markets import HORIZON_S, FloatArray, Market
-from gatesim.models import Version
+from gatesim.markets import HORIZON_S, FloatArray
 
 MONITOR_INTERVAL_S = 15.0
 STABLE, CANDIDATE, UNASSIGNED = 0, 1, -1
@@ -72,7 +71,7 @@ class PairedLog:
     row: IntArray
     p_stable: FloatArray
     p_candidate: FloatArray
-    track: IntArray
+    track: NDArray[np.int8]
     outcome: FloatArray
     resolved_at: FloatArray
     draw: FloatArray
@@ -101,16 +100,31 @@ class PairedLog:
         )  # fmt: skip
 
 
-def build_paired_log(traffic: Traffic, market: Market, stable: Version, candidate: Version,
-                     phase: float) -> PairedLog:  # fmt: skip
-    """Look up both versions' p_up and the outcome of every request's feature row."""
+def build_paired_logs(
+    traffic: Traffic,
+    labels: FloatArray,
+    stable: FloatArray,
+    candidates: dict[str, FloatArray],
+    phase: float,
+) -> dict[str, PairedLog]:
+    """One log per candidate over the same requests: both versions' p_up and the outcome of
+    every request's feature row (the shared columns are computed once, and not copied).
+    ``labels``, ``stable`` and each candidate are (symbols x seconds) arrays."""
     sym, row = traffic.symbol, traffic.row
-    p_s, p_c, y = (np.empty(row.size) for _ in range(3))
-    for i, series in enumerate(market.series):
-        mine = sym == i
-        p_s[mine] = stable.p_up[i][row[mine]]
-        p_c[mine] = candidate.p_up[i][row[mine]]
-        y[mine] = series.labels[row[mine]]
-    track = np.full(row.size, UNASSIGNED, dtype=np.int64)
+    flat = sym * labels.shape[1] + row
+    outcome, p_stable = labels.take(flat), stable.take(flat)
     resolved = plan_resolved_at(traffic.ts, phase)
-    return PairedLog(traffic.ts, sym, row, p_s, p_c, track, y, resolved, traffic.draw)
+    return {
+        kind: PairedLog(
+            traffic.ts,
+            sym,
+            row,
+            p_stable,
+            candidate.take(flat),
+            np.full(row.size, UNASSIGNED, dtype=np.int8),
+            outcome,
+            resolved,
+            traffic.draw,
+        )
+        for kind, candidate in candidates.items()
+    }
