@@ -1,4 +1,4 @@
-"""The prediction routes' one door: answers, errors and metrics; what it passes on, FastAPI answers."""
+"""The prediction routes' one door: answers, errors, metrics; FastAPI answers what it passes on."""
 
 from __future__ import annotations
 
