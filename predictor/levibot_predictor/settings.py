@@ -24,7 +24,9 @@ class PredictorSettings(BaseSettings):
         "default.model", min_length=1, description="Registry model name <namespace>.<name>."
     )
     version: str = Field("v1", min_length=1, description="Registry version to load and label.")
-    track: Literal["stable", "canary"] = Field("stable", description="Traffic track label.")
+    track: Literal["stable", "canary"] = Field(
+        "stable", description="Traffic track label while STABLE_VERSION_PATH names no version."
+    )
     model_path: Path | None = Field(
         None, description="Load this ONNX file instead of the registry (tests, benchmarks)."
     )
@@ -49,6 +51,11 @@ class PredictorSettings(BaseSettings):
     kill_switch: bool = Field(False, description="Initial kill-switch state (true → HOLD).")
     kill_switch_path: Path | None = Field(
         None, description="File watched at run time (a ConfigMap); content 'true' → HOLD."
+    )
+    stable_version_path: Path | None = Field(
+        None,
+        description="File watched at run time (a ConfigMap) naming the stable version: the "
+        "track is stable when it names VERSION, canary otherwise (promotion restarts no pod).",
     )
     max_batch_rows: int = Field(1000, gt=0, description="Most feature rows in one request.")
     max_body_bytes: int = Field(1_048_576, gt=0, description="Largest accepted request body.")

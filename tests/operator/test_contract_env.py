@@ -33,12 +33,13 @@ def test_predictor_settings_accept_the_deployment_env(monkeypatch: pytest.Monkey
     md = parse_modeldeployment(md_body())
     export(
         monkeypatch,
-        build_predictor_env(md, "v7", "stable", OperatorSettings().build_core_settings()),
+        build_predictor_env(md, "v7", OperatorSettings().build_core_settings()),
     )
     dumped = PredictorSettings().model_dump()  # type: ignore[call-arg]
     assert dumped["version"] == "v7"
-    assert dumped["track"] == "stable"
     assert str(dumped["kill_switch_path"]) == "/etc/levibot/killswitch/enabled"
+    # The track is not in the env (promotion restarts nothing): it follows this file.
+    assert str(dumped["stable_version_path"]) == "/etc/levibot/killswitch/stableVersion"
 
 
 def test_monitoring_windows_reach_the_predictor_settings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,7 +48,7 @@ def test_monitoring_windows_reach_the_predictor_settings(monkeypatch: pytest.Mon
     export(
         monkeypatch,
         build_predictor_env(
-            parse_modeldeployment(body), "v1", "stable", OperatorSettings().build_core_settings()
+            parse_modeldeployment(body), "v1", OperatorSettings().build_core_settings()
         ),
     )
     settings = PredictorSettings()  # type: ignore[call-arg]

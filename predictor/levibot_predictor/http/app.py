@@ -3,7 +3,8 @@
 The edge middleware hands the prediction routes to their one door (``predict.PredictRoutes``);
 FastAPI describes them and serves the admin routes. Every error body is rendered by
 ``render.answer_error``. The Prometheus registry is injected (never the global one). Background
-loops run in the lifespan.
+loops run in the lifespan; the track follows the stable-version file (``io.track``) and a
+change re-labels metrics, answers and log rows in place (``retrack_all``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from levibot_predictor.io.marketcache import MarketCache
 from levibot_predictor.io.metrics import PredictorMetrics, build_model_label
 from levibot_predictor.io.outcomes import VersionKey, apply_feedback
 from levibot_predictor.io.predlog import IdSource, LogIdentity, PredictionLog
+from levibot_predictor.io.track import TrackFile
 from levibot_predictor.service import Policy, PredictionService, ServiceParts
 from levibot_predictor.settings import PredictorSettings
 
@@ -50,10 +52,10 @@ def build_service(
 ) -> PredictionService:  # fmt: skip
     """Wire the service's parts from settings."""
     info = model.runtime.info
-    who = LogIdentity(info.model_name, info.version, settings.track, info.horizon_seconds,
+    who = LogIdentity(info.model_name, info.version, metrics.base[2], info.horizon_seconds,
                       info.features)  # fmt: skip
     log = PredictionLog(
-        database, who=who, dropped=metrics.log_dropped.inc, queue_size=settings.log_queue_size,
+        database, who=who, dropped=metrics.count_log_dropped, queue_size=settings.log_queue_size,
         batch_rows=settings.log_batch_rows, flush_seconds=settings.log_flush_seconds,
     )  # fmt: skip
     parts = ServiceParts(
@@ -81,12 +83,13 @@ def create_app(
 ) -> FastAPI:
     """The predictor's ASGI app for one loaded model version."""
     info = model.runtime.info
-    base = (build_model_label(info.model_name), info.version, settings.track)
+    track = TrackFile(info.version, settings.track, settings.stable_version_path)
+    base = (build_model_label(info.model_name), info.version, track.current)
     metrics = PredictorMetrics(registry, base)
     dsn = settings.dsn.get_secret_value() if settings.dsn else None
     database = Database(dsn, settings.db_timeout_seconds) if dsn else None
     service = build_service(settings, model, metrics, database, id_start)
-    loop_parts = LoopParts(service.kill_switch, service.cache, service.window, metrics)
+    loop_parts = LoopParts(service.kill_switch, service.cache, service.window, metrics, track)
     config = MonitorConfig(
         VersionKey(info.model_name, info.version), settings.outcome_window,
         settings.drift_min_rows, model.reference, detector or ScipyDriftDetector(),
@@ -96,7 +99,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         model.runtime.warm_up()
-        metrics.model_info.labels(*base).set(1)
+        metrics.model_info.labels(*metrics.base).set(1)
         metrics.set_kill_switch(service.kill_switch.on)
         tasks = [
             asyncio.create_task(run_every(
@@ -126,13 +129,27 @@ def create_app(
     add_error_handlers(app, metrics)
     features, max_rows = info.features, settings.max_batch_rows
     describe_routes(app, features, max_rows)
-    add_admin_routes(app, service, database, registry, clock=clock, settings=settings)
+    add_admin_routes(app, service, database, registry, clock=clock, track=track)
     door = PredictRoutes(service, schemas.build_rows_adapter(features, max_rows), max_rows,
                          clock, base)  # fmt: skip
+    track.subscribe(lambda now: retrack_all(now, metrics, door, service))
     app.add_middleware(
         EdgeMiddleware, metrics=metrics, max_body=settings.max_body_bytes, door=door.answer
     )
     return app
+
+
+def retrack_all(
+    track: str, metrics: PredictorMetrics, door: PredictRoutes, service: PredictionService
+) -> None:
+    """A new track (promotion): metrics, answers and log rows carry it from now on."""
+    model, version, _ = metrics.base
+    base = (model, version, track)
+    metrics.rebase(base)
+    metrics.model_info.labels(*base).set(1)
+    metrics.set_kill_switch(service.kill_switch.on)
+    door.retrack(base)
+    service.log.retrack(track)
 
 
 def add_error_handlers(app: FastAPI, metrics: PredictorMetrics) -> None:
@@ -159,7 +176,7 @@ def add_error_handlers(app: FastAPI, metrics: PredictorMetrics) -> None:
 
 def add_admin_routes(
     app: FastAPI, service: PredictionService, database: Database | None,
-    registry: CollectorRegistry, *, clock: Callable[[], float], settings: PredictorSettings,
+    registry: CollectorRegistry, *, clock: Callable[[], float], track: TrackFile,
 ) -> None:  # fmt: skip
     """Feedback, health, readiness, version and metrics."""
     info = service.runtime.info
@@ -193,7 +210,7 @@ def add_admin_routes(
     async def version() -> schemas.VersionResponse:
         """The loaded model version."""
         return schemas.VersionResponse(
-            model=build_model_label(info.model_name), version=info.version, track=settings.track,
+            model=build_model_label(info.model_name), version=info.version, track=track.current,
             model_name=info.model_name, sha256=info.sha256, features=list(info.features),
             horizon_seconds=info.horizon_seconds,
         )  # fmt: skip

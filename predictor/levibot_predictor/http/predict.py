@@ -57,6 +57,10 @@ class PredictRoutes:
         self._identity = build_identity(base)
         self._metrics: PredictorMetrics = service.metrics
 
+    def retrack(self, base: tuple[str, str, str]) -> None:
+        """Answers name ``base`` from now on (a promotion's new track)."""
+        self._identity = build_identity(base)
+
     def answer(self, method: str, path: str, body: bytes) -> Answer | None:
         """Status and JSON body, or None when FastAPI should handle the request."""
         if method != "POST":

@@ -23,6 +23,7 @@ from levibot_predictor.io.killswitch import KillSwitch
 from levibot_predictor.io.marketcache import MarketCache
 from levibot_predictor.io.metrics import PredictorMetrics
 from levibot_predictor.io.outcomes import VersionKey, apply_resolution, fetch_calibration
+from levibot_predictor.io.track import TrackFile
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +53,14 @@ class LoopParts:
     cache: MarketCache
     window: RowWindow
     metrics: PredictorMetrics
+    track: TrackFile | None = None
 
 
 async def run_tick(parts: LoopParts, database: Database | None, now: float) -> None:
-    """One tick: poll the kill-switch, refresh the cache, export staleness and tick rates."""
+    """One tick: poll the kill-switch and the track, refresh the cache, export staleness and
+    tick rates."""
+    if parts.track is not None:
+        parts.track.poll()
     parts.kill_switch.poll()
     parts.metrics.set_kill_switch(parts.kill_switch.on)
     await parts.cache.refresh_all(database, now)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 
 BASE_LABELS = ("model", "version", "track")
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
@@ -45,10 +46,22 @@ class PredictorMetrics:
         )  # fmt: skip
         self._build_gauges(registry)
         self._children: dict[tuple[Any, ...], Any] = {}
-        self.log_dropped = Counter(
+        self._log_dropped = Counter(
             "levibot_prediction_log_dropped", "Prediction log rows dropped.", BASE_LABELS,
             registry=registry,
-        ).labels(*self.base)  # fmt: skip
+        )  # fmt: skip
+        self.log_dropped = self._log_dropped.labels(*self.base)
+
+    def rebase(self, base: Sequence[str]) -> None:
+        """New base labels (a promoted version's track): every series of the old ones goes, so
+        no stale series lingers under the old track; the loops export the new ones again."""
+        for metric in vars(self).values():
+            # Parents only: a bound child (log_dropped) has label values and no children.
+            if isinstance(metric, MetricWrapperBase) and not metric._labelvalues:
+                metric.clear()
+        self.base = tuple(base)
+        self._children.clear()
+        self.log_dropped = self._log_dropped.labels(*self.base)
 
     def _build_gauges(self, registry: CollectorRegistry) -> None:
         def gauge(name: str, doc: str, extra: Sequence[str] = ()) -> Gauge:
@@ -86,6 +99,10 @@ class PredictorMetrics:
         self._child(self.requests, endpoint, str(status)).inc()
         if seconds is not None:
             self._child(self.latency, endpoint).observe(seconds)
+
+    def count_log_dropped(self, rows: int) -> None:
+        """Count prediction log rows dropped (under the current base labels)."""
+        self.log_dropped.inc(rows)
 
     def count_error(self, error_type: str) -> None:
         """Count one error of a type (invalid_request, too_large, model_error, ...)."""

@@ -14,7 +14,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -117,6 +117,10 @@ class PredictionLog:
         self._pending: list[Record] = []
         self._inflight: asyncio.Future[None] | None = None
         self.written = 0
+
+    def retrack(self, track: str) -> None:
+        """Rows from now on carry ``track`` (a promotion re-labels, never restarts)."""
+        self._who = replace(self._who, track=track)
 
     def submit(self, entry: LogEntry) -> None:
         """Enqueue without waiting; a full queue (or no database) drops and counts."""

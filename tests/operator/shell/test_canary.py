@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from levibot_operator.adapters import kube
@@ -404,3 +406,22 @@ async def test_deleting_a_finished_canary_writes_nothing(
     await rec.finalize_named(NS, CANARY)
     assert writes(api) == []
     assert recorder.statuses == []
+
+
+async def test_promotion_changes_no_pod_template_of_the_candidate(world: tuple) -> None:
+    """Zero-restart promotion: the candidate's pod template is byte-for-byte the same before and
+    after the target takes it as stable; only the Deployment's label and the ConfigMap move."""
+    api, rec, _ = world
+    await to_analysis(api, rec)
+    template = copy.deepcopy(api.store[CANDIDATE_PATH]["spec"]["template"])
+    api.store[CANARY_PATH]["metadata"]["annotations"] = {"levibot.io/promote": "now"}
+    await rec.reconcile_named(NS, CANARY)
+    make_ready(api, CANDIDATE_PATH)
+    await rec.reconcile_named(NS, CANARY)
+    assert canary_status(api)["phase"] == "Succeeded"
+    assert api.store[MD_PATH]["status"]["stableVersion"] == "v2"
+    candidate = api.store[CANDIDATE_PATH]
+    assert candidate["metadata"]["labels"]["levibot.io/track"] == "stable"
+    assert candidate["spec"]["template"] == template
+    configmap = api.store[f"/api/v1/namespaces/{NS}/configmaps/{MD}-killswitch"]
+    assert configmap["data"]["stableVersion"] == "v2"  # the predictors re-label themselves

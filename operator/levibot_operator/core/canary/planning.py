@@ -12,8 +12,10 @@ Ownership, so that exactly one party owns each object and transition:
   HTTPRoute while it is active (and on the tick it ends), and its trainer Job;
 - promotion is the canary's: it sets the target's stable version, and only while the target
   still serves the version the canary started from (a repeated or late promotion never undoes
-  a newer stable version). The ModelDeployment then relabels the candidate Deployment as stable
-  and retires the old stable Deployment once the new one is available.
+  a newer stable version). The ModelDeployment then relabels the candidate Deployment object
+  as stable (its pod template never names a track, so no pod restarts), names the new stable
+  version in its serving ConfigMap (the predictors re-label themselves from it) and retires the
+  old stable Deployment once the new one is available.
 """
 
 from collections.abc import Mapping

@@ -1,8 +1,9 @@
 """Names, labels, metadata and the small objects a ModelDeployment owns, as plain dicts.
 
 Layer: core (pure), in ``modeldeployment``. Names, labels, owner references and security
-contexts; the predictor Service and the kill-switch ConfigMap. The trainer Job and the predictor
-Deployment are in ``workloads`` (their env is the contract of docs/contracts.md).
+contexts; the predictor Service and the serving ConfigMap (kill-switch and stable version). The
+trainer Job and the predictor Deployment are in ``workloads`` (their env is the contract of
+docs/contracts.md).
 """
 
 import hashlib
@@ -125,12 +126,20 @@ def build_predictor_service(md: ModelDeployment, settings: CoreSettings) -> Mani
     }
 
 
-def build_killswitch_configmap(md: ModelDeployment, on: bool) -> Manifest:
-    """The kill-switch ConfigMap mounted into every predictor of the ModelDeployment."""
+def build_killswitch_configmap(
+    md: ModelDeployment, on: bool, stable: str | None = None
+) -> Manifest:
+    """The serving ConfigMap mounted into every predictor of the ModelDeployment: the
+    kill-switch and the stable version (a predictor serving another version is the canary).
+
+    Both are files in a mounted volume, so a flip or a promotion changes no pod template and
+    restarts no pod: the kubelet refreshes the files (the local one every second; a real kubelet
+    within its sync period, about a minute) and the predictor polls them every tick.
+    """
     labels = build_labels(md, c.COMPONENT_PREDICTOR)
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": build_metadata(md, build_killswitch_name(md), labels),
-        "data": {c.KILLSWITCH_KEY: "true" if on else "false"},
+        "data": {c.KILLSWITCH_KEY: "true" if on else "false", c.STABLE_VERSION_KEY: stable or ""},
     }

@@ -1,8 +1,15 @@
 """Workload manifests: the trainer Job and the predictor Deployment, with their env and probes.
 
 Layer: core (pure), in ``modeldeployment``. Plain dicts, ready for server-side apply; names,
-labels and metadata come from ``manifests``. The env names are the trainer's and the predictor's
-settings (checked by tests/operator/test_contract_env.py).
+labels and metadata come from ``manifests``.
+
+Zero-restart promotion (KServe-style: move the name, not the pods): the pod template of a
+version is the same whether it serves as canary or stable. The track is only a label of the
+Deployment object (which the operator reads; changing it rolls nothing), the Services select by
+version, and the predictor derives its own track (metrics labels, answers) from the stable
+version in the mounted serving ConfigMap. So promotion changes no pod template: the candidate's
+pods keep running, with their monitoring windows. The env names are the trainer's and the
+predictor's settings (checked by tests/operator/test_contract_env.py).
 """
 
 import json
@@ -106,19 +113,18 @@ def build_trainer_job(
 
 
 def build_predictor_env(
-    md: ModelDeployment, version: str, track: str, settings: CoreSettings
+    md: ModelDeployment, version: str, settings: CoreSettings
 ) -> list[Manifest]:
     """Predictor env exactly as docs/contracts.md (prefix LEVIBOT_PREDICTOR_).
 
-    The kill-switch state is deliberately absent: it comes from the mounted ConfigMap file, so
-    flipping it never changes the pod template (no restarts).
+    The kill-switch state and the track are deliberately absent: they come from the mounted
+    ConfigMap's files, so a flip or a promotion never changes the pod template (no restarts).
     """
     spec, prefix = md.spec, "LEVIBOT_PREDICTOR_"
     monitoring = spec.serving.monitoring
     values = {
         "MODEL_NAME": md.model_name,
         "VERSION": version,
-        "TRACK": track,
         "HOST": "0.0.0.0",
         "PORT": str(c.PREDICTOR_PORT),
         "SYMBOLS": json.dumps(list(spec.symbols)),
@@ -128,6 +134,7 @@ def build_predictor_env(
         "BUY_THRESHOLD": repr(spec.serving.buy_threshold),
         "SELL_THRESHOLD": repr(spec.serving.sell_threshold),
         "KILL_SWITCH_PATH": c.KILLSWITCH_PATH,
+        "STABLE_VERSION_PATH": c.STABLE_VERSION_PATH,
         "MONITOR_INTERVAL_SECONDS": str(monitoring.interval_seconds),
         "OUTCOME_WINDOW": str(monitoring.outcome_window),
         "DRIFT_WINDOW_SECONDS": str(monitoring.drift_window_seconds),
@@ -147,7 +154,7 @@ def _probe(path: str, period: int, failures: int) -> Manifest:
 
 
 def build_predictor_container(
-    md: ModelDeployment, version: str, track: str, settings: CoreSettings
+    md: ModelDeployment, version: str, settings: CoreSettings
 ) -> Manifest:
     """The predictor container: env, port, probes, resources, kill-switch mount, hardening."""
     return {
@@ -155,7 +162,7 @@ def build_predictor_container(
         "image": md.spec.serving.image or settings.predictor_image,
         "imagePullPolicy": settings.image_pull_policy,
         "command": ["python", "-m", "levibot_predictor"],
-        "env": build_predictor_env(md, version, track, settings),
+        "env": build_predictor_env(md, version, settings),
         "ports": [{"name": c.PREDICTOR_PORT_NAME, "containerPort": c.PREDICTOR_PORT}],
         "readinessProbe": _probe("/readyz", 5, 3),
         "livenessProbe": _probe("/healthz", 10, 3),
@@ -172,12 +179,10 @@ def build_predictor_container(
 
 
 def build_predictor_pod_template(
-    md: ModelDeployment, version: str, track: str, settings: CoreSettings
+    md: ModelDeployment, version: str, settings: CoreSettings
 ) -> Manifest:
-    """The predictor pod template with scrape annotations."""
-    labels = build_labels(
-        md, c.COMPONENT_PREDICTOR, **{c.LABEL_VERSION: version, c.LABEL_TRACK: track}
-    )
+    """The predictor pod template with scrape annotations; the same on either track."""
+    labels = build_labels(md, c.COMPONENT_PREDICTOR, **{c.LABEL_VERSION: version})
     killswitch = {"name": build_killswitch_name(md), "optional": True}
     return {
         "metadata": {
@@ -191,7 +196,7 @@ def build_predictor_pod_template(
         "spec": {
             "automountServiceAccountToken": False,
             "securityContext": build_pod_security(),
-            "containers": [build_predictor_container(md, version, track, settings)],
+            "containers": [build_predictor_container(md, version, settings)],
             "volumes": [{"name": "killswitch", "configMap": killswitch}, _tmp_volume()[0]],
             **build_service_account(settings.predictor_service_account),
         },
@@ -201,7 +206,8 @@ def build_predictor_pod_template(
 def build_predictor_deployment(
     md: ModelDeployment, version: str, track: str, replicas: int, settings: CoreSettings
 ) -> Manifest:
-    """The predictor Deployment serving one version on one track (stable or canary)."""
+    """The predictor Deployment serving one version; ``track`` (stable or canary) labels only
+    the Deployment object, never its pod template (promotion restarts nothing)."""
     labels = build_labels(
         md, c.COMPONENT_PREDICTOR, **{c.LABEL_VERSION: version, c.LABEL_TRACK: track}
     )
@@ -216,6 +222,6 @@ def build_predictor_deployment(
                 "type": "RollingUpdate",
                 "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
             },
-            "template": build_predictor_pod_template(md, version, track, settings),
+            "template": build_predictor_pod_template(md, version, settings),
         },
     }

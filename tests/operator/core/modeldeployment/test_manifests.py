@@ -26,7 +26,6 @@ def test_predictor_env_is_exactly_the_contract() -> None:
         "LEVIBOT_PREDICTOR_DSN": "<ref>",
         "LEVIBOT_PREDICTOR_MODEL_NAME": "prod.btc-direction",
         "LEVIBOT_PREDICTOR_VERSION": "v3",
-        "LEVIBOT_PREDICTOR_TRACK": "canary",
         "LEVIBOT_PREDICTOR_HOST": "0.0.0.0",
         "LEVIBOT_PREDICTOR_PORT": "8080",
         "LEVIBOT_PREDICTOR_SYMBOLS": '["BTCUSDT", "ETHUSDT"]',
@@ -36,6 +35,7 @@ def test_predictor_env_is_exactly_the_contract() -> None:
         "LEVIBOT_PREDICTOR_BUY_THRESHOLD": "0.55",
         "LEVIBOT_PREDICTOR_SELL_THRESHOLD": "0.45",
         "LEVIBOT_PREDICTOR_KILL_SWITCH_PATH": "/etc/levibot/killswitch/enabled",
+        "LEVIBOT_PREDICTOR_STABLE_VERSION_PATH": "/etc/levibot/killswitch/stableVersion",
         "LEVIBOT_PREDICTOR_MONITOR_INTERVAL_SECONDS": "15",
         "LEVIBOT_PREDICTOR_OUTCOME_WINDOW": "1000",
         "LEVIBOT_PREDICTOR_DRIFT_WINDOW_SECONDS": "1800",
@@ -66,8 +66,25 @@ def test_kill_switch_never_changes_the_pod_template() -> None:
     assert (
         build_predictor_deployment(on, "v1", "stable", 2, SETTINGS)["spec"]["template"] == template
     )
-    assert build_killswitch_configmap(on, True)["data"] == {"enabled": "true"}
-    assert build_killswitch_configmap(off, False)["data"] == {"enabled": "false"}
+    assert build_killswitch_configmap(on, True)["data"] == {"enabled": "true", "stableVersion": ""}
+    assert build_killswitch_configmap(off, False, "v1")["data"] == {
+        "enabled": "false",
+        "stableVersion": "v1",
+    }
+
+
+def test_promotion_never_changes_the_pod_template() -> None:
+    """Zero-restart promotion: a version's pods are the same on either track; only the
+    Deployment object's own label says which track it serves."""
+    md = parse_modeldeployment(md_body())
+    canary = build_predictor_deployment(md, "v2", "canary", 1, SETTINGS)
+    stable = build_predictor_deployment(md, "v2", "stable", 1, SETTINGS)
+    assert canary["spec"]["template"] == stable["spec"]["template"]
+    assert canary["spec"]["selector"] == stable["spec"]["selector"]
+    assert stable["metadata"]["labels"]["levibot.io/track"] == "stable"
+    assert "levibot.io/track" not in stable["spec"]["template"]["metadata"]["labels"]
+    env = {e["name"] for e in stable["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert "LEVIBOT_PREDICTOR_TRACK" not in env
 
 
 def test_trainer_job_uses_the_secret_by_reference_only() -> None:

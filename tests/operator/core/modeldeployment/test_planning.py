@@ -181,7 +181,7 @@ def test_kill_switch_flips_the_configmap_and_condition_and_emits_an_event() -> N
     configmap = next(
         x for x in plan.intents if isinstance(x, ApplyObject) and x.manifest["kind"] == "ConfigMap"
     )
-    assert configmap.manifest["data"] == {"enabled": "true"}
+    assert configmap.manifest["data"] == {"enabled": "true", "stableVersion": "v1"}
     assert cond(plan, "KillSwitch") == ("True", "KillSwitchOn")
     assert [e.reason for e in plan.events] == ["KillSwitch"]
 
