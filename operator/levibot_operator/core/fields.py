@@ -22,15 +22,20 @@ class SpecError(ValueError):
         self.problem = problem
 
 
+def join_path(path: str, key: str) -> str:
+    """``path.key``, or ``key`` at the top of a body (``metadata``, not ``.metadata``)."""
+    return f"{path}.{key}" if path else key
+
+
 def read_field(obj: Json, key: str, path: str, kind: type[T], default: T | None = None) -> T:
     """``obj[key]`` of type ``kind`` (an int is accepted as a float); SpecError otherwise."""
     value = obj.get(key, default)
     if value is None:
-        raise SpecError(f"{path}.{key}", "is required")
+        raise SpecError(join_path(path, key), "is required")
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise SpecError(f"{path}.{key}", f"must be of type {kind.__name__}")
+        raise SpecError(join_path(path, key), f"must be of type {kind.__name__}")
     return value
 
 
@@ -50,6 +55,13 @@ def check_at_least(value: int, minimum: int, field: str) -> int:
     """``value`` when it is at least ``minimum``."""
     if value < minimum:
         raise SpecError(field, f"must be >= {minimum} (got {value})")
+    return value
+
+
+def check_within(value: int, low: int, high: int, field: str) -> int:
+    """``value`` when ``low <= value <= high`` (the CRD's bounds, checked again)."""
+    if not low <= value <= high:
+        raise SpecError(field, f"must be within {low}..{high} (got {str(value)[:24]})")
     return value
 
 

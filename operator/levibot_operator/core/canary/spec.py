@@ -20,8 +20,12 @@ ANNOTATION_PROMOTE: str = "levibot.io/promote"
 ANNOTATION_ABORT: str = "levibot.io/abort"
 ANNOTATION_RESUME: str = "levibot.io/resume"
 
-_DURATION = re.compile(r"^(\d+)(ms|s|m|h)$")
+_DURATION = re.compile(r"^([0-9]{1,12})(ms|s|m|h)$")  # ASCII digits; int() reads others too
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+# The CRD's bounds, checked again so that no number reaches timedelta or a loop unbounded.
+MAX_DURATION = timedelta(hours=720)
+MAX_COUNT = 1000
+MAX_MIN_SAMPLES = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -89,16 +93,18 @@ class CanaryControls:
 
 
 def _bounded(value: float, low: float, high: float, field: str) -> None:
-    if not low <= value <= high:
-        raise SpecError(field, f"must be within {low:g}..{high:g} (got {value:g})")
+    if not low <= value <= high:  # NaN fails too
+        raise SpecError(field, f"must be within {low:g}..{high:g} (got {str(value)[:24]})")
 
 
 def parse_duration(text: str, field: str) -> timedelta:
     """Parse ``500ms``, ``30s``, ``5m`` or ``2h`` (one unit, as Prometheus writes them)."""
-    match = _DURATION.match(text)
-    if match is None or int(match.group(1)) == 0:
-        raise SpecError(field, f"must be a positive duration like 30s, 5m or 1h (got {text!r})")
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    match = _DURATION.fullmatch(text)
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else 0.0
+    if not 0 < seconds <= MAX_DURATION.total_seconds():
+        problem = f"must be a duration from 1ms to 720h like 30s, 5m or 1h (got {text[:40]!r})"
+        raise SpecError(field, problem)
+    return timedelta(seconds=seconds)
 
 
 def parse_thresholds(obj: Json, path: str) -> Thresholds:
@@ -112,8 +118,7 @@ def parse_thresholds(obj: Json, path: str) -> Thresholds:
         error_rate_max=read_optional(obj, "errorRateMax", path, float),
         latency_p95_max_seconds=read_optional(obj, "latencyP95MaxSeconds", path, float),
     )
-    if thresholds.min_samples < 1:
-        raise SpecError(f"{path}.minSamples", f"must be >= 1 (got {thresholds.min_samples})")
+    _bounded(thresholds.min_samples, 1, MAX_MIN_SAMPLES, f"{path}.minSamples")
     for key in ("eceMax", "eceMaxWorseThanStable", "ksPValueMin", "errorRateMax"):
         if obj.get(key) is not None:
             _bounded(float(obj[key]), 0.0, 1.0, f"{path}.{key}")
@@ -125,8 +130,7 @@ def parse_thresholds(obj: Json, path: str) -> Thresholds:
 
 def _limit(obj: Json, key: str, path: str, default: int, minimum: int = 0) -> int:
     value = read_field(obj, key, path, int, default)
-    if value < minimum:
-        raise SpecError(f"{path}.{key}", f"must be >= {minimum} (got {value})")
+    _bounded(value, minimum, MAX_COUNT, f"{path}.{key}")
     return value
 
 

@@ -13,8 +13,8 @@ from typing import Any
 from levibot_operator import constants as c
 from levibot_operator.core.fields import (
     SpecError,
-    check_at_least,
     check_enum,
+    check_within,
     read_field,
     read_optional,
     read_strings,
@@ -130,7 +130,7 @@ def parse_training(obj: Json, path: str = "spec.training") -> TrainingSpec:
     deadline = read_field(obj, "activeDeadlineSeconds", path, int, 3600)
     backoff = read_field(obj, "backoffLimit", path, int, 2)
     return TrainingSpec(
-        data_window_seconds=check_at_least(window, 3600, f"{path}.dataWindowSeconds"),
+        data_window_seconds=check_within(window, 3600, 31_536_000, f"{path}.dataWindowSeconds"),
         schedule=schedule,
         image=read_optional(obj, "image", path, str),
         resources=read_field(obj, "resources", path, dict, {}),
@@ -138,8 +138,8 @@ def parse_training(obj: Json, path: str = "spec.training") -> TrainingSpec:
             name=read_field(secret, "name", spath, str),
             key=read_field(secret, "key", spath, str, ""),
         ),
-        deadline_seconds=check_at_least(deadline, 60, f"{path}.activeDeadlineSeconds"),
-        backoff_limit=check_at_least(backoff, 0, f"{path}.backoffLimit"),
+        deadline_seconds=check_within(deadline, 60, 86_400, f"{path}.activeDeadlineSeconds"),
+        backoff_limit=check_within(backoff, 0, 10, f"{path}.backoffLimit"),
     )
 
 
@@ -153,9 +153,11 @@ def parse_serving(obj: Json, path: str = "spec.serving") -> ServingSpec:
     staleness = read_field(obj, "stalenessLimitSeconds", path, int, 60)
     return ServingSpec(
         image=read_optional(obj, "image", path, str),
-        replicas=check_at_least(read_field(obj, "replicas", path, int, 2), 0, f"{path}.replicas"),
+        replicas=check_within(
+            read_field(obj, "replicas", path, int, 2), 0, 100, f"{path}.replicas"
+        ),
         resources=read_field(obj, "resources", path, dict, {}),
-        staleness_limit_seconds=check_at_least(staleness, 1, f"{path}.stalenessLimitSeconds"),
+        staleness_limit_seconds=check_within(staleness, 1, 86_400, f"{path}.stalenessLimitSeconds"),
         fallback=check_enum(
             read_field(obj, "fallback", path, str, "hold"), c.FALLBACKS, f"{path}.fallback"
         ),
@@ -171,15 +173,16 @@ def parse_monitoring(obj: Json, path: str) -> MonitoringSpec:
     """Parse ``spec.serving.monitoring``: positive counts and seconds, defaults as the CRD's."""
     d = MonitoringSpec()
 
-    def count(key: str, default: int, least: int) -> int:
-        return check_at_least(read_field(obj, key, path, int, default), least, f"{path}.{key}")
+    def count(key: str, default: int, least: int, most: int) -> int:
+        value = read_field(obj, key, path, int, default)
+        return check_within(value, least, most, f"{path}.{key}")
 
     return MonitoringSpec(
-        interval_seconds=count("intervalSeconds", d.interval_seconds, 1),
-        outcome_window=count("outcomeWindow", d.outcome_window, 10),
-        drift_window_seconds=count("driftWindowSeconds", d.drift_window_seconds, 10),
-        drift_thin_seconds=count("driftThinSeconds", d.drift_thin_seconds, 1),
-        drift_min_rows=count("driftMinRows", d.drift_min_rows, 2),
+        interval_seconds=count("intervalSeconds", d.interval_seconds, 1, 3600),
+        outcome_window=count("outcomeWindow", d.outcome_window, 10, 100_000),
+        drift_window_seconds=count("driftWindowSeconds", d.drift_window_seconds, 10, 86_400),
+        drift_thin_seconds=count("driftThinSeconds", d.drift_thin_seconds, 1, 3600),
+        drift_min_rows=count("driftMinRows", d.drift_min_rows, 2, 100_000),
     )
 
 
@@ -208,8 +211,8 @@ def parse_spec(spec: Json) -> ModelDeploymentSpec:
     for i, feature in enumerate(features):
         check_enum(feature, c.FEATURES, f"spec.features[{i}]")
     training = parse_training(read_field(spec, "training", "spec", dict))
-    horizon = check_at_least(
-        read_field(spec, "horizonSeconds", "spec", int), 1, "spec.horizonSeconds"
+    horizon = check_within(
+        read_field(spec, "horizonSeconds", "spec", int), 1, 86_400, "spec.horizonSeconds"
     )
     if horizon >= training.data_window_seconds:
         problem = "must be smaller than spec.training.dataWindowSeconds"

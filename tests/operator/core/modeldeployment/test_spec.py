@@ -69,6 +69,8 @@ DELETE = object()
         ("training.schedule", "0 0 31 4,6,9,11 *", "spec.training.schedule"),
         ("training.databaseSecretRef", DELETE, "spec.training.databaseSecretRef"),
         ("training.backoffLimit", -1, "spec.training.backoffLimit"),
+        ("training.activeDeadlineSeconds", 10**30, "spec.training.activeDeadlineSeconds"),
+        ("serving.replicas", 10**6, "spec.serving.replicas"),
         ("serving.replicas", -1, "spec.serving.replicas"),
         ("serving.sellThreshold", 0.6, "spec.serving.sellThreshold"),
         ("serving.fallback", "panic", "spec.serving.fallback"),
