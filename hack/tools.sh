@@ -15,6 +15,11 @@ bin="$CACHE/bin/k8s-$K8S_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION"
 mkdir -p "$bin"
 log() { printf '[tools] %s\n' "$*" >&2; }
 
+# One build at a time: parallel test workers (and a test that runs while `make deps` builds) wait
+# here for the first caller instead of starting a second, competing Go build into the same place.
+exec 9>"$bin/.lock"
+flock 9
+
 k8s_bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 missing=0
 for b in "${k8s_bins[@]}"; do [ -x "$bin/$b" ] || missing=1; done
