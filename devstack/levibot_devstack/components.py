@@ -51,6 +51,11 @@ def build_apiserver_args(workdir: Path, ports: dict[str, int]) -> list[str]:
         "--max-mutating-requests-inflight=500",
         "--enable-priority-and-fairness=false",
         "--profiling=false",
+        # kwok re-watches from resourceVersion "0"; with WatchList on, the server turns that
+        # into a watch-list stream, which Debian's etcd 3.4.23 cannot serve (no
+        # RequestWatchProgress): every watch fails at once and kwok sees pods only on relists
+        # spaced by its growing backoff (Jobs took 16 s, 48 s, 96 s; 0.3 s without it).
+        "--feature-gates=WatchList=false",
     ]
 
 
