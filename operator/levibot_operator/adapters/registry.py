@@ -1,4 +1,5 @@
-"""Read the registry for the version a trainer Job just produced, and set version statuses.
+"""Read the registry (the version a trainer Job just produced, every version's history), and set
+version statuses.
 
 Layer: adapters. The DSN is read from the ModelDeployment's database Secret by reference at call
 time (never stored); every failure becomes an observation, not an exception, so the pure core
@@ -7,6 +8,7 @@ decides (wait and retry, or fail the attempt).
 
 import asyncio
 import base64
+import json
 
 import asyncpg
 from kubernetes_asyncio.client import ApiClient
@@ -15,6 +17,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 from levibot_common import registry
 from levibot_operator.adapters.kube import fetch_object
 from levibot_operator.core.fields import format_time
+from levibot_operator.core.modeldeployment.history import RegistryEntry, merge_version_history
 from levibot_operator.core.modeldeployment.observation import (
     REGISTRY_FOUND,
     REGISTRY_MISSING,
@@ -22,6 +25,7 @@ from levibot_operator.core.modeldeployment.observation import (
     RegistryObservation,
 )
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
+from levibot_operator.core.modeldeployment.status import MDStatus
 from levibot_operator.settings import OperatorSettings
 
 
@@ -107,3 +111,45 @@ async def patch_version_status(
         return
     finally:
         await conn.close()
+
+
+HISTORY_SQL = (
+    "SELECT version, status, reason, metrics::text AS metrics, created_at "
+    "FROM model_registry WHERE model_name = $1"
+)
+
+
+def parse_history_row(row: asyncpg.Record) -> RegistryEntry:
+    """One registry row (no model bytes) as a history entry; metrics keep scalars only."""
+    metrics = json.loads(row["metrics"] or "{}")
+    scalars = {k: v for k, v in metrics.items() if isinstance(v, int | float | str)}
+    created = format_time(row["created_at"]) if row["created_at"] else ""
+    return RegistryEntry(row["version"], row["status"], row["reason"] or "", created, scalars)
+
+
+async def fetch_history(
+    api: ApiClient, md: ModelDeployment, settings: OperatorSettings
+) -> tuple[RegistryEntry, ...]:
+    """Every registered version of the model; raises RegistryUnavailableError."""
+    conn = await _connect(await fetch_dsn(api, md, settings), settings)
+    try:
+        rows = await conn.fetch(HISTORY_SQL, md.model_name)
+    except asyncpg.UndefinedTableError:
+        return ()
+    except (asyncpg.PostgresError, OSError) as exc:
+        raise RegistryUnavailableError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        await conn.close()
+    return tuple(parse_history_row(r) for r in rows)
+
+
+async def fetch_version_history(
+    api: ApiClient, md: ModelDeployment, status: MDStatus, settings: OperatorSettings
+) -> MDStatus:
+    """``status`` with the registry's every version merged in (unchanged when unreachable: the
+    registry conditions already say so)."""
+    try:
+        entries = await fetch_history(api, md, settings)
+    except RegistryUnavailableError:
+        return status
+    return merge_version_history(status, entries, settings.version_history_limit)

@@ -188,7 +188,8 @@ def format_overview(canaries: Sequence[Json], deployments: Sequence[Json]) -> st
 
 
 def format_versions(obj: Json) -> str:
-    """A ModelDeployment's version history (oldest first) with status and key metrics."""
+    """A ModelDeployment's version history (oldest first): every registered version, whoever
+    trained it, with its registry status, the reason for it and key metrics."""
     meta, status = obj.get("metadata") or {}, parse_md_status(obj.get("status"))
     lines = [
         f"ModelDeployment {meta.get('namespace', '')}/{meta.get('name', '')}: phase "
@@ -202,13 +203,15 @@ def format_versions(obj: Json) -> str:
     rows = [
         (v.version + (" *" if v.version == status.stable_version else ""),
          v.registry_status or "-", v.created or "-",
-         *(format_number(v.metrics.get(m)) for m in METRICS_SHOWN))
+         *(format_number(v.metrics.get(m)) for m in METRICS_SHOWN), v.reason or "-")
         for v in status.versions
     ]  # fmt: skip
     if not rows:
         return "\n".join([*lines, "  no versions yet"])
-    header = ("VERSION", "STATUS", "CREATED", *(m.upper() for m in METRICS_SHOWN))
-    return "\n".join([*lines, format_table(header, rows, "  "), "  (* = stable)"])
+    header = ("VERSION", "STATUS", "CREATED", *(m.upper() for m in METRICS_SHOWN), "REASON")
+    omitted = status.versions_omitted
+    older = [f"  ({omitted} older versions not shown)"] if omitted else []
+    return "\n".join([*lines, *older, format_table(header, rows, "  "), "  (* = stable)"])
 
 
 # -- pure: requests -----------------------------------------------------------------------------

@@ -129,7 +129,9 @@ class Reconciler:
                 body, status, decide_invalid_spec(status, error, generation, self.clock())
             )
             raise InvalidSpecError(str(error)) from error
-        snap = await self.fetch_snapshot(md, status)
+        # Every registered version, whoever trained it, is in the history (issue 12, 6).
+        known = await registry.fetch_version_history(self.api, md, status, self.settings)
+        snap = await self.fetch_snapshot(md, known)
         plan = decide_modeldeployment(snap, self.settings.build_core_settings())
         refused = await self.apply_plan(body, status, plan, md)
         if not refused:

@@ -20,6 +20,7 @@ from levibot_operator.core.canary.spec import (
     ANNOTATION_RESUME,
 )
 from levibot_operator.core.canary.status import CanaryStatus, Phase, build_canary_status
+from levibot_operator.core.modeldeployment.history import RegistryEntry, merge_version_history
 from tests.support.plugin_cluster import (
     annotations,
     create,
@@ -184,12 +185,24 @@ def test_version_history_marks_the_stable_version_and_shows_metrics() -> None:
     assert shown == [
         "ModelDeployment trading/btc-direction: phase Ready, stable v2",
         "training v4 attempt 2 Running (btc-train-v4-2)",
-        "VERSION STATUS CREATED ACCURACY ROC_AUC ECE BRIER LOG_LOSS TEST_ROWS",
-        "v1 retired 2026-11-21T02:00:00Z 0.5312 0.571 0.0481 0.2461 - 12000",
-        "v2 * active 2026-11-22T02:00:00Z 0.5401 0.571 0.0395 0.2461 - 12000",
-        "v3 rejected 2026-11-23T02:00:00Z 0.5102 0.571 0.0913 0.2461 - 12000",
+        "VERSION STATUS CREATED ACCURACY ROC_AUC ECE BRIER LOG_LOSS TEST_ROWS REASON",
+        "v1 retired 2026-11-21T02:00:00Z 0.5312 0.571 0.0481 0.2461 - 12000 -",
+        "v2 * active 2026-11-22T02:00:00Z 0.5401 0.571 0.0395 0.2461 - 12000 -",
+        "v3 rejected 2026-11-23T02:00:00Z 0.5102 0.571 0.0913 0.2461 - 12000 -",
         "(* = stable)",
     ]
+
+
+def test_history_shows_versions_a_canary_trained_with_their_reasons_and_the_omitted() -> None:
+    rejected = RegistryEntry(
+        "v5", "rejected", "ece=0.12 (threshold <= 0.06)", "2026-11-24T02:00:00Z", {"ece": 0.12}
+    )
+    status = merge_version_history(md_status(), [rejected], limit=3)
+    body = model_deployment(status)
+    shown = lines_of(kv.format_versions(body))
+    assert "(1 older versions not shown)" in shown
+    assert "v5 rejected 2026-11-24T02:00:00Z - - 0.12 - - - ece=0.12 (threshold <= 0.06)" in shown
+    assert not [line for line in shown if line.startswith("v1 ")]
 
 
 def test_a_failed_training_and_no_versions() -> None:
@@ -397,7 +410,7 @@ def test_status_and_history_read_the_real_objects(kube: LocalCluster, cluster_ns
     assert "btc-next btc-direction v1 v2 Paused 5/6 50/50" in overview
     assert "btc-direction Ready v2 3 - off" in overview
     history = lines_of(ok(run_plugin(kube, "history", "btc-direction", "-n", ns)))
-    assert "v2 * active 2026-11-22T02:00:00Z 0.5401 0.571 0.0395 0.2461 - 12000" in history
+    assert "v2 * active 2026-11-22T02:00:00Z 0.5401 0.571 0.0395 0.2461 - 12000 -" in history
     watched = run_plugin(kube, "status", "btc-next", "-n", ns, "-w", "--interval", "0.1",
                          "--max-refreshes", "2")  # fmt: skip
     assert ok(watched).count(f"Canary {ns}/btc-next") == 2

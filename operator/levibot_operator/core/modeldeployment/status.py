@@ -49,6 +49,7 @@ class VersionRecord:
     registry_status: str
     fingerprint: str
     job_name: str
+    reason: str = ""  # the registry's reason for its status (why rejected, retired...)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class MDStatus:
     training: Training | None = None
     versions: tuple[VersionRecord, ...] = ()
     conditions: tuple[Condition, ...] = ()
+    versions_omitted: int = 0  # older registered versions left out of ``versions``
 
 
 RUNNING = "Running"
@@ -107,6 +109,7 @@ def parse_version_record(obj: Json) -> VersionRecord:
         registry_status=_str(obj, "registryStatus"),
         fingerprint=_str(obj, "fingerprint"),
         job_name=_str(obj, "jobName"),
+        reason=_str(obj, "reason"),
     )
 
 
@@ -137,6 +140,7 @@ def parse_md_status(obj: Json | None) -> MDStatus:
         training=parse_training_status(obj.get("training")),
         versions=tuple(parse_version_record(v) for v in obj.get("versions") or ()),
         conditions=tuple(parse_condition(x) for x in obj.get("conditions") or ()),
+        versions_omitted=_int(obj, "versionsOmitted"),
     )
 
 
@@ -173,6 +177,7 @@ def build_version_json(record: VersionRecord) -> dict[str, Any]:
         "registryStatus": record.registry_status,
         "fingerprint": record.fingerprint,
         "jobName": record.job_name,
+        "reason": record.reason,
     }
 
 
@@ -202,6 +207,7 @@ def build_status_json(status: MDStatus) -> dict[str, Any]:
         "trainingJob": status.training.job_name if running and status.training else None,
         "training": build_training_json(status.training),
         "versions": [build_version_json(v) for v in status.versions],
+        "versionsOmitted": status.versions_omitted,
         "conditions": [build_condition_json(x) for x in status.conditions],
     }
 
