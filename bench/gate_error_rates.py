@@ -24,8 +24,10 @@ import time
 import warnings
 from multiprocessing import Pool
 
+import numpy as np
+
 from gatesim.report import build_issue_json, format_table, summarize_rows
-from gatesim.simulate import Job, Row, run_job
+from gatesim.simulate import Job, Row, Score, run_job
 
 CANARIES_PER_JOB = 25
 QUICK, DEFAULT = 200, 1000
@@ -54,7 +56,7 @@ def plan_jobs(markets: list[str], canaries: int, rates: tuple[float, ...]) -> li
     return jobs
 
 
-def run_jobs_quietly(job: Job) -> list[Row]:
+def run_jobs_quietly(job: Job) -> tuple[list[Row], list[Score]]:
     """One job with third-party warnings silenced (skl2onnx, sklearn)."""
     warnings.simplefilter("ignore")
     return run_job(job)
@@ -67,12 +69,14 @@ def main(argv: list[str]) -> None:
     rates = tuple(float(r) for r in args.rates.split(","))
     markets = args.markets.split(",")
     began = time.monotonic()
+    rows: list[Row] = []
+    scores: list[Score] = []
     with Pool(args.processes) as pool:
-        rows = [
-            r
-            for part in pool.imap_unordered(run_jobs_quietly, plan_jobs(markets, canaries, rates))
-            for r in part
-        ]
+        for part, score in pool.imap_unordered(
+            run_jobs_quietly, plan_jobs(markets, canaries, rates)
+        ):
+            rows.extend(part)
+            scores.extend(score)
     summary = summarize_rows(rows)
     if args.json:
         print(json.dumps(build_issue_json(summary, "seed", "today", 10.0)))
@@ -83,8 +87,25 @@ def main(argv: list[str]) -> None:
     )
     gate_sets = tuple(sorted({k[1] for k in summary}, key=lambda g: g != "today"))
     for market in markets:
+        print(format_scores(scores, market))
         for rate in rates:
             print(format_table(summary, market, rate, gate_sets))
+
+
+def format_scores(scores: list[Score], market: str) -> str:
+    """Is ``better`` better? Mean live log-loss and Brier per version, and better - stable."""
+    by_version: dict[str, list[tuple[float, float]]] = {}
+    for name, version, loss, brier in scores:
+        if name == market:
+            by_version.setdefault(version, []).append((loss, brier))
+    means = {v: np.mean(np.array(x), axis=0) for v, x in by_version.items()}
+    pairs = np.array(by_version["better"]) - np.array(by_version["same"])  # same markets
+    line = ", ".join(f"{v} {m[0]:.5f} / {m[1]:.5f}" for v, m in means.items())
+    wins = float(np.mean(pairs[:, 0] < 0))
+    return (
+        f"\n{market}: live log-loss / Brier per version (mean over {len(pairs)} markets): {line};"
+        f" better - stable log-loss {pairs[:, 0].mean():+.5f} (better in {wins:.0%} of markets)"
+    )
 
 
 if __name__ == "__main__":

@@ -23,12 +23,13 @@ from gatesim.markets import (
     build_seed_market,
     load_eurusd_bars,
 )
-from gatesim.models import HISTORY_SECONDS, KINDS, build_candidate, train_versions
+from gatesim.models import HISTORY_SECONDS, KINDS, Version, build_candidate, train_versions
 from gatesim.today import DriftCache, TodayGate
 from gatesim.traffic import MONITOR_INTERVAL_S, build_paired_logs, build_traffic
 
 WARMUP_S = 900
 Row = tuple[str, str, float, str, str, float]  # market, gates, rate, kind, verdict, seconds
+Score = tuple[str, str, float, float]  # market, version, mean log-loss, mean Brier (live rows)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,19 @@ def build_market(job: Job, spacing: int) -> Market:
     return build_eurusd_market(job.seed, load_eurusd_bars(), seconds)
 
 
-def run_job(job: Job) -> list[Row]:
+def assess_live_scores(market: Market, candidates: dict[str, Version], start: int) -> list[Score]:
+    """Mean log-loss and Brier of each version over every live second of both symbols."""
+    scores = []
+    for kind in ("same", "retrained", "better"):
+        p = np.concatenate([q[start:-HORIZON_S] for q in candidates[kind].p_up])
+        y = np.concatenate([s.labels[start:-HORIZON_S] for s in market.series])
+        q = np.clip(p, 1e-6, 1 - 1e-6)
+        loss = float(np.mean(-(y * np.log(q) + (1 - y) * np.log(1 - q))))
+        scores.append((market.name, kind, loss, float(np.mean((p - y) ** 2))))
+    return scores
+
+
+def run_job(job: Job) -> tuple[list[Row], list[Score]]:
     """Every canary of the job, today's gates (and the new ones once ``NEW_GATE`` is set)."""
     spec = load_spec()
     span = int(plan_span(spec))
@@ -74,4 +87,4 @@ def run_job(job: Job) -> list[Row]:
                 gate: Gate = TodayGate(market, candidate.reference, phase, cache)
                 outcome = run_canary(spec, log, gate, float(start), float(start + span))
                 rows.append((job.market, "today", rate, kind, outcome.verdict, outcome.seconds))
-    return rows
+    return rows, assess_live_scores(market, candidates, HISTORY_SECONDS)

@@ -33,7 +33,7 @@ from datetime import timedelta
 import numpy as np
 
 from gatesim.markets import Market
-from gatesim.traffic import CANDIDATE, MONITOR_INTERVAL_S, STABLE, PairedLog
+from gatesim.traffic import CANDIDATE, MONITOR_INTERVAL_S, STABLE, IntArray, PairedLog
 from levibot_common.features import FEATURES
 from levibot_operator.core.canary.analysis import Query, assess_checks
 from levibot_operator.core.canary.decision import Measurement
@@ -55,11 +55,20 @@ def assess_track_calibration(log: PairedLog, track: int, at: float) -> Calibrati
     """The monitor's calibration window of one track's version at pass time ``at``."""
     resolved = int(np.searchsorted(log.resolved_at, at, side="right"))
     rows = np.flatnonzero(log.track[:resolved] == track)[-OUTCOME_WINDOW * WINDOW_SCAN_FACTOR :]
-    keys = log.symbol[rows] * (1 << 40) + log.row[rows]
-    _, first = np.unique(keys, return_index=True)
-    chosen = rows[np.sort(first)[::-1][:OUTCOME_WINDOW]]
+    chosen = np.sort(select_first_rows(log, rows))[::-1][:OUTCOME_WINDOW]
     p = log.p_candidate if track == CANDIDATE else log.p_stable
     return assess_calibration(p[chosen], log.outcome[chosen])
+
+
+def select_first_rows(log: PairedLog, rows: IntArray) -> IntArray:
+    """The earliest of ``rows`` per (symbol, feature second): ``DISTINCT ON`` without a sort
+    (rows are oldest first, so per symbol the feature second never decreases)."""
+    firsts = []
+    for symbol in range(int(log.symbol[rows].max()) + 1 if rows.size else 0):
+        mine = rows[log.symbol[rows] == symbol]
+        seconds = log.row[mine]
+        firsts.append(mine[np.concatenate([[True], seconds[1:] != seconds[:-1]])])
+    return np.concatenate(firsts) if firsts else rows
 
 
 def plan_pass_time(now: float, phase: float) -> float:
