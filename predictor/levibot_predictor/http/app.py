@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from levibot_predictor.core.drift import DriftDetector, ScipyDriftDetector
 from levibot_predictor.core.policy import FallbackRule, Thresholds
@@ -152,8 +153,12 @@ def retrack_all(
     service.log.retrack(track)
 
 
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
 def add_error_handlers(app: FastAPI, metrics: PredictorMetrics) -> None:
-    """Errors FastAPI meets (admin routes, request validation) go through ``answer_error`` too."""
+    """Errors FastAPI meets (admin routes, request validation, routing's 404 and 405) go
+    through ``answer_error`` too: one body shape, counted as client errors."""
 
     def respond(error: PredictorError) -> Response:
         status, body = answer_error(metrics, error)
@@ -170,8 +175,16 @@ def add_error_handlers(app: FastAPI, metrics: PredictorMetrics) -> None:
         )
         return respond(bad_request(reason))
 
+    async def on_http_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)  # routing's own 404 and 405
+        error = PredictorError(exc.status_code, HTTP_CODES.get(exc.status_code, "http_error"),
+                               str(exc.detail))  # fmt: skip
+        status, body = answer_error(metrics, error)
+        return Response(body, status, headers=exc.headers, media_type=JSON_MEDIA_TYPE)
+
     app.add_exception_handler(PredictorError, on_predictor_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
 
 
 def add_admin_routes(

@@ -5,11 +5,14 @@ above the cap is refused at once; otherwise the body is read here, counted as it
 refused as soon as it passes the cap — the app only ever sees a body within the cap.
 The prediction routes are answered by their one door (``predict.PredictRoutes``); everything
 else (and what the door passes on) goes to the FastAPI app with the body replayed. Refusals are
-rendered by ``render.answer_error``, as every error of the process is.
+rendered by ``render.answer_error``, as every error of the process is. A request whose client
+goes away before any answer is counted as client error ``disconnected`` and in no request
+series: no status was sent, and it is nobody's fault but the client's (never a 500).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -25,6 +28,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Door = Callable[[str, str, bytes], "Answer | None"]
 JSON_HEADERS = (b"content-type", JSON_MEDIA_TYPE.encode())
+DISCONNECTED = "disconnected"  # client error reason of a request abandoned before its answer
+
+log = logging.getLogger(__name__)
 
 
 def parse_endpoint(path: str) -> str:
@@ -70,24 +76,37 @@ class EdgeMiddleware:
             return
         started = time.perf_counter()
         endpoint = parse_endpoint(scope["path"])
-        status = [500]
+        status: list[int | None] = [None]  # None until a response starts
 
         async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
             await send(message)
 
-        body = await self._read_body(scope, receive, counting_send)
-        answer = None
-        if body is not None and endpoint != "other":
-            answer = self.door(scope["method"], scope["path"], body)
-        if answer is not None:
-            status[0] = answer[0]
-            await send_json(send, *answer)
-        elif body is not None:
-            await self.app(scope, _replay(body, receive), counting_send)
+        try:
+            await self._serve(scope, receive, counting_send, endpoint)
+        except Exception:  # a counted 500 when nothing was sent yet, else the server's own
+            if status[0] is not None:
+                self.metrics.count_error("internal_error")
+                raise
+            log.exception("request failed")
+            error = PredictorError(500, "internal_error", "unexpected error, see the logs")
+            await send_json(counting_send, *answer_error(self.metrics, error))
+        if status[0] is None:  # the client went away before an answer: not a 500, not a fault
+            self.metrics.count_client_error(DISCONNECTED)
+            return
         elapsed = time.perf_counter() - started if endpoint != "other" else None
         self.metrics.observe_request(endpoint, status[0], elapsed)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, endpoint: str) -> None:
+        body = await self._read_body(scope, receive, send)
+        if body is None:
+            return  # refused (already answered) or the client went away
+        answer = self.door(scope["method"], scope["path"], body) if endpoint != "other" else None
+        if answer is not None:
+            await send_json(send, *answer)
+        else:
+            await self.app(scope, _replay(body, receive), send)
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         declared = parse_content_length(scope["headers"])

@@ -3,7 +3,8 @@
 Prediction answers are rendered from pre-encoded pieces (cheaper than a serializer on the hot
 path). Every error response of the process, whichever part refuses the request (the edge, the
 prediction door or a FastAPI handler), is counted and rendered by ``answer_error``: one body
-shape, ``{"error": code, "reason": text}``, and one error counter.
+shape, ``{"error": code, "reason": text}``; a 5xx counts as a fault (``levibot_model_errors_total``
+by code), a 4xx as a client error (``levibot_client_errors_total`` by code), never both.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from levibot_predictor.service import RowsResult, SymbolResult
 
 Answer = tuple[int, bytes]
 JSON_MEDIA_TYPE = "application/json"
+SERVER_ERROR = 500  # from this status on an error is the server's fault, below it the client's
 
 
 def render_json_value(value: float | None) -> str:
@@ -59,5 +61,8 @@ def render_error(error: PredictorError) -> bytes:
 
 def answer_error(metrics: PredictorMetrics, error: PredictorError) -> Answer:
     """Count ``error`` by its code and render it: the one way an error becomes a response."""
-    metrics.count_error(error.code)
+    if error.status >= SERVER_ERROR:
+        metrics.count_error(error.code)
+    else:
+        metrics.count_client_error(error.code)
     return error.status, render_error(error)

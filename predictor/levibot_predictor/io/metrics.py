@@ -1,6 +1,9 @@
 """Prometheus metrics of one predictor (predictor I/O), registered on an injected registry.
 
 Names follow docs/contracts.md; every metric carries ``model``, ``version`` and ``track``.
+Faults and client errors are apart: ``levibot_model_errors_total`` (what the canary's errorRate
+and the error alert read) counts model and server faults only, so junk requests cannot move it;
+4xx answers and abandoned requests go to ``levibot_client_errors_total{reason}``.
 Children for fixed label sets are bound once so the hot path only observes; children with a
 per-request label (endpoint and status, error type, reason, symbol) are bound on first use and
 kept in a small dict (the label values are bounded), so no request pays for a label lookup.
@@ -37,8 +40,12 @@ class PredictorMetrics:
             [*BASE_LABELS, "endpoint", "status"], registry=registry,
         )  # fmt: skip
         self.errors = Counter(
-            "levibot_model_errors", "Errors by type.", [*BASE_LABELS, "error_type"],
-            registry=registry,
+            "levibot_model_errors", "Model and server faults by type (never a client's error).",
+            [*BASE_LABELS, "error_type"], registry=registry,
+        )  # fmt: skip
+        self.client_errors = Counter(
+            "levibot_client_errors", "Refused or abandoned client requests by reason.",
+            [*BASE_LABELS, "reason"], registry=registry,
         )  # fmt: skip
         self.fallbacks = Counter(
             "levibot_fallback_events", "Fallback answers by reason.", [*BASE_LABELS, "reason"],
@@ -105,8 +112,12 @@ class PredictorMetrics:
         self.log_dropped.inc(rows)
 
     def count_error(self, error_type: str) -> None:
-        """Count one error of a type (invalid_request, too_large, model_error, ...)."""
+        """Count one model or server fault (model_error, internal_error, unavailable)."""
         self._child(self.errors, error_type).inc()
+
+    def count_client_error(self, reason: str) -> None:
+        """Count one client error (invalid_request, not_found, too_large, disconnected, ...)."""
+        self._child(self.client_errors, reason).inc()
 
     def count_fallback(self, reason: str, count: int = 1) -> None:
         """Count fallback answers for a reason."""

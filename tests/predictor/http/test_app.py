@@ -79,8 +79,9 @@ async def test_bad_input_is_a_4xx_with_a_reason(case: str, payload: object, stat
     settings = make_settings(max_batch_rows=10)
     async with running_app(settings, make_loaded(MODEL, settings)) as running:
         response = await running.client.post("/v1/predict", json=payload)
-        errors = running.metric("levibot_model_errors_total", model="demo", version="v1",
-                                track="stable", error_type=response.json()["error"])  # fmt: skip
+        # a client's error, never a model fault (issue 12, item 2)
+        errors = running.metric("levibot_client_errors_total", model="demo", version="v1",
+                                track="stable", reason=response.json()["error"])  # fmt: skip
     assert response.status_code == status, case
     assert response.json()["reason"]
     assert errors == 1.0
