@@ -3,7 +3,8 @@
 A version is written once (``register_version``) with its ONNX bytes, their sha256, metadata,
 metrics and drift reference sample, and then only its status and reason change
 (``set_status``, idempotent). Reads verify the sha256, so a tampered or truncated model is
-never served. Schema: ``levibot_common.schema`` (table ``model_registry``).
+never served. During a canary, a shadow pair names the two versions every predictor of the
+model scores. Schema: ``levibot_common.schema`` (tables ``model_registry``, ``shadow_pairs``).
 """
 
 from __future__ import annotations
@@ -231,3 +232,68 @@ async def set_status(
     )
     if result.split()[-1] == "0":
         raise VersionNotFoundError(f"{model_name}/{version}: no such model version")
+
+
+@dataclass(frozen=True)
+class ShadowPair:
+    """The two versions of a model that score every request in shadow while ``canary`` runs."""
+
+    model_name: str
+    stable_version: str
+    candidate_version: str
+    canary: str
+    updated_at: datetime
+
+    def partner_of(self, version: str) -> str | None:
+        """The other side of the pair when ``version`` is one side, else None."""
+        if version == self.stable_version:
+            return self.candidate_version
+        if version == self.candidate_version:
+            return self.stable_version
+        return None
+
+
+_UPSERT_PAIR_SQL = """
+INSERT INTO shadow_pairs (model_name, stable_version, candidate_version, canary)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (model_name) DO UPDATE SET
+    stable_version = EXCLUDED.stable_version, candidate_version = EXCLUDED.candidate_version,
+    canary = EXCLUDED.canary,
+    updated_at = CASE WHEN (shadow_pairs.stable_version, shadow_pairs.candidate_version,
+        shadow_pairs.canary) = (EXCLUDED.stable_version, EXCLUDED.candidate_version,
+        EXCLUDED.canary) THEN shadow_pairs.updated_at ELSE now() END
+"""
+
+
+async def apply_shadow_pair(
+    conn: asyncpg.Connection, model_name: str, stable_version: str, candidate_version: str,
+    canary: str,
+) -> None:  # fmt: skip
+    """Pair two versions of ``model_name`` for ``canary`` (idempotent upsert: one pair per
+    model; the same call twice keeps ``updated_at``). ``ValueError`` naming the field."""
+    for field, value in (("model_name", model_name), ("stable_version", stable_version),
+                         ("candidate_version", candidate_version), ("canary", canary)):  # fmt: skip
+        if not value:
+            raise ValueError(f"{field}: must not be empty")
+    if stable_version == candidate_version:
+        raise ValueError(f"candidate_version: must differ from stable_version {stable_version!r}")
+    await conn.execute(_UPSERT_PAIR_SQL, model_name, stable_version, candidate_version, canary)
+
+
+async def clear_shadow_pair(conn: asyncpg.Connection, model_name: str, canary: str) -> bool:
+    """Remove the pair of ``model_name`` if ``canary`` wrote it (a newer canary's pair stays);
+    return whether a row went (idempotent)."""
+    result = await conn.execute(
+        "DELETE FROM shadow_pairs WHERE model_name = $1 AND canary = $2", model_name, canary
+    )
+    return result.split()[-1] != "0"
+
+
+async def fetch_shadow_pair(conn: asyncpg.Connection, model_name: str) -> ShadowPair | None:
+    """The current pair of ``model_name``, or None."""
+    row = await conn.fetchrow(
+        "SELECT model_name, stable_version, candidate_version, canary, updated_at "
+        "FROM shadow_pairs WHERE model_name = $1",
+        model_name,
+    )
+    return None if row is None else ShadowPair(**dict(row))

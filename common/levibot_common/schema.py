@@ -1,4 +1,4 @@
-"""PostgreSQL schema (shared I/O shell): market ticks, model registry, prediction log.
+"""PostgreSQL schema (shared I/O shell): market ticks, model registry, prediction log, shadow pairs.
 
 ``apply_schema`` is idempotent and safe to run from several processes at once (it holds a
 transaction-level advisory lock). When the TimescaleDB extension can be created, ``market_ticks``
@@ -65,6 +65,29 @@ CREATE INDEX IF NOT EXISTS prediction_log_version_ts_idx
     ON prediction_log (model_name, version, ts);
 CREATE INDEX IF NOT EXISTS prediction_log_unresolved_idx
     ON prediction_log (symbol, ts) WHERE outcome IS NULL;
+
+CREATE TABLE IF NOT EXISTS shadow_pairs (
+    model_name text PRIMARY KEY,
+    stable_version text NOT NULL,
+    candidate_version text NOT NULL,
+    canary text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Shadow scoring columns (issue 13). ALTER TABLE takes an exclusive lock even when the columns
+-- exist, which would queue every log insert behind a long read: alter only when one is missing.
+DO $$
+BEGIN
+    IF (SELECT count(*) FROM pg_attribute
+        WHERE attrelid = 'prediction_log'::regclass AND NOT attisdropped
+          AND attname IN ('shadow_version', 'shadow_p_up', 'shadow_signal')) < 3 THEN
+        ALTER TABLE prediction_log
+            ADD COLUMN IF NOT EXISTS shadow_version text,
+            ADD COLUMN IF NOT EXISTS shadow_p_up double precision,
+            ADD COLUMN IF NOT EXISTS shadow_signal text;
+    END IF;
+END
+$$;
 """
 
 _TIMESCALE_SQL = """

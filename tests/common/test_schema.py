@@ -28,7 +28,9 @@ async def test_schema_applies_repeatedly_and_concurrently(pg_dsn: str) -> None:
     finally:
         for conn in conns:
             await conn.close()
-    assert [r[0] for r in tables] == ["market_ticks", "model_registry", "prediction_log"]
+    assert [r[0] for r in tables] == [
+        "market_ticks", "model_registry", "prediction_log", "shadow_pairs",
+    ]  # fmt: skip
 
 
 def test_cli_applies_the_schema(pg_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
