@@ -96,6 +96,7 @@ FEATURE = "|feature=ret_1m"
 SYMBOL = "|symbol=BTCUSDT"
 LATENCY = "levibot_model_latency_seconds_bucket|le="
 REQUESTS = "levibot_predict_requests_total|endpoint=/v1/predict,status=200"
+JUNK = "levibot_predict_requests_total|endpoint=/v1/predict,status=404"
 
 # The seeds' figures: ECE 0.05 target / 0.06 max, PSI 0.2 / 0.25, KS p 0.05, staleness 60 s
 # (3m) and 1800 s (marathon), p95 latency 0.3 s, error rate 1 %, fallback rate 5 %, 30 ticks/min.
@@ -192,8 +193,18 @@ SEED_CASES = [
         "LevibotErrorRateHigh",
         "critical",
         12,
-        {REQUESTS: counter(100), "levibot_model_errors_total|error_type=onnx": counter(1.1)},
-        {REQUESTS: counter(100), "levibot_model_errors_total|error_type=onnx": counter(1)},
+        # 4xx answers (a junk flood) neither dilute the fault rate nor count as faults
+        {
+            REQUESTS: counter(100),
+            "levibot_model_errors_total|error_type=onnx": counter(1.1),
+            JUNK: counter(10_000),
+            "levibot_client_errors_total|reason=not_found": counter(10_000),
+        },
+        {
+            REQUESTS: counter(100),
+            "levibot_model_errors_total|error_type=onnx": counter(1),
+            "levibot_client_errors_total|reason=invalid_request": counter(10_000),
+        },
         f"{WHO}: prediction error rate above 0.01",
         "1.1% of prediction requests fail.",
     ),

@@ -65,7 +65,8 @@ groups:
       {{- end }}
       {{- with $r.errorRate }}
       {{- if .enabled }}
-      {{- $expr := printf "sum by (%s) (rate(levibot_model_errors_total[%s]))\n/\nsum by (%s) (rate(levibot_predict_requests_total[%s])) > %v" $by $w $by $w .threshold }}
+      {{- /* server faults only: client errors are neither counted nor in the denominator */}}
+      {{- $expr := printf "sum by (%s) (rate(levibot_model_errors_total[%s]))\n/\nsum by (%s) (rate(levibot_predict_requests_total{endpoint!=\"other\",status!~\"4..\"}[%s])) > %v" $by $w $by $w .threshold }}
       {{- include "levibot.alert" (list $ "LevibotErrorRateHigh" . $expr (printf "%s: prediction error rate above %v" $who .threshold) `{{ $value | humanizePercentage }} of prediction requests fail.`) | nindent 6 }}
       {{- end }}
       {{- end }}

@@ -86,8 +86,12 @@ def build_analysis_queries(
     """PromQL for every query; ``window`` is a Prometheus range like ``5m``."""
     sel, stable_sel = build_selector(candidate), build_selector(stable)
     # No error series yet means no errors: `or vector(0)`. No requests gives 0/0 = NaN.
+    # Server faults over the requests a client did not spoil: model_errors counts no client
+    # error, and 4xx answers and scrapes ("other") leave the denominator, so junk traffic can
+    # neither raise the rate nor dilute it (issue 12, item 2).
     errors = f"(sum(rate(levibot_model_errors_total{sel}[{window}])) or vector(0))"
-    requests = f"sum(rate(levibot_predict_requests_total{sel}[{window}]))"
+    served = sel[:-1] + ',endpoint!="other",status!~"4.."}'
+    requests = f"sum(rate(levibot_predict_requests_total{served}[{window}]))"
     buckets = f"sum by (le) (rate(levibot_model_latency_seconds_bucket{sel}[{window}]))"
     return {
         Query.SAMPLES: f"max(levibot_resolved_predictions{sel})",

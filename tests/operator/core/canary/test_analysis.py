@@ -120,3 +120,13 @@ def test_label_values_are_escaped() -> None:
     target = AnalysisTarget('a"b', "m\\", "v", "canary")
     query = build_analysis_queries(target, target, "1m")[Query.PSI]
     assert 'namespace="a\\"b",model="m\\\\"' in query
+
+
+def test_error_rate_is_server_faults_over_requests_no_client_spoiled() -> None:
+    """Issue 12, item 2: junk requests (4xx) neither raise the rate nor dilute it."""
+    target = AnalysisTarget("prod", "btc-direction", "v2", "canary")
+    query = build_analysis_queries(target, target, "5m")[Query.ERROR_RATE]
+    numerator, denominator = query.split(" / ")
+    assert "levibot_model_errors_total" in numerator
+    assert "levibot_client_errors_total" not in query
+    assert 'track="canary",endpoint!="other",status!~"4.."}[5m]' in denominator
