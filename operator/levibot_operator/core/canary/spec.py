@@ -5,12 +5,13 @@ same rules again (and protects against a server without the schema), and every e
 field path, e.g. ``spec.steps[2].setWeight``.
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from levibot_operator.core.canary.durations import check_bounded, parse_duration
+from levibot_operator.core.canary.judgement_spec import JudgementSpec, parse_judgement
 from levibot_operator.core.fields import SpecError, read_field, read_optional
 
 T = TypeVar("T")
@@ -20,10 +21,7 @@ ANNOTATION_PROMOTE: str = "levibot.io/promote"
 ANNOTATION_ABORT: str = "levibot.io/abort"
 ANNOTATION_RESUME: str = "levibot.io/resume"
 
-_DURATION = re.compile(r"^([0-9]{1,12})(ms|s|m|h)$")  # ASCII digits; int() reads others too
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 # The CRD's bounds, checked again so that no number reaches timedelta or a loop unbounded.
-MAX_DURATION = timedelta(hours=720)
 MAX_COUNT = 1000
 MAX_MIN_SAMPLES = 10_000_000
 
@@ -52,6 +50,7 @@ class AnalysisSpec:
     consecutive_error_limit: int
     window: str
     thresholds: Thresholds
+    judgement: JudgementSpec | None = None  # set: the statistical gates (issue 13) judge
 
 
 @dataclass(frozen=True)
@@ -92,21 +91,6 @@ class CanaryControls:
     resume: str | None = None
 
 
-def _bounded(value: float, low: float, high: float, field: str) -> None:
-    if not low <= value <= high:  # NaN fails too
-        raise SpecError(field, f"must be within {low:g}..{high:g} (got {str(value)[:24]})")
-
-
-def parse_duration(text: str, field: str) -> timedelta:
-    """Parse ``500ms``, ``30s``, ``5m`` or ``2h`` (one unit, as Prometheus writes them)."""
-    match = _DURATION.fullmatch(text)
-    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else 0.0
-    if not 0 < seconds <= MAX_DURATION.total_seconds():
-        problem = f"must be a duration from 1ms to 720h like 30s, 5m or 1h (got {text[:40]!r})"
-        raise SpecError(field, problem)
-    return timedelta(seconds=seconds)
-
-
 def parse_thresholds(obj: Json, path: str) -> Thresholds:
     """Parse ``thresholds``: probabilities within 0..1, latency and minSamples positive."""
     thresholds = Thresholds(
@@ -118,24 +102,25 @@ def parse_thresholds(obj: Json, path: str) -> Thresholds:
         error_rate_max=read_optional(obj, "errorRateMax", path, float),
         latency_p95_max_seconds=read_optional(obj, "latencyP95MaxSeconds", path, float),
     )
-    _bounded(thresholds.min_samples, 1, MAX_MIN_SAMPLES, f"{path}.minSamples")
+    check_bounded(thresholds.min_samples, 1, MAX_MIN_SAMPLES, f"{path}.minSamples")
     for key in ("eceMax", "eceMaxWorseThanStable", "ksPValueMin", "errorRateMax"):
         if obj.get(key) is not None:
-            _bounded(float(obj[key]), 0.0, 1.0, f"{path}.{key}")
+            check_bounded(float(obj[key]), 0.0, 1.0, f"{path}.{key}")
     for key in ("psiMax", "latencyP95MaxSeconds"):
         if obj.get(key) is not None:
-            _bounded(float(obj[key]), 0.0, float("inf"), f"{path}.{key}")
+            check_bounded(float(obj[key]), 0.0, float("inf"), f"{path}.{key}")
     return thresholds
 
 
 def _limit(obj: Json, key: str, path: str, default: int, minimum: int = 0) -> int:
     value = read_field(obj, key, path, int, default)
-    _bounded(value, minimum, MAX_COUNT, f"{path}.{key}")
+    check_bounded(value, minimum, MAX_COUNT, f"{path}.{key}")
     return value
 
 
 def parse_analysis(obj: Json, path: str, base: AnalysisSpec | None = None) -> AnalysisSpec:
     """Parse an analysis block; a step's block overrides the fields it sets on ``base``."""
+    judgement = _parse_step_judgement(obj, path, base)
     if base is not None:
         merged = {**_unparse_analysis(base), **obj}
         merged["thresholds"] = {**_unparse_thresholds(base.thresholds), **obj.get("thresholds", {})}
@@ -152,7 +137,17 @@ def parse_analysis(obj: Json, path: str, base: AnalysisSpec | None = None) -> An
         thresholds=parse_thresholds(
             read_field(obj, "thresholds", path, dict, {}), f"{path}.thresholds"
         ),
+        judgement=judgement,
     )
+
+
+def _parse_step_judgement(obj: Json, path: str, base: AnalysisSpec | None) -> JudgementSpec | None:
+    """The block's ``judgement`` over the base's (a step inherits the analysis's)."""
+    inherited = base.judgement if base is not None else None
+    if obj.get("judgement") is None:
+        return inherited
+    block = read_field(obj, "judgement", path, dict)
+    return parse_judgement(block, f"{path}.judgement", inherited)
 
 
 def _unparse_thresholds(t: Thresholds) -> dict[str, Any]:
@@ -187,7 +182,7 @@ def parse_step(obj: Json, path: str, analysis: AnalysisSpec) -> Step:
         raise SpecError(path, "must set exactly one of setWeight, pause, analysis")
     if kinds[0] == "setWeight":
         weight = read_field(obj, "setWeight", path, int)
-        _bounded(weight, 0, 100, f"{path}.setWeight")
+        check_bounded(weight, 0, 100, f"{path}.setWeight")
         return SetWeightStep(weight)
     if kinds[0] == "pause":
         return _parse_pause(read_field(obj, "pause", path, dict), f"{path}.pause")
@@ -236,7 +231,7 @@ def parse_canary_spec(spec: Json) -> CanarySpec:
     shadow = read_field(
         read_field(spec, "shadow", "spec", dict, {}), "percent", "spec.shadow", int, 0
     )
-    _bounded(shadow, 0, 100, "spec.shadow.percent")
+    check_bounded(shadow, 0, 100, "spec.shadow.percent")
     deadline = read_field(spec, "progressDeadline", "spec", str, "10m")
     return CanarySpec(
         target=read_field(spec, "target", "spec", str),
