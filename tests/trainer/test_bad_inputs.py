@@ -65,6 +65,9 @@ CASES = {
     "unknown hyperparameter": Case(
         True, None, {"hyperparameters": '{"depth": 2}'}, 2, "bad_config", "hyperparameters.depth"
     ),
+    "hyperparameter value the estimator rejects": Case(
+        True, None, {"hyperparameters": '{"C": -1.0}'}, 2, "bad_config", "hyperparameters.C:"
+    ),
     "parity failure": Case(
         True, None, {"parity_tolerance": "1e-12"}, 5, "parity_failure", "differs from scikit"
     ),

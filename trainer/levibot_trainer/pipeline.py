@@ -117,7 +117,9 @@ def fit_and_assess(rows: Rows, split: Split, settings: TrainerSettings) -> Fitte
     estimator = build_estimator(
         settings.model_type, settings.hyperparameters, settings.calibration, settings.random_seed
     )
-    fitted = fit_estimator(estimator, rows.x[split.train], rows.y[split.train])
+    fitted = fit_estimator(
+        estimator, rows.x[split.train], rows.y[split.train], settings.hyperparameters
+    )
     x_test, y_test = rows.x[split.test], rows.y[split.test]
     p_test = predict_up(fitted, x_test)
     base_rate = float(rows.y[split.train].mean())

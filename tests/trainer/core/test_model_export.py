@@ -14,7 +14,12 @@ from levibot_trainer.core.export import (
     check_parity,
     predict_onnx,
 )
-from levibot_trainer.core.model import build_estimator, fit_estimator, predict_up
+from levibot_trainer.core.model import (
+    build_estimator,
+    find_rejected_parameter,
+    fit_estimator,
+    predict_up,
+)
 from levibot_trainer.errors import BadConfigError, InsufficientDataError, ParityError
 
 
@@ -62,6 +67,33 @@ def test_bad_hyperparameter_value_is_a_config_error() -> None:
     model = build_estimator("logisticRegression", {"C": -1.0}, "none", 0)
     with pytest.raises(BadConfigError, match="hyperparameters: rejected"):
         fit_estimator(model, x, y)
+
+
+def test_rejected_hyperparameter_value_names_the_parameter() -> None:
+    """The operator shows this message in status: it must say which key the estimator refused."""
+    x, y = feature_like_data(300)
+    hyper = {"C": -1.0, "max_iter": 50}
+    model = build_estimator("logisticRegression", hyper, "none", 0)
+    with pytest.raises(BadConfigError, match=r"^hyperparameters\.C: rejected by the estimator"):
+        fit_estimator(model, x, y, hyper)
+    hyper_hgb = {"learning_rate": -1}
+    model = build_estimator("histGradientBoosting", hyper_hgb, "none", 0)
+    with pytest.raises(BadConfigError, match=r"^hyperparameters\.learning_rate: rejected"):
+        fit_estimator(model, x, y, hyper_hgb)
+
+
+@pytest.mark.parametrize(
+    ("message", "names", "expected"),
+    [
+        ("The 'C' parameter of LogisticRegression must be a float", ["max_iter", "C"], "C"),
+        ("Solver lbfgs supports only 'l2' or None penalties, got l1 penalty.", ["penalty"],
+         "penalty"),
+        ("Solver lbfgs supports only 'l2' or None penalties", ["penalty", "C"], None),
+        ("anything", [], None),
+    ],
+)  # fmt: skip
+def test_find_rejected_parameter(message: str, names: list[str], expected: str | None) -> None:
+    assert find_rejected_parameter(message, names) == expected
 
 
 def test_single_class_training_data_is_insufficient() -> None:

@@ -9,7 +9,7 @@ error naming the parameter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -69,16 +69,31 @@ def build_calibrated(estimator: BaseEstimator, method: str) -> BaseEstimator:
     return CalibratedClassifierCV(estimator, method=method, cv=splitter)
 
 
+def find_rejected_parameter(message: str, names: Collection[str]) -> str | None:
+    """The hyperparameter an estimator's error names: the one it quotes (``The 'C' parameter
+    of ...``), else the only one set, else None."""
+    quoted = [name for name in names if f"'{name}'" in message]
+    if quoted:
+        return quoted[0]
+    return next(iter(names)) if len(names) == 1 else None
+
+
 def fit_estimator(
-    estimator: BaseEstimator, x: NDArray[np.float64], y: NDArray[np.int64]
+    estimator: BaseEstimator,
+    x: NDArray[np.float64],
+    y: NDArray[np.int64],
+    hyperparameters: Collection[str] = (),
 ) -> BaseEstimator:
-    """Fit; an invalid hyperparameter value surfaces here and becomes a config error."""
+    """Fit; an invalid hyperparameter value surfaces here and becomes a config error naming
+    ``hyperparameters.<key>`` when the estimator's message says which (the operator shows it)."""
     if np.unique(y).size < 2:
         raise InsufficientDataError("labels: the training rows hold a single class")
     try:
         fitted: BaseEstimator = estimator.fit(x, y)
     except (ValueError, TypeError) as exc:
-        raise BadConfigError(f"hyperparameters: rejected by the estimator: {exc}") from exc
+        name = find_rejected_parameter(str(exc), hyperparameters)
+        where = f"hyperparameters.{name}" if name else "hyperparameters"
+        raise BadConfigError(f"{where}: rejected by the estimator: {exc}") from exc
     return fitted
 
 
