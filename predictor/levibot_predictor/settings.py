@@ -80,6 +80,11 @@ class PredictorSettings(BaseSettings):
         20, gt=0,
         description="Thinned rows needed before PSI/KS are exported (absent until then).",
     )  # fmt: skip
+    drift_client_rows_per_second: int = Field(
+        10, ge=0,
+        description="Rows from /v1/predict the drift window takes a second when SYMBOLS is "
+        "empty (the clients are the measure); with symbols it takes none (the market is).",
+    )  # fmt: skip
     log_queue_size: int = Field(10_000, gt=0, description="Prediction log queue bound.")
     log_batch_rows: int = Field(500, gt=0, description="Prediction log insert batch size.")
     log_flush_seconds: float = Field(0.2, gt=0, description="Prediction log flush period.")

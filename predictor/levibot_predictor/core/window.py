@@ -2,14 +2,20 @@
 
 The window holds the recent market seen by served predictions: at most one row per (symbol,
 feature second) for the symbol endpoint, however many requests served it (drift is about the
-market, not the traffic), and client rows as they come; it is bounded by count
+market, not the traffic), and client rows within a bound; it is bounded by count
 (``DRIFT_WINDOW``) and by time (``DRIFT_WINDOW_SECONDS``). Below ``DRIFT_MIN_ROWS`` thinned
 rows ``assess_drift`` answers None: the monitor then *removes* the PSI/KS series (absent, not
 NaN), which alert rules never match and canary analysis reads as inconclusive.
+
+What a client can do to it is bounded (``plan_client_rows``): a predictor that serves symbols
+measures the market, and rows sent to ``/v1/predict`` never enter its window; one that serves
+no symbol measures its clients, at most ``client_rows_per_second`` of their rows a second (the
+first of each second), so one huge batch or a flood of junk cannot replace the window.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +46,10 @@ class RowWindow:
     of which ``select`` keeps the last ``window_seconds``. Symbol rows are deduplicated: at
     most one row per (symbol, feature second), however many requests served it."""
 
-    def __init__(self, capacity: int, width: int, window_seconds: float = 1800.0) -> None:
+    def __init__(
+        self, capacity: int, width: int, window_seconds: float = 1800.0,
+        client_rows_per_second: int | None = None,
+    ) -> None:  # fmt: skip
         self._rows = np.zeros((capacity, width), dtype=np.float64)
         self._times = np.zeros(capacity, dtype=np.float64)
         self._groups = np.zeros(capacity, dtype=np.int32)
@@ -49,10 +58,21 @@ class RowWindow:
         self.window_seconds = window_seconds
         self._symbol_groups: dict[str, int] = {}
         self._last_second: dict[str, int] = {}
+        self._client_cap = client_rows_per_second  # None: uncapped
+        self._client_second = -1
+        self._client_taken = 0
 
     def add(self, matrix: NDArray[np.float32], now: float) -> None:
-        """Append client rows served at ``now``, overwriting the oldest."""
-        self._append(matrix, now, CLIENT_GROUP)
+        """Append client rows served at ``now`` (within the per-second cap), overwriting the
+        oldest."""
+        if self._client_cap is not None:
+            second = math.floor(now)
+            if second != self._client_second:
+                self._client_second, self._client_taken = second, 0
+            matrix = matrix[: max(self._client_cap - self._client_taken, 0)]
+            self._client_taken += matrix.shape[0]
+        if matrix.shape[0]:
+            self._append(matrix, now, CLIENT_GROUP)
 
     def add_symbol(self, symbol: str, second: int, matrix: NDArray[np.float32]) -> bool:
         """Append the feature row of ``symbol`` at ``second`` unless that second (or a later
@@ -94,6 +114,12 @@ class RowWindow:
         rows = self._ordered(self._rows).astype(np.float64, copy=False)
         groups = self._ordered(self._groups).astype(np.int32, copy=False)
         return WindowSample(rows[recent], times[recent], groups[recent])
+
+
+def plan_client_rows(serves_symbols: bool, per_second: int) -> int:
+    """Client rows a second the drift window takes: none when the predictor measures the
+    market (it serves symbols), else ``per_second``."""
+    return 0 if serves_symbols else per_second
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from levibot_predictor.core.drift import DriftDetector, ScipyDriftDetector
 from levibot_predictor.core.policy import FallbackRule, Thresholds
-from levibot_predictor.core.window import RowWindow
+from levibot_predictor.core.window import RowWindow, plan_client_rows
 from levibot_predictor.errors import PredictorError, bad_request, unavailable
 from levibot_predictor.http import schemas
 from levibot_predictor.http.edge import EdgeMiddleware
@@ -62,7 +62,8 @@ def build_service(
     parts = ServiceParts(
         KillSwitch(settings.kill_switch, settings.kill_switch_path),
         MarketCache(settings.symbols, info.features), log,
-        RowWindow(settings.drift_window, len(info.features), settings.drift_window_seconds),
+        RowWindow(settings.drift_window, len(info.features), settings.drift_window_seconds,
+                  plan_client_rows(bool(settings.symbols), settings.drift_client_rows_per_second)),
         metrics, IdSource(id_start),
     )  # fmt: skip
     policy = Policy(
