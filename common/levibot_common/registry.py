@@ -286,7 +286,7 @@ async def clear_shadow_pair(conn: asyncpg.Connection, model_name: str, canary: s
     result = await conn.execute(
         "DELETE FROM shadow_pairs WHERE model_name = $1 AND canary = $2", model_name, canary
     )
-    return result.split()[-1] != "0"
+    return str(result).split()[-1] != "0"
 
 
 async def fetch_shadow_pair(conn: asyncpg.Connection, model_name: str) -> ShadowPair | None:

@@ -3,14 +3,15 @@
 Turns a validated float32 matrix or a symbol into results; knows nothing of HTTP. Time comes in
 as an argument. Each served prediction is logged (asynchronously) and its features feed the
 drift window (symbol predictions once per symbol and feature second, feature rows as they come);
-fallbacks and errors are counted.
+fallbacks and errors are counted. While a shadow partner is loaded, every served row is also
+scored by it and logged with both answers (``core.shadow``); the answer is unchanged.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,6 +25,7 @@ from levibot_predictor.core.policy import (
     decide_symbol,
 )
 from levibot_predictor.core.runtime import ModelRuntime
+from levibot_predictor.core.shadow import ShadowScores, ShadowSlot, score_shadow
 from levibot_predictor.core.window import RowWindow
 from levibot_predictor.errors import PredictorError, not_found, unavailable
 from levibot_predictor.io.killswitch import KillSwitch
@@ -82,6 +84,8 @@ class PredictionService:
         self.window = parts.window
         self.metrics = parts.metrics
         self._ids = parts.ids
+        self.shadow = parts.shadow
+        self._shadow_warned = -math.inf
 
     def _run_model(self, matrix: NDArray[np.float32]) -> NDArray[np.float64] | None:
         if not self.runtime.ready:
@@ -97,6 +101,20 @@ class PredictionService:
             return None
         return p_up
 
+    def _score_shadow(self, matrix: NDArray[np.float32], now: float) -> ShadowScores | None:
+        """The partner's scores of the served rows; a failure is counted, never raised."""
+        model = self.shadow.current
+        if model is None:
+            return None
+        try:
+            return score_shadow(model, matrix, self.policy.thresholds)
+        except Exception as exc:  # onnxruntime errors have no public base class
+            self.metrics.count_shadow_error("score")
+            if now - self._shadow_warned > 60.0:  # at most one line a minute per process
+                self._shadow_warned = now
+                log.warning("shadow scoring by %s failed: %s", model.version, exc)
+            return None
+
     def predict_rows(self, matrix: NDArray[np.float32], now: float) -> RowsResult:
         """Predict a validated (n, k) matrix, or answer HOLD for every row with the reason."""
         n = matrix.shape[0]
@@ -111,7 +129,8 @@ class PredictionService:
         values = p_up.tolist()
         signals = [decide_signal(p, self.policy.thresholds) for p in values]
         self.window.add(matrix, now)
-        self.log.submit(LogEntry(ids, "", now, values, signals, False, matrix))
+        shadow = self._score_shadow(matrix, now)
+        self.log.submit(LogEntry(ids, "", now, values, signals, False, matrix, shadow))
         return RowsResult(ids, values, signals, None)
 
     def predict_symbol(self, symbol: str, now: float) -> SymbolResult:
@@ -134,7 +153,8 @@ class PredictionService:
                 # the market, not the traffic: one window row per (symbol, feature second)
                 second = math.floor(state.last_tick if state.last_tick is not None else now)
                 self.window.add_symbol(symbol, second, matrix)
-                self.log.submit(LogEntry([pid], symbol, now, [p], [signal], False, matrix))
+                shadow = self._score_shadow(matrix, now)
+                self.log.submit(LogEntry([pid], symbol, now, [p], [signal], False, matrix, shadow))
                 return SymbolResult(pid, symbol, p, signal, None, decision.staleness)
             reason: FallbackReason = "model_error"
             signal = "HOLD"
@@ -156,6 +176,7 @@ class ServiceParts:
     window: RowWindow
     metrics: PredictorMetrics
     ids: IdSource
+    shadow: ShadowSlot = field(default_factory=ShadowSlot)
 
 
 __all__ = ["Policy", "PredictionService", "PredictorError", "RowsResult", "ServiceParts"]

@@ -80,6 +80,11 @@ class PredictorSettings(BaseSettings):
         20, gt=0,
         description="Thinned rows needed before PSI/KS are exported (absent until then).",
     )  # fmt: skip
+    shadow_poll_seconds: float = Field(
+        5.0, gt=0,
+        description="Cadence of reading the registry's shadow pair: a partner version named "
+        "there is loaded and scores every request in shadow within about this long.",
+    )  # fmt: skip
     drift_client_rows_per_second: int = Field(
         10, ge=0,
         description="Rows from /v1/predict the drift window takes a second when SYMBOLS is "

@@ -91,6 +91,14 @@ class PredictorMetrics:
             "levibot_feature_ks_pvalue", "KS p-value of recent rows vs reference.", ["feature"]
         )
         self.kill_switch = gauge("levibot_kill_switch", "Kill-switch state (1 = on).")
+        self.shadow_active = gauge(
+            "levibot_shadow_active", "1 while a partner version scores every row in shadow.",
+            ["partner"],
+        )  # fmt: skip
+        self.shadow_errors = Counter(
+            "levibot_shadow_errors", "Shadow scoring failures (the answer is unaffected).",
+            [*BASE_LABELS, "stage"], registry=registry,
+        )  # fmt: skip
         self.model_info = gauge("levibot_active_model_info", "The loaded model (always 1).")
 
     def _child(self, metric: Any, *extra: str) -> Any:
@@ -122,6 +130,15 @@ class PredictorMetrics:
     def count_fallback(self, reason: str, count: int = 1) -> None:
         """Count fallback answers for a reason."""
         self._child(self.fallbacks, reason).inc(count)
+
+    def count_shadow_error(self, stage: str) -> None:
+        """Count one shadow failure (``load`` of the partner, ``score`` of a request)."""
+        self._child(self.shadow_errors, stage).inc()
+
+    def set_shadow(self, partner: str | None) -> None:
+        """Export which partner scores in shadow (``partner=""`` is 0 when none does)."""
+        self.shadow_active.clear()
+        self.shadow_active.labels(*self.base, partner or "").set(1.0 if partner else 0.0)
 
     def set_kill_switch(self, on: bool) -> None:
         """Export the kill-switch state."""

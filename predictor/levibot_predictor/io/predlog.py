@@ -4,6 +4,7 @@
 The writer COPYs up to ``batch_rows`` rows at a time (or what arrived within ``flush_seconds``);
 when the database is down it drops the batch, counts it, and backs off before trying again.
 Prediction ids are made here (time-ordered, see ``IdSource``) so a response can name them.
+Rows scored in shadow also carry the partner's version, p_up and signal (``SHADOW_COLUMNS``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from levibot_predictor.core.shadow import ShadowScores
 from levibot_predictor.io.database import Database, DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
@@ -28,8 +30,13 @@ LOG_COLUMNS = (
     "id", "model_name", "version", "track", "symbol", "ts", "p_up", "signal", "fallback",
     "features", "horizon_seconds",
 )  # fmt: skip
+SHADOW_COLUMNS = ("shadow_version", "shadow_p_up", "shadow_signal")
+NO_SHADOW = (None, None, None)
 COLLECT_SLICE_SECONDS = 0.01  # records are built in slices this far apart, not all at once
-Record = tuple[int, str, str, str, str, datetime, float | None, str, bool, str | None, int]
+Record = tuple[
+    int, str, str, str, str, datetime, float | None, str, bool, str | None, int,
+    str | None, float | None, str | None,
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class LogEntry:
     signals: Sequence[str]
     fallback: bool
     features: NDArray[np.float32] | None
+    shadow: ShadowScores | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,7 @@ def build_records(entry: LogEntry, who: LogIdentity) -> list[Record]:
     rows: list[Record] = []
     template = build_features_template(who.feature_names)
     matrix = None if entry.features is None else entry.features.astype(np.float64).tolist()
+    shadow = entry.shadow
     for i, pid in enumerate(entry.ids):
         features = None if matrix is None else template % tuple(matrix[i])
         p = entry.p_up[i]
@@ -91,8 +100,18 @@ def build_records(entry: LogEntry, who: LogIdentity) -> list[Record]:
             pid, who.model_name, who.version, who.track, entry.symbol, ts,
             None if p is None or not math.isfinite(p) else p, entry.signals[i], entry.fallback,
             features, who.horizon_seconds,
+            *((shadow.version, shadow.p_up[i], shadow.signals[i]) if shadow else NO_SHADOW),
         ))  # fmt: skip
     return rows
+
+
+def select_columns(records: list[Record]) -> tuple[tuple[str, ...], list[Record]]:
+    """The columns to COPY: the shadow ones only when a row has them, so a database whose
+    schema predates shadow scoring still takes every unshadowed row."""
+    if any(record[11] is not None for record in records):
+        return LOG_COLUMNS + SHADOW_COLUMNS, records
+    width = len(LOG_COLUMNS)
+    return LOG_COLUMNS, [record[:width] for record in records]  # type: ignore[misc]
 
 
 class PredictionLog:
@@ -166,9 +185,10 @@ class PredictionLog:
 
     async def _insert(self, records: list[Record]) -> None:
         assert self._db is not None
+        columns, rows = select_columns(records)
         async with self._db.connection() as conn:
             await conn.copy_records_to_table(
-                "prediction_log", records=records, columns=LOG_COLUMNS, timeout=self._db.timeout
+                "prediction_log", records=rows, columns=columns, timeout=self._db.timeout
             )
 
     async def drain(self, within: float) -> None:
