@@ -93,7 +93,8 @@ def create_app(
     service = build_service(settings, model, metrics, database, id_start)
     loop_parts = LoopParts(service.kill_switch, service.cache, service.window, metrics, track)
     config = MonitorConfig(
-        VersionKey(info.model_name, info.version), settings.outcome_window,
+        VersionKey(info.model_name, info.version, client_rows=not settings.symbols),
+        settings.outcome_window,
         settings.drift_min_rows, model.reference, detector or ScipyDriftDetector(),
         settings.drift_thin_seconds,
     )  # fmt: skip
@@ -197,13 +198,15 @@ def add_admin_routes(
 
     @app.post("/v1/feedback", responses={503: {"model": schemas.ErrorResponse}})
     async def feedback(body: schemas.FeedbackRequest) -> schemas.FeedbackResponse:
-        """Record explicit outcomes for logged predictions."""
+        """Record outcomes of logged client feature rows (no symbol) that have none yet."""
         if database is None:
             raise unavailable("no database configured")
         ids = [o.prediction_id for o in body.outcomes]
         try:
             async with database.connection() as conn:
-                found = await apply_feedback(conn, ids, [o.outcome for o in body.outcomes], clock())
+                found = await apply_feedback(
+                    conn, info.model_name, ids, [o.outcome for o in body.outcomes], clock()
+                )
         except DatabaseUnavailableError as exc:
             raise unavailable(f"database unavailable: {exc}") from exc
         return schemas.FeedbackResponse(updated=len(found), unknown=sorted(set(ids) - found))

@@ -102,7 +102,8 @@ class FeedbackRequest(BaseModel):
 
 
 class FeedbackResponse(BaseModel):
-    """How many outcomes were recorded, and the ids that are not in the log."""
+    """How many outcomes were recorded, and the ids that were not: not a client feature row of
+    this model in the log, or already resolved (a symbol's prediction resolves from the market)."""
 
     updated: int
     unknown: list[int]

@@ -3,6 +3,12 @@
 Outcomes: unresolved predictions of this version older than the horizon are joined with
 ``market_ticks`` (price at ts + horizon vs price at ts, last tick at or before each instant,
 resolved only once a tick at or after ts + horizon exists); ``/v1/feedback`` sets outcomes by id.
+
+What a client can do to these measures is bounded. Feedback sets the outcome only of this
+model's rows without a symbol (client feature rows, which have no market to resolve them) whose
+outcome is still unset: a symbol's prediction is resolved from market ticks alone, and an
+outcome once set is never overwritten. A predictor that serves symbols measures calibration on
+the market: client rows (and so feedback) never enter its window (``VersionKey.client_rows``).
 The rolling window (newest ``outcome_window`` resolved samples of this version, one per symbol,
 second and p_up: requests served from the same feature row are one market outcome) is read back
 from the log, so every replica of a version exports the same ECE/Brier/accuracy.
@@ -64,6 +70,7 @@ WINDOW_SQL = """
 WITH recent AS (
     SELECT id, symbol, ts, p_up, outcome, resolved_at FROM prediction_log
     WHERE model_name = $1 AND version = $2 AND outcome IS NOT NULL AND p_up IS NOT NULL
+      AND ($5 OR symbol <> '')
     ORDER BY resolved_at DESC, id DESC LIMIT $4
 ), samples AS (
     SELECT DISTINCT ON (symbol, date_trunc('second', ts), p_up,
@@ -78,17 +85,19 @@ SELECT p_up, outcome FROM samples ORDER BY resolved_at DESC, id DESC LIMIT $3
 FEEDBACK_SQL = """
 UPDATE prediction_log AS p SET outcome = f.outcome, resolved_at = $3
 FROM unnest($1::bigint[], $2::smallint[]) AS f(id, outcome)
-WHERE p.id = f.id
+WHERE p.id = f.id AND p.model_name = $4 AND p.symbol = '' AND p.outcome IS NULL
 RETURNING p.id
 """
 
 
 @dataclass(frozen=True)
 class VersionKey:
-    """Which rows of the prediction log belong to this predictor's version."""
+    """Which rows of the prediction log belong to this predictor's version; ``client_rows``:
+    whether client feature rows count in its calibration window (False when it serves symbols)."""
 
     model_name: str
     version: str
+    client_rows: bool = True
 
 
 async def apply_resolution(
@@ -106,7 +115,12 @@ async def fetch_calibration(
 ) -> CalibrationReport:
     """ECE, Brier, accuracy of the newest ``window`` resolved samples of this version."""
     rows = await conn.fetch(
-        WINDOW_SQL, key.model_name, key.version, window, window * WINDOW_SCAN_FACTOR
+        WINDOW_SQL,
+        key.model_name,
+        key.version,
+        window,
+        window * WINDOW_SCAN_FACTOR,
+        key.client_rows,
     )
     p_up = np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows))
     outcome = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
@@ -114,10 +128,15 @@ async def fetch_calibration(
 
 
 async def apply_feedback(
-    conn: asyncpg.Connection, ids: Sequence[int], outcomes: Sequence[int], now: float
+    conn: asyncpg.Connection,
+    model_name: str,
+    ids: Sequence[int],
+    outcomes: Sequence[int],
+    now: float,
 ) -> set[int]:
-    """Set explicit outcomes by prediction id; the ids that existed."""
+    """Set explicit outcomes by prediction id (this model's unresolved client rows only); the
+    ids that were set."""
     rows = await conn.fetch(
-        FEEDBACK_SQL, list(ids), list(outcomes), datetime.fromtimestamp(now, UTC)
+        FEEDBACK_SQL, list(ids), list(outcomes), datetime.fromtimestamp(now, UTC), model_name
     )
     return {int(r[0]) for r in rows}
