@@ -11,10 +11,11 @@ shares differ by the candidate, not by the traffic. Results are plain tuples (pi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from gatesim import canary
 from gatesim.canary import Gate, load_spec, plan_span, run_canary
 from gatesim.markets import (
     HORIZON_S,
@@ -25,7 +26,7 @@ from gatesim.markets import (
 )
 from gatesim.models import HISTORY_SECONDS, KINDS, Version, build_candidate, train_versions
 from gatesim.today import DriftCache, TodayGate
-from gatesim.traffic import MONITOR_INTERVAL_S, build_paired_logs, build_traffic
+from gatesim.traffic import MONITOR_INTERVAL_S, UNASSIGNED, build_paired_logs, build_traffic
 
 WARMUP_S = 900
 Row = tuple[str, str, float, str, str, float]  # market, gates, rate, kind, verdict, seconds
@@ -83,8 +84,15 @@ def run_job(job: Job) -> tuple[list[Row], list[Score]]:
             cache: DriftCache = {}
             logs = build_paired_logs(traffic, labels, stable, stacked, phase)
             for kind, candidate in candidates.items():
-                log = logs[kind]
-                gate: Gate = TodayGate(market, candidate.reference, phase, cache)
-                outcome = run_canary(spec, log, gate, float(start), float(start + span))
-                rows.append((job.market, "today", rate, kind, outcome.verdict, outcome.seconds))
+                gates: dict[str, Gate] = {
+                    "today": TodayGate(market, candidate.reference, phase, cache)
+                }
+                if canary.NEW_GATE is not None:
+                    gates["new"] = canary.NEW_GATE
+                for name, gate in gates.items():
+                    log = replace(
+                        logs[kind], track=np.full_like(logs[kind].track, UNASSIGNED), assigned=0
+                    )
+                    outcome = run_canary(spec, log, gate, float(start), float(start + span))
+                    rows.append((job.market, name, rate, kind, outcome.verdict, outcome.seconds))
     return rows, assess_live_scores(market, candidates, HISTORY_SECONDS)
