@@ -30,9 +30,16 @@ class Query(StrEnum):
 
 
 class Verdict(StrEnum):
+    """A check's verdict. ``Waiting``: too few finished blocks (never counted as inconclusive);
+    ``Equivalent`` / ``Different``: stage 1 of a judgement; ``Reading``: shown, no verdict."""
+
     PASS = "Pass"  # noqa: S105 - a verdict, not a password
     FAIL = "Fail"
     INCONCLUSIVE = "Inconclusive"
+    WAITING = "Waiting"
+    EQUIVALENT = "Equivalent"
+    DIFFERENT = "Different"
+    READING = "Reading"
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,11 @@ class AnalysisTarget:
 
 @dataclass(frozen=True)
 class CheckVerdict:
-    """One check's outcome; ``comparison`` is ``<=`` or ``>=`` (value against threshold)."""
+    """One check's outcome; ``comparison`` is ``<=`` or ``>=`` (value against threshold).
+
+    A judgement's checks also carry the interval (``lower``, ``upper``), the rows ``n`` and the
+    effective n (finished blocks); ``gating`` False marks a reading that does not decide.
+    """
 
     name: str
     value: float | None
@@ -55,11 +66,25 @@ class CheckVerdict:
     comparison: str
     verdict: Verdict
     reason: str
+    lower: float | None = None
+    upper: float | None = None
+    n: int | None = None
+    n_eff: int | None = None
+    gating: bool = True
 
     def describe(self) -> str:
-        """``ece=0.091 (threshold <= 0.06): Fail`` — the text used in events and registry."""
+        """``ece=0.091 (threshold <= 0.06): Fail`` — the text used in events and registry;
+        a judgement's check adds its interval, ``agreement=0.1 [0.09, 0.11] (...)``."""
         value = "none" if self.value is None else f"{self.value:.4g}"
+        if self.lower is not None or self.upper is not None:
+            low, high = (f"{b:.4g}" if b is not None else "?" for b in (self.lower, self.upper))
+            value += f" [{low}, {high}]"
         return f"{self.name}={value} (threshold {self.comparison} {self.threshold:g})"
+
+    @property
+    def is_failing(self) -> bool:
+        """A gating check that fails (stage 1's Different fails when it gates)."""
+        return self.gating and self.verdict in (Verdict.FAIL, Verdict.DIFFERENT)
 
 
 Values = Mapping[Query, float | None]
@@ -113,7 +138,7 @@ def _difference(values: Values) -> float | None:
     return None if candidate is None or stable is None else candidate - stable
 
 
-def _planned_checks(values: Values, t: Thresholds) -> list[tuple[str, float | None, float, str]]:
+def plan_checks(values: Values, t: Thresholds) -> list[tuple[str, float | None, float, str]]:
     """(name, value, threshold, comparison) of every enabled check."""
     plan = [
         ("ece", values.get(Query.ECE), t.ece_max, "<="),
@@ -157,19 +182,28 @@ def assess_checks(values: Values, thresholds: Thresholds) -> tuple[CheckVerdict,
     gated = gate.verdict is not Verdict.PASS
     checks = (
         assess_check(name, value, limit, op, gated)
-        for name, value, limit, op in _planned_checks(values, thresholds)
+        for name, value, limit, op in plan_checks(values, thresholds)
     )
     return (gate, *checks)
 
 
 def assess_measurement(verdicts: tuple[CheckVerdict, ...]) -> Verdict:
-    """A measurement fails if any check fails, passes only if all pass, else is inconclusive."""
-    kinds = {v.verdict for v in verdicts}
-    if Verdict.FAIL in kinds:
+    """Over the gating checks: Fail if any fails; else Inconclusive if any is; else Waiting if
+    any waits (not counted against inconclusiveLimit); Pass if all pass (Equivalent passes)."""
+    if any(v.is_failing for v in verdicts):
         return Verdict.FAIL
-    return Verdict.PASS if kinds == {Verdict.PASS} else Verdict.INCONCLUSIVE
+    kinds = {v.verdict for v in verdicts if v.gating}
+    if Verdict.INCONCLUSIVE in kinds:
+        return Verdict.INCONCLUSIVE
+    if Verdict.WAITING in kinds:
+        return Verdict.WAITING
+    return (
+        Verdict.PASS
+        if kinds and kinds <= {Verdict.PASS, Verdict.EQUIVALENT}
+        else Verdict.INCONCLUSIVE
+    )
 
 
 def first_failure(verdicts: tuple[CheckVerdict, ...]) -> CheckVerdict | None:
     """The first failing check (named in events and the registry's rejection reason)."""
-    return next((v for v in verdicts if v.verdict is Verdict.FAIL), None)
+    return next((v for v in verdicts if v.is_failing), None)

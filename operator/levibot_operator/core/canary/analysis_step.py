@@ -2,14 +2,16 @@
 
 Layer: core (pure), in ``canary``; called by ``machine`` for an ``analysis`` step. A failed run
 rolls back; an errored one holds traffic and pauses until the metrics answer; an inconclusive
-one pauses for a resume; a passed one enters the next step.
+one pauses for a resume; a passed one enters the next step. A run with a judgement that spends
+its budget without a verdict pauses or rolls back (``onInconclusive``), and every judgement
+check that reaches a new verdict is announced by an Event.
 """
 
 from dataclasses import replace
 from datetime import datetime
 
 from levibot_operator.core.canary import decision as d
-from levibot_operator.core.canary.analysis import first_failure
+from levibot_operator.core.canary.analysis import CheckVerdict, Verdict, first_failure
 from levibot_operator.core.canary.decision import CanaryDecision, CanaryObservation, CanaryState
 from levibot_operator.core.canary.run import (
     RunOutcome,
@@ -28,6 +30,7 @@ from levibot_operator.core.canary.transitions import (
     roll_back,
     transition,
 )
+from levibot_operator.core.intents import EventIntent
 
 
 def decide_analysis_step(
@@ -48,7 +51,26 @@ def decide_analysis_step(
     error = seen.measurement.error
     checks = seen.measurement.verdicts if error is None else status.checks
     measured = replace(status, analysis=run, checks=checks)
-    return conclude_run(state, measured, step, error, now)
+    decision = conclude_run(state, measured, step, error, now)
+    events = build_verdict_events(status.checks, checks)
+    return replace(decision, events=(*events, *decision.events)) if events else decision
+
+
+def build_verdict_events(
+    old: tuple[CheckVerdict, ...], new: tuple[CheckVerdict, ...]
+) -> tuple[EventIntent, ...]:
+    """An Event for every judgement check (one with an effective n) whose verdict changed."""
+    before = {c.name: c.verdict for c in old}
+    return tuple(
+        build_event(
+            d.REASON_CHECK_VERDICT,
+            f"{c.name}: {c.verdict.value}: {c.describe()}: {c.reason}",
+            warning=c.is_failing,
+        )
+        for c in new
+        if c.n_eff is not None and c.verdict is not Verdict.READING
+        and before.get(c.name) is not c.verdict
+    )  # fmt: skip
 
 
 def conclude_run(
@@ -60,7 +82,7 @@ def conclude_run(
 ) -> CanaryDecision:
     """What the run adds up to: roll back, hold, pause, go on, or measure again."""
     assert status.analysis is not None  # set by the caller
-    outcome = assess_run(status.analysis, step.analysis)
+    outcome = assess_run(status.analysis, step.analysis, now)
     failing = first_failure(status.checks) if error is None else None
     if outcome is RunOutcome.FAILED:
         text = failing.describe() if failing else "measurements failed"
@@ -73,6 +95,8 @@ def conclude_run(
             status, now, Phase.PAUSED, d.REASON_ANALYSIS_ERROR, message, warning=True,
             requeue=step.analysis.interval,
         )  # fmt: skip
+    if outcome is RunOutcome.OUT_OF_BUDGET:
+        return conclude_out_of_budget(status, step, now)
     if outcome is RunOutcome.INCONCLUSIVE:
         message = "analysis inconclusive: waiting for a resume (or abort)"
         return transition(
@@ -83,3 +107,21 @@ def conclude_run(
     reason = d.REASON_MEASUREMENT_FAILED
     events = (build_event(reason, failing.describe(), warning=True),) if failing else ()
     return build_decision(status, *events, requeue=step.analysis.interval)
+
+
+def conclude_out_of_budget(
+    status: CanaryStatus, step: AnalysisStep, now: datetime
+) -> CanaryDecision:
+    """The judgement's budget ended without a verdict: ``onInconclusive`` pauses or rolls back."""
+    judgement = step.analysis.judgement
+    assert judgement is not None  # only a run with a judgement has a budget
+    budget = int(judgement.budget.total_seconds())
+    message = f"judgement without a verdict after its budget of {budget} s"
+    if judgement.on_inconclusive == "rollback":
+        return roll_back(
+            status, now, d.REASON_OUT_OF_BUDGET, f"{message} (onInconclusive: rollback)"
+        )
+    return transition(
+        status, now, Phase.PAUSED, d.REASON_OUT_OF_BUDGET,
+        f"{message}: waiting for a resume (or abort)", warning=True,
+    )  # fmt: skip

@@ -24,6 +24,8 @@ REASON_ANALYSIS_FAILED = "AnalysisFailed"
 REASON_ANALYSIS_ERROR = "AnalysisError"
 REASON_ANALYSIS_INCONCLUSIVE = "AnalysisInconclusive"
 REASON_MEASUREMENT_FAILED = "MeasurementFailed"
+REASON_CHECK_VERDICT = "CheckVerdict"  # a judgement check reached a new verdict
+REASON_OUT_OF_BUDGET = "JudgementOutOfBudget"
 REASON_RESUMED = "Resumed"
 REASON_METRICS_RECOVERED = "MetricsRecovered"
 REASON_PROMOTING = "Promoting"
@@ -69,6 +71,8 @@ class CanaryObservation:
     stable_version: str | None = None
     next_version: str | None = None
     training: CandidateTraining = CandidateTraining.NOT_STARTED
+    training_message: str = ""  # why the candidate's training failed, in the spec's words
+    traffic_provider: str | None = None  # the target's spec.traffic.provider (None: no target)
     candidate_available: bool = False
     achieved_weight: float = 0.0
     kill_switch: bool = False

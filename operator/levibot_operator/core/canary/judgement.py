@@ -43,7 +43,8 @@ from levibot_common.stats.sequential import assess_noninferiority
 from levibot_operator.core.canary.judgement_spec import JudgementSpec
 
 LOSS_EPSILON = 1e-6  # p_up is clipped to [eps, 1 - eps] before the log-loss
-AGREEMENT, NON_INFERIORITY, CALIBRATION, ECE = "agreement", "nonInferiority", "calibration", "ece"
+AGREEMENT, NON_INFERIORITY, CALIBRATION = "agreement", "nonInferiority", "calibration"
+ECE = "calibrationEce"  # "ece" is the deprecated Prometheus reading
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,11 @@ started, so the candidate has served traffic), ``count`` times. It ends:
 - *inconclusive* as soon as inconclusive measurements exceed ``inconclusiveLimit``, or after
   ``count`` measurements none of which passed — an inconclusive run never promotes;
 - *passed* after ``count`` measurements otherwise.
+
+A *waiting* measurement (a judgement check has too few finished blocks) is counted apart: it is
+not a measurement, so it neither uses up ``count`` nor counts towards ``inconclusiveLimit``. A
+run with a judgement that has not ended by its ``budget`` is *out of budget*: the judgement's
+``onInconclusive`` says whether it pauses or rolls back.
 """
 
 from dataclasses import replace
@@ -26,6 +31,7 @@ class RunOutcome(StrEnum):
     FAILED = "Failed"
     ERRORED = "Errored"
     INCONCLUSIVE = "Inconclusive"
+    OUT_OF_BUDGET = "OutOfBudget"
 
 
 def plan_next_measurement(run: AnalysisRun, analysis: AnalysisSpec) -> datetime:
@@ -51,13 +57,20 @@ def record_measurement(run: AnalysisRun, measurement: Measurement, now: datetime
         run,
         last_measured_at=now,
         consecutive_errors=0,
+        waits=run.waits + (verdict is Verdict.WAITING),
         passes=run.passes + (verdict is Verdict.PASS),
         failures=run.failures + (verdict is Verdict.FAIL),
         inconclusives=run.inconclusives + (verdict is Verdict.INCONCLUSIVE),
     )
 
 
-def assess_run(run: AnalysisRun, analysis: AnalysisSpec) -> RunOutcome:
+def is_budget_spent(run: AnalysisRun, analysis: AnalysisSpec, now: datetime) -> bool:
+    """A run with a judgement has measured for its whole budget."""
+    judgement = analysis.judgement
+    return judgement is not None and now - run.started_at >= judgement.budget
+
+
+def assess_run(run: AnalysisRun, analysis: AnalysisSpec, now: datetime | None = None) -> RunOutcome:
     """The run's outcome so far (see the module docstring for the rules)."""
     if run.failures > analysis.failure_limit:
         return RunOutcome.FAILED
@@ -66,5 +79,6 @@ def assess_run(run: AnalysisRun, analysis: AnalysisSpec) -> RunOutcome:
     if run.inconclusives > analysis.inconclusive_limit:
         return RunOutcome.INCONCLUSIVE
     if run.measurements < analysis.count:
-        return RunOutcome.RUNNING
+        spent = now is not None and is_budget_spent(run, analysis, now)
+        return RunOutcome.OUT_OF_BUDGET if spent else RunOutcome.RUNNING
     return RunOutcome.PASSED if run.passes > 0 else RunOutcome.INCONCLUSIVE

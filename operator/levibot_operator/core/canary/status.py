@@ -4,6 +4,7 @@ Layer: core (pure). The status is the canary's only memory: ``parse_canary_statu
 ``build_canary_status`` round-trip exactly, so the operator can stop at any instant and resume.
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +44,7 @@ class AnalysisRun:
     failures: int = 0
     inconclusives: int = 0
     consecutive_errors: int = 0
+    waits: int = 0  # measurements waiting for finished blocks: not counted in measurements
 
     @property
     def measurements(self) -> int:
@@ -95,28 +97,53 @@ def _drop_none(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if v is not None}
 
 
+def _finite(value: float | None) -> float | None:
+    """JSON has no NaN or infinity: a non-finite number is written as absent."""
+    return value if value is not None and math.isfinite(value) else None
+
+
 def build_check(check: CheckVerdict) -> dict[str, Any]:
     return _drop_none(
         {
             "name": check.name,
-            "value": check.value,
-            "threshold": check.threshold,
+            "value": _finite(check.value),
+            "lower": _finite(check.lower),
+            "upper": _finite(check.upper),
+            "threshold": _finite(check.threshold),
             "comparison": check.comparison,
+            "n": check.n,
+            "nEff": check.n_eff,
+            "gating": None if check.gating else False,
             "verdict": check.verdict.value,
             "reason": check.reason,
         }
     )
 
 
+def _opt_float(obj: Mapping[str, Any], key: str) -> float | None:
+    value = obj.get(key)
+    return None if value is None else float(value)
+
+
+def _opt_int(obj: Mapping[str, Any], key: str) -> int | None:
+    value = obj.get(key)
+    return None if value is None else int(value)
+
+
 def parse_check(obj: Mapping[str, Any]) -> CheckVerdict:
-    value = obj.get("value")
+    threshold = obj.get("threshold")
     return CheckVerdict(
         name=str(obj["name"]),
-        value=None if value is None else float(value),
-        threshold=float(obj["threshold"]),
+        value=_opt_float(obj, "value"),
+        threshold=math.nan if threshold is None else float(threshold),
         comparison=str(obj["comparison"]),
         verdict=Verdict(obj["verdict"]),
         reason=str(obj.get("reason", "")),
+        lower=_opt_float(obj, "lower"),
+        upper=_opt_float(obj, "upper"),
+        n=_opt_int(obj, "n"),
+        n_eff=_opt_int(obj, "nEff"),
+        gating=obj.get("gating") is not False,
     )
 
 
@@ -130,6 +157,7 @@ def build_analysis_run(run: AnalysisRun) -> dict[str, Any]:
             "passes": run.passes,
             "failures": run.failures,
             "inconclusives": run.inconclusives,
+            "waits": run.waits or None,
             "consecutiveErrors": run.consecutive_errors,
         }
     )
@@ -144,6 +172,7 @@ def parse_analysis_run(obj: Mapping[str, Any]) -> AnalysisRun:
         failures=int(obj.get("failures", 0)),
         inconclusives=int(obj.get("inconclusives", 0)),
         consecutive_errors=int(obj.get("consecutiveErrors", 0)),
+        waits=int(obj.get("waits", 0)),
     )
 
 
