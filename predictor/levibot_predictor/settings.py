@@ -93,6 +93,18 @@ class PredictorSettings(BaseSettings):
     log_queue_size: int = Field(10_000, gt=0, description="Prediction log queue bound.")
     log_batch_rows: int = Field(500, gt=0, description="Prediction log insert batch size.")
     log_flush_seconds: float = Field(0.2, gt=0, description="Prediction log flush period.")
+    log_retention_seconds: int = Field(
+        604_800, ge=0,
+        description="Prediction log rows of this model older than this are deleted (every "
+        "version's, by one replica at a time; spec.serving.predictionLog.retentionSeconds); "
+        "0 keeps every row.",
+    )  # fmt: skip
+    log_retention_interval_seconds: float = Field(
+        300.0, gt=0, description="Cadence of the retention pass."
+    )
+    log_retention_batch_rows: int = Field(
+        5000, gt=0, description="Most rows one DELETE of the retention pass removes."
+    )
     db_timeout_seconds: float = Field(2.0, gt=0, description="Timeout of one database call.")
 
     @model_validator(mode="after")

@@ -42,6 +42,7 @@ from levibot_predictor.io.marketcache import MarketCache
 from levibot_predictor.io.metrics import PredictorMetrics, build_model_label
 from levibot_predictor.io.outcomes import VersionKey, apply_feedback
 from levibot_predictor.io.predlog import IdSource, LogIdentity, PredictionLog
+from levibot_predictor.io.retention import RetentionPlan, run_retention
 from levibot_predictor.io.track import TrackFile
 from levibot_predictor.service import Policy, PredictionService, ServiceParts
 from levibot_predictor.settings import PredictorSettings
@@ -113,6 +114,13 @@ def create_app(
                 lambda: run_monitor(loop_parts, database, config, clock()), "monitor")),
             asyncio.create_task(service.log.run()),
         ]  # fmt: skip
+        if database is not None and settings.log_retention_seconds:
+            retention = RetentionPlan(settings.log_retention_seconds,
+                                      settings.log_retention_batch_rows)  # fmt: skip
+            tasks.append(asyncio.create_task(run_every(
+                settings.log_retention_interval_seconds,
+                lambda: run_retention(database, info.model_name, retention, clock()),
+                "retention")))  # fmt: skip
         yield
         for task in tasks:
             task.cancel()
