@@ -18,6 +18,7 @@ from levibot_operator import constants as c
 Body = dict[str, Any]
 PLURALS = {
     "Job": "jobs",
+    "Pod": "pods",
     "Deployment": "deployments",
     "Service": "services",
     "ConfigMap": "configmaps",

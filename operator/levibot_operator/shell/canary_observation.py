@@ -41,7 +41,6 @@ from levibot_operator.core.modeldeployment.observation import (
     REGISTRY_MISSING,
     DeploymentObservation,
     parse_deployment,
-    parse_job,
 )
 from levibot_operator.core.modeldeployment.routing import (
     build_route_name,
@@ -52,7 +51,7 @@ from levibot_operator.core.modeldeployment.status import MDStatus
 from levibot_operator.core.modeldeployment.training import plan_next_version
 from levibot_operator.core.traffic.weights import assess_achieved_weight
 from levibot_operator.settings import OperatorSettings
-from levibot_operator.shell.modeldeployment import fetch_highest_job_version
+from levibot_operator.shell.modeldeployment import fetch_highest_job_version, fetch_job
 
 log = logging.getLogger(__name__)
 
@@ -78,25 +77,23 @@ async def fetch_deployment(
 
 async def fetch_training(
     api: ApiClient, md: ModelDeployment, status: CanaryStatus, settings: OperatorSettings
-) -> CandidateTraining:
-    """The candidate's trainer Job, and (once it succeeded) whether the version is registered."""
+) -> tuple[CandidateTraining, str]:
+    """The candidate's trainer Job, and (once it succeeded) whether the version is registered;
+    with why it failed (the trainer's result, naming the spec field at fault)."""
     version = status.candidate_version
     if status.phase is not Phase.TRAINING or not version:
-        return CandidateTraining.NOT_STARTED
-    body = await kube.fetch_object(
-        api, "batch/v1", "Job", md.namespace, build_job_name(md, version, 1)
-    )
-    job = parse_job(body) if body is not None else None
+        return CandidateTraining.NOT_STARTED, ""
+    job = await fetch_job(api, md.namespace, build_job_name(md, version, 1))
     if job is None or not (job.failed or job.succeeded):
-        return CandidateTraining.NOT_STARTED if job is None else CandidateTraining.RUNNING
+        return (CandidateTraining.NOT_STARTED if job is None else CandidateTraining.RUNNING), ""
     if job.failed:
-        return CandidateTraining.FAILED
+        return CandidateTraining.FAILED, job.message
     found = await registry.fetch_registered(api, md, version, settings)
     if found.state == REGISTRY_FOUND:
-        return CandidateTraining.SUCCEEDED
-    return (
-        CandidateTraining.FAILED if found.state == REGISTRY_MISSING else CandidateTraining.RUNNING
-    )
+        return CandidateTraining.SUCCEEDED, ""
+    if found.state == REGISTRY_MISSING:
+        return CandidateTraining.FAILED, f"job succeeded but {version} is not in the registry"
+    return CandidateTraining.RUNNING, ""
 
 
 async def fetch_next_version(
@@ -177,10 +174,13 @@ async def fetch_observed(
     if status.phase is Phase.PENDING and given.spec.candidate_version is None:
         next_version = await fetch_next_version(api, md, given.md_status, settings)
     measure = prometheus is not None and given.alert is None
+    training, training_message = await fetch_training(api, md, status, settings)
     seen = CanaryObservation(
         stable_version=given.md_status.stable_version or None,
         next_version=next_version,
-        training=await fetch_training(api, md, status, settings),
+        training=training,
+        training_message=training_message,
+        traffic_provider=md.spec.traffic.provider,
         candidate_available=candidate.available,
         achieved_weight=await fetch_achieved_weight(api, md, status, candidate),
         kill_switch=md.spec.kill_switch,

@@ -32,6 +32,7 @@ from levibot_operator.core.modeldeployment.health import build_freshness_query
 from levibot_operator.core.modeldeployment.observation import (
     REGISTRY_UNAVAILABLE,
     Freshness,
+    JobObservation,
     Snapshot,
     parse_deployment,
     parse_job,
@@ -151,10 +152,7 @@ class Reconciler:
         job, found = None, None
         training = status.training
         if training is not None and training.state == RUNNING:
-            job_body = await kube.fetch_object(
-                self.api, "batch/v1", "Job", md.namespace, training.job_name
-            )
-            job = parse_job(job_body) if job_body is not None else None
+            job = await fetch_job(self.api, md.namespace, training.job_name)
             if job is not None and job.succeeded:
                 found = await registry.fetch_registered(
                     self.api, md, training.version, self.settings
@@ -267,6 +265,20 @@ async def fetch_freshness(
     except PrometheusError as exc:
         return Freshness(None, error=str(exc))
     return Freshness(value)
+
+
+async def fetch_job(api: ApiClient, namespace: str, name: str) -> JobObservation | None:
+    """A trainer Job; once failed, read with its pods, whose termination message is the
+    trainer's result naming the field at fault (best effort: the Job alone says it failed)."""
+    body = await kube.fetch_object(api, "batch/v1", "Job", namespace, name)
+    if body is None or not (job := parse_job(body)).failed:
+        return None if body is None else job
+    try:
+        pods = await kube.fetch_list(api, "v1", "Pod", namespace, {c.LABEL_JOB_NAME: name})
+    except ApiException as exc:
+        log.warning("pods of job %s/%s not read: %s", namespace, name, exc.status)
+        return job
+    return parse_job(body, pods)
 
 
 async def fetch_highest_job_version(api: ApiClient, md: ModelDeployment) -> int:

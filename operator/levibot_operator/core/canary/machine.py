@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from levibot_operator import constants as c
 from levibot_operator.core.canary import decision as d
 from levibot_operator.core.canary.analysis_step import decide_analysis_step
+from levibot_operator.core.canary.compatibility import find_provider_conflict
 from levibot_operator.core.canary.decision import (
     CanaryDecision,
     CanaryObservation,
@@ -64,6 +66,12 @@ def _decide_pending(
         message = f"waiting for ModelDeployment {state.spec.target} to serve a stable version"
         waiting = replace(status, reason=d.REASON_WAITING_FOR_TARGET, message=message)
         return build_decision(waiting, requeue=POLL)
+    conflict = find_provider_conflict(state.spec, seen.traffic_provider)
+    if conflict is not None:
+        message = ": ".join(conflict)
+        return transition(
+            status, now, F, c.REASON_INVALID_SPEC, message, warning=True, requeue=None
+        )
     if version == stable:
         message = f"candidate {version} is already the stable version"
         return transition(
@@ -93,6 +101,7 @@ def _decide_training(
         return enter_step(state, status, 0, now)
     if seen.training is CandidateTraining.FAILED:
         message = f"training of {status.candidate_version} failed"
+        message += f": {seen.training_message}" if seen.training_message else ""
         return transition(
             status, now, F, d.REASON_TRAINING_FAILED, message, warning=True, requeue=None
         )

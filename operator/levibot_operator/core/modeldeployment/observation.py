@@ -3,7 +3,7 @@
 Layer: core (pure values). The shell fills these from the API server and the registry.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,6 +11,10 @@ from typing import Any
 from levibot_operator import constants as c
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
 from levibot_operator.core.modeldeployment.status import MDStatus
+from levibot_operator.core.modeldeployment.trainer_result import (
+    describe_trainer_result,
+    parse_trainer_result,
+)
 
 REGISTRY_FOUND = "found"
 REGISTRY_MISSING = "missing"
@@ -87,12 +91,16 @@ def _condition_true(body: Mapping[str, Any], kind: str) -> Mapping[str, Any] | N
     )
 
 
-def parse_job(body: Mapping[str, Any]) -> JobObservation:
-    """A Job body -> finished or not, with the failure reason and message."""
+def parse_job(body: Mapping[str, Any], pods: Iterable[Mapping[str, Any]] = ()) -> JobObservation:
+    """A Job body -> finished or not, with the failure message: the trainer's own result from
+    its pods (naming the spec field at fault) when one is readable, else the Job's condition."""
     name = str(body.get("metadata", {}).get("name", ""))
     failed = _condition_true(body, "Failed")
     if failed is not None:
+        result = parse_trainer_result(pods)
         message = f"{failed.get('reason', 'Failed')}: {failed.get('message', '')}".rstrip(": ")
+        if result is not None:
+            message = describe_trainer_result(result)
         return JobObservation(name, failed=True, message=message)
     complete = _condition_true(body, "Complete") or _condition_true(body, "SuccessCriteriaMet")
     return JobObservation(name, succeeded=complete is not None)
