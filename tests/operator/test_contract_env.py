@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from levibot_operator.core.fields import SpecError
 from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
 from levibot_operator.core.modeldeployment.workloads import build_predictor_env, build_trainer_env
 from levibot_operator.settings import OperatorSettings
@@ -58,3 +59,22 @@ def test_monitoring_windows_reach_the_predictor_settings(monkeypatch: pytest.Mon
         60.0,
         20,
     )
+
+
+def test_log_retention_reaches_the_predictor_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12, item 10: spec.serving.predictionLog.retentionSeconds → LOG_RETENTION_SECONDS."""
+    settings = OperatorSettings().build_core_settings()
+    export(monkeypatch, build_predictor_env(parse_modeldeployment(md_body()), "v1", settings))
+    assert PredictorSettings().log_retention_seconds == 604_800  # type: ignore[call-arg]
+    body = md_body()
+    body["spec"]["serving"]["predictionLog"] = {"retentionSeconds": 86_400}
+    export(monkeypatch, build_predictor_env(parse_modeldeployment(body), "v1", settings))
+    assert PredictorSettings().log_retention_seconds == 86_400  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("seconds", [60, 10**9])
+def test_log_retention_out_of_bounds_is_refused_naming_the_field(seconds: int) -> None:
+    body = md_body()
+    body["spec"]["serving"]["predictionLog"] = {"retentionSeconds": seconds}
+    with pytest.raises(SpecError, match=r"spec\.serving\.predictionLog\.retentionSeconds"):
+        parse_modeldeployment(body)

@@ -70,6 +70,7 @@ class ServingSpec:
     buy_threshold: float
     sell_threshold: float
     monitoring: MonitoringSpec = MonitoringSpec()
+    log_retention_seconds: int = 604_800  # spec.serving.predictionLog.retentionSeconds
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,16 @@ def parse_serving(obj: Json, path: str = "spec.serving") -> ServingSpec:
         monitoring=parse_monitoring(
             read_field(obj, "monitoring", path, dict, {}), f"{path}.monitoring"
         ),
+        log_retention_seconds=parse_log_retention(
+            read_field(obj, "predictionLog", path, dict, {}), f"{path}.predictionLog"
+        ),
     )
+
+
+def parse_log_retention(obj: Json, path: str) -> int:
+    """``spec.serving.predictionLog.retentionSeconds``: one hour to 366 days (as the CRD)."""
+    value = read_field(obj, "retentionSeconds", path, int, 604_800)
+    return check_within(value, 3600, 31_622_400, f"{path}.retentionSeconds")
 
 
 def parse_monitoring(obj: Json, path: str) -> MonitoringSpec:
@@ -218,13 +228,17 @@ def parse_spec(spec: Json) -> ModelDeploymentSpec:
         problem = "must be smaller than spec.training.dataWindowSeconds"
         raise SpecError("spec.horizonSeconds", problem)
     policy = read_field(spec, "driftPolicy", "spec", str, "none")
+    serving = parse_serving(read_field(spec, "serving", "spec", dict, {}))
+    if serving.log_retention_seconds < horizon + 3600:  # outcomes need their rows past due
+        problem = "must be at least spec.horizonSeconds + 3600"
+        raise SpecError("spec.serving.predictionLog.retentionSeconds", problem)
     return ModelDeploymentSpec(
         model=parse_model(read_field(spec, "model", "spec", dict)),
         features=features,
         symbols=read_strings(spec, "symbols", "spec"),
         horizon_seconds=horizon,
         training=training,
-        serving=parse_serving(read_field(spec, "serving", "spec", dict, {})),
+        serving=serving,
         traffic=parse_traffic(read_field(spec, "traffic", "spec", dict, {})),
         kill_switch=read_field(spec, "killSwitch", "spec", bool, False),
         drift_policy=check_enum(policy, c.DRIFT_POLICIES, "spec.driftPolicy"),

@@ -140,6 +140,7 @@ def build_predictor_env(
         "DRIFT_WINDOW_SECONDS": str(monitoring.drift_window_seconds),
         "DRIFT_THIN_SECONDS": str(monitoring.drift_thin_seconds),
         "DRIFT_MIN_ROWS": str(monitoring.drift_min_rows),
+        "LOG_RETENTION_SECONDS": str(spec.serving.log_retention_seconds),
     }
     return [build_dsn_env(prefix, spec.training.database_secret, settings), *_env(prefix, values)]
 

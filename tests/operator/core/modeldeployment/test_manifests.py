@@ -41,6 +41,7 @@ def test_predictor_env_is_exactly_the_contract() -> None:
         "LEVIBOT_PREDICTOR_DRIFT_WINDOW_SECONDS": "1800",
         "LEVIBOT_PREDICTOR_DRIFT_THIN_SECONDS": "60",
         "LEVIBOT_PREDICTOR_DRIFT_MIN_ROWS": "20",
+        "LEVIBOT_PREDICTOR_LOG_RETENTION_SECONDS": "604800",
     }
     assert dep["spec"]["replicas"] == 4
     assert dep["metadata"]["labels"]["levibot.io/track"] == "canary"
