@@ -1,0 +1,159 @@
+"""Read the paired shadow rows of a canary from the prediction log; write and clear its shadow
+pair in the registry.
+
+Layer: adapters. The DSN comes from the ModelDeployment's database Secret (``registry.fetch_dsn``,
+by reference at call time). During a canary every predictor of the model scores each request
+with both versions (``levibot_common.registry.apply_shadow_pair`` names them), so a log row of
+either version whose ``shadow_version`` is the other one is a paired comparison. The rows are
+read as ``PairedRows`` for ``core.canary.judgement``: one per symbol and second (requests served
+from the same feature row are one market observation; the first row logged wins), oriented
+(stable, candidate) whichever version served, with the outcome as 1.0 / 0.0 or NaN while
+unresolved. The stable version's retraining-noise envelope is its registry metric
+``envelope_rms`` (written by the trainer; None when absent).
+"""
+
+import asyncio
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+import numpy as np
+from kubernetes_asyncio.client import ApiClient
+
+from levibot_common import registry as shared
+from levibot_operator.adapters.registry import RegistryUnavailableError, fetch_dsn
+from levibot_operator.core.canary.judgement import PairedRows
+from levibot_operator.core.modeldeployment.spec import ModelDeployment
+from levibot_operator.settings import OperatorSettings
+
+MAX_ROWS = 2_000_000  # one row per symbol and second: 23 days of two symbols
+ENVELOPE_METRIC = "envelope_rms"
+
+PAIRED_ROWS_SQL = """
+SELECT DISTINCT ON (symbol, floor(extract(epoch FROM ts)))
+    extract(epoch FROM ts)::double precision AS ts,
+    CASE WHEN version = $2 THEN p_up ELSE shadow_p_up END AS p_stable,
+    CASE WHEN version = $2 THEN shadow_p_up ELSE p_up END AS p_candidate,
+    outcome::double precision AS outcome
+FROM prediction_log
+WHERE model_name = $1 AND ts >= $4 AND ts < $5
+  AND ((version = $2 AND shadow_version = $3) OR (version = $3 AND shadow_version = $2))
+  AND p_up IS NOT NULL AND shadow_p_up IS NOT NULL
+ORDER BY symbol, floor(extract(epoch FROM ts)), id
+LIMIT $6
+"""
+
+ENVELOPE_SQL = """
+SELECT (metrics ->> 'envelope_rms') AS envelope FROM model_registry
+WHERE model_name = $1 AND version = $2
+"""
+
+
+@dataclass(frozen=True)
+class VersionPair:
+    """The canary's two versions of one model."""
+
+    model_name: str
+    stable_version: str
+    candidate_version: str
+
+
+def parse_paired_rows(rows: list[asyncpg.Record]) -> PairedRows:
+    """The records as float arrays, oldest first; an unresolved outcome is NaN."""
+    rows = sorted(rows, key=lambda r: float(r["ts"]))
+
+    def column(key: str) -> np.ndarray:
+        values = (math.nan if r[key] is None else float(r[key]) for r in rows)
+        return np.fromiter(values, dtype=np.float64, count=len(rows))
+
+    return PairedRows(column("ts"), column("p_stable"), column("p_candidate"), column("outcome"))
+
+
+async def fetch_paired_rows(
+    conn: asyncpg.Connection, pair: VersionPair, since: datetime, until: datetime
+) -> PairedRows:
+    """The paired rows logged in ``[since, until)``; none before the columns exist."""
+    try:
+        rows = await conn.fetch(
+            PAIRED_ROWS_SQL, pair.model_name, pair.stable_version, pair.candidate_version,
+            since, until, MAX_ROWS,
+        )  # fmt: skip
+    except (asyncpg.UndefinedTableError, asyncpg.UndefinedColumnError):
+        rows = []
+    return parse_paired_rows(list(rows))
+
+
+async def fetch_envelope(conn: asyncpg.Connection, model_name: str, version: str) -> float | None:
+    """The version's recorded retraining-noise envelope (RMS of p_up), or None."""
+    try:
+        text = await conn.fetchval(ENVELOPE_SQL, model_name, version)
+    except asyncpg.UndefinedTableError:
+        return None
+    try:
+        value = float(text) if text is not None else math.nan
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+async def connect_log(
+    api: ApiClient, md: ModelDeployment, settings: OperatorSettings
+) -> asyncpg.Connection:
+    """A connection to the MD's database; RegistryUnavailableError when it cannot be had."""
+    dsn = await fetch_dsn(api, md, settings)
+    timeout = settings.registry_timeout_seconds
+    try:
+        return await asyncio.wait_for(asyncpg.connect(dsn, timeout=timeout), timeout)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        raise RegistryUnavailableError(f"database unreachable: {type(exc).__name__}") from exc
+
+
+async def fetch_judgement_input(
+    api: ApiClient,
+    md: ModelDeployment,
+    pair: VersionPair,
+    window: tuple[datetime, datetime],
+    settings: OperatorSettings,
+) -> tuple[PairedRows, float | None]:
+    """The paired rows of ``window`` and the stable version's envelope, in one connection;
+    raises RegistryUnavailableError (the measurement then counts as an error)."""
+    conn = await connect_log(api, md, settings)
+    try:
+        rows = await fetch_paired_rows(conn, pair, *window)
+        envelope = await fetch_envelope(conn, pair.model_name, pair.stable_version)
+    except (asyncpg.PostgresError, OSError) as exc:
+        raise RegistryUnavailableError(f"prediction log: {type(exc).__name__}: {exc}") from exc
+    finally:
+        await conn.close()
+    return rows, envelope
+
+
+async def apply_pair(
+    api: ApiClient, md: ModelDeployment, pair: VersionPair, canary: str, settings: OperatorSettings
+) -> None:
+    """Name the pair every predictor of the model scores in shadow (idempotent upsert)."""
+    conn = await connect_log(api, md, settings)
+    try:
+        await shared.apply_shadow_pair(
+            conn, pair.model_name, pair.stable_version, pair.candidate_version, canary
+        )
+    except (asyncpg.PostgresError, OSError) as exc:
+        raise RegistryUnavailableError(f"shadow pair: {type(exc).__name__}: {exc}") from exc
+    finally:
+        await conn.close()
+
+
+async def clear_pair(
+    api: ApiClient, md: ModelDeployment, canary: str, settings: OperatorSettings
+) -> None:
+    """Remove the model's pair if ``canary`` wrote it (idempotent; a missing table is fine)."""
+    conn = await connect_log(api, md, settings)
+    try:
+        await shared.clear_shadow_pair(conn, md.model_name, canary)
+    except asyncpg.UndefinedTableError:
+        return
+    except (asyncpg.PostgresError, OSError) as exc:
+        raise RegistryUnavailableError(f"shadow pair: {type(exc).__name__}: {exc}") from exc
+    finally:
+        await conn.close()
