@@ -10,11 +10,12 @@ decided again from a fresh read. Every write after the status is idempotent.
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
+from kubernetes_asyncio.client.exceptions import ApiException
 
 from levibot_operator import constants as c
 from levibot_operator.adapters import kube, registry
@@ -56,6 +57,7 @@ from levibot_operator.shell.canary_observation import (
     fetch_deployment,
     fetch_observed,
 )
+from levibot_operator.shell.failures import describe_refusal, describe_write, is_refusal
 from levibot_operator.shell.locks import ObjectLocks
 
 log = logging.getLogger(__name__)
@@ -152,13 +154,14 @@ class CanaryReconciler:
         given = ObserveInput(body, spec, status, md, md_status, alert, self.clock())
         seen = await fetch_observed(self.api, self.prometheus, self.settings, given)
         decision = decide_canary(CanaryState(spec, status), seen.observation, given.now)
-        await self._write_status(body, status, decision.status)
+        written = await self._write_status(body, status, decision.status)
         if md is not None:
             writes = plan_canary_writes(
                 md, meta["name"], decision, spec=spec, old=status, seen=seen.candidate,
                 settings=self.settings.build_core_settings(),
             )  # fmt: skip
-            await self._apply_all(md, writes)
+            refused = await self._apply_all(md, writes)
+            await self._report_refused(written, decision.status, refused)
         await self._announce(body, spec, status, decision)
         return self._next_delay(meta, spec, decision)
 
@@ -174,14 +177,32 @@ class CanaryReconciler:
         wait = decision.requeue_after
         return resync if wait is None else min(max(wait.total_seconds(), 0.0), resync)
 
-    async def _write_status(self, body: Body, old: CanaryStatus, new: CanaryStatus) -> None:
-        """Status first (the memory), guarded by the resourceVersion it was read at."""
+    async def _write_status(self, body: Body, old: CanaryStatus, new: CanaryStatus) -> Body:
+        """Status first (the memory), guarded by the resourceVersion it was read at; the body as
+        written (for a later guarded write in the same tick)."""
         generation = int(body["metadata"].get("generation", 0))
         new_json = {**build_canary_status(new), "observedGeneration": generation}
         seen_generation = (body.get("status") or {}).get("observedGeneration")
         old_json = {**build_canary_status(old), "observedGeneration": seen_generation}
         if new_json != old_json:
-            await kube.patch_canary_status(self.api, body, new_json)
+            return await kube.patch_canary_status(self.api, body, new_json)
+        return body
+
+    async def _report_refused(self, body: Body, status: CanaryStatus, refused: list[str]) -> None:
+        """Writes the API server refused: reason WriteRefused with a message naming the fields
+        (phase and memory kept) and one Event; once all are accepted, the last transition's
+        reason and message come back."""
+        if refused:
+            new = replace(status, reason=c.REASON_WRITE_REFUSED, message="; ".join(refused)[:1000])
+        elif status.reason == c.REASON_WRITE_REFUSED and status.history:
+            new = replace(status, reason=status.history[-1].reason,
+                          message=status.history[-1].message)  # fmt: skip
+        else:
+            return
+        if new != status:
+            await self._write_status(body, status, new)
+            if refused:
+                await self._post_event(body, c.EVENT_WRITE_REFUSED, new.message, EVENT_WARNING)
 
     async def _write_invalid(self, body: Body, status: CanaryStatus, error: SpecError) -> None:
         """An invalid spec: phase Failed, the message names the field; an Event once."""
@@ -192,16 +213,28 @@ class CanaryReconciler:
         await self._write_status(body, status, failed)
         await self._post_event(body, c.EVENT_INVALID_SPEC, message, EVENT_WARNING)
 
-    async def _apply_all(self, md: ModelDeployment, writes: tuple[CanaryIntent, ...]) -> None:
+    async def _apply_all(self, md: ModelDeployment, writes: tuple[CanaryIntent, ...]) -> list[str]:
+        """Every write; one the API server refuses (4xx) is described and the others go on."""
+        refused = []
         for intent in writes:
-            if isinstance(intent, ApplyObject):
-                await kube.apply_object(self.api, intent.manifest)
-            elif isinstance(intent, CreateJob):
-                await kube.apply_created(self.api, intent.manifest)
-            elif isinstance(intent, SetRegistryStatus):
-                await self._set_registry(md, intent)
-            elif isinstance(intent, PromoteVersion):
-                await self.promote(md, intent)
+            try:
+                await self._apply_one(md, intent)
+            except ApiException as exc:
+                if not is_refusal(exc):
+                    raise
+                refused.append(describe_refusal(exc, *describe_write(intent)))
+                log.warning("canary write refused: %s", refused[-1])
+        return refused
+
+    async def _apply_one(self, md: ModelDeployment, intent: CanaryIntent) -> None:
+        if isinstance(intent, ApplyObject):
+            await kube.apply_object(self.api, intent.manifest)
+        elif isinstance(intent, CreateJob):
+            await kube.apply_created(self.api, intent.manifest)
+        elif isinstance(intent, SetRegistryStatus):
+            await self._set_registry(md, intent)
+        elif isinstance(intent, PromoteVersion):
+            await self.promote(md, intent)
 
     async def _set_registry(self, md: ModelDeployment, intent: SetRegistryStatus) -> None:
         try:

@@ -48,6 +48,17 @@ def describe_refusal(exc: ApiException, kind: str, name: str) -> str:
     return f"the API server refused {kind} {name} ({exc.status}): {text}"
 
 
+def describe_write(intent: object) -> tuple[str, str]:
+    """The kind and name a write intent targets (its manifest's, else its type and version)."""
+    manifest = getattr(intent, "manifest", None)
+    if isinstance(manifest, Mapping):
+        meta = manifest.get("metadata")
+        meta = meta if isinstance(meta, Mapping) else {}
+        name = meta.get("name") or meta.get("generateName")
+        return str(manifest.get("kind")), str(name)
+    return type(intent).__name__, str(getattr(intent, "version", ""))
+
+
 def describe_unexpected(exc: BaseException) -> str:
     """A one-line description of an unexpected error, for a condition message."""
     return f"reconcile failed, retrying with backoff: {type(exc).__name__}: {exc}"[:1000]
