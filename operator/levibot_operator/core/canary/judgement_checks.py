@@ -9,10 +9,13 @@ Layer: core (pure), in ``canary``. With ``judgement`` set, a measurement's check
 - the judgement's checks (``judgement.assess_judgement``), with their intervals and effective n.
 
 ``analysis.assess_measurement`` then applies the one rule to the gating checks.
+``plan_judgement_context`` resolves the block length and the looks for the shell.
 """
 
 import math
 
+from levibot_common.features import LOOKBACK_SECONDS
+from levibot_common.stats.blocks import plan_block_seconds
 from levibot_common.stats.results import Verdict as StatsVerdict
 from levibot_operator.core.canary.analysis import (
     CheckVerdict,
@@ -26,8 +29,11 @@ from levibot_operator.core.canary.judgement import (
     CALIBRATION,
     NON_INFERIORITY,
     CheckResult,
+    JudgementContext,
     JudgementResult,
+    plan_planned_blocks,
 )
+from levibot_operator.core.canary.judgement_spec import JudgementSpec
 from levibot_operator.core.canary.spec import Thresholds
 
 SERVER_CHECKS = frozenset({"errorRate", "latencyP95"})
@@ -93,3 +99,18 @@ def assess_judged_checks(
         else:
             checks.append(build_reading(assess_check(name, value, limit, op, gated=False)))
     return (*checks, *(build_judgement_check(c) for c in result.checks))
+
+
+def plan_judgement_context(
+    spec: JudgementSpec,
+    horizon_seconds: int,
+    window: tuple[float, float],
+    envelope_rms: float | None,
+) -> JudgementContext:
+    """The context of one look at ``window`` = (run start, now), epoch seconds: the block is
+    the spec's, or horizon + the longest feature window; the calibration alpha is split over
+    the blocks of the whole budget (its data change once per finished block)."""
+    started_at, now = window
+    block = float(spec.block_seconds) or plan_block_seconds(horizon_seconds, LOOKBACK_SECONDS)
+    looks = plan_planned_blocks(spec, block)
+    return JudgementContext(now, started_at, block, envelope_rms, looks, seed=int(started_at))
