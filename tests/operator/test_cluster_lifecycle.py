@@ -270,7 +270,7 @@ def test_spec_the_schema_cannot_catch_gets_a_condition_and_no_objects(
 ) -> None:
     ns = setup
     doc = load_example()
-    doc["spec"]["training"]["schedule"] = "61 * * * *"  # five fields, but minute 61
+    doc["spec"]["training"]["schedule"] = "0 2 30 2 *"  # valid fields, but 30 February never comes
     apply_doc(kube, ns, doc)
     body = wait_for(lambda: cond_is(kube, ns, "Ready", "False"), what="condition")
     ready = condition(body, "Ready")
