@@ -80,8 +80,30 @@ def format_step(spec: Json, index: int) -> str:
     return f"{index + 1}/{len(steps)} {build_step_label(steps[index])}"
 
 
+def format_bound(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def format_judged_checks(checks: Sequence[CheckVerdict]) -> str:
+    """A judgement's checks: estimate, interval, threshold, n, effective n, verdict and why."""
+    rows = [
+        (ch.name, format_bound(ch.value),
+         "-" if ch.lower is None and ch.upper is None
+         else f"[{format_bound(ch.lower)}, {format_bound(ch.upper)}]",
+         "-" if ch.threshold != ch.threshold else f"{ch.comparison} {ch.threshold:.4g}",
+         format_number(ch.n), format_number(ch.n_eff),
+         ch.verdict.value if ch.gating else f"{ch.verdict.value} (not gating)", ch.reason)
+        for ch in checks
+    ]  # fmt: skip
+    header = ("CHECK", "ESTIMATE", "INTERVAL", "THRESHOLD", "N", "NEFF", "VERDICT", "REASON")
+    return format_table(header, rows, "    ")
+
+
 def format_checks(checks: Sequence[CheckVerdict]) -> str:
-    """Each check's last value against its threshold, and the verdict."""
+    """Each check's last value against its threshold, and the verdict (with a judgement, the
+    interval, n and effective n too)."""
+    if any(ch.n_eff is not None for ch in checks):
+        return format_judged_checks(checks)
     rows = [
         (ch.name, "none" if ch.value is None else format_number(ch.value),
          f"{ch.comparison} {ch.threshold:g}", ch.verdict.value, ch.reason)
@@ -127,6 +149,7 @@ def format_analysis(status: CanaryStatus) -> list[str]:
         f"  analysis  step {run.step + 1}: {run.measurements} measurements ({run.passes} pass, "
         f"{run.failures} fail, {run.inconclusives} inconclusive), "
         f"{run.consecutive_errors} query errors in a row"
+        + (f", {run.waits} waiting for finished blocks" if run.waits else "")
     ]  # fmt: skip
     return lines + (["  checks", format_checks(status.checks)] if status.checks else [])
 
