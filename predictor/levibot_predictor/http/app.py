@@ -43,6 +43,7 @@ from levibot_predictor.io.metrics import PredictorMetrics, build_model_label
 from levibot_predictor.io.outcomes import VersionKey, apply_feedback
 from levibot_predictor.io.predlog import IdSource, LogIdentity, PredictionLog
 from levibot_predictor.io.retention import RetentionPlan, run_retention
+from levibot_predictor.io.shadow import ShadowPartner
 from levibot_predictor.io.track import TrackFile
 from levibot_predictor.service import Policy, PredictionService, ServiceParts
 from levibot_predictor.settings import PredictorSettings
@@ -121,6 +122,11 @@ def create_app(
                 settings.log_retention_interval_seconds,
                 lambda: run_retention(database, info.model_name, retention, clock()),
                 "retention")))  # fmt: skip
+        if database is not None:  # the shadow pair lives in the registry
+            shadow = ShadowPartner(service.shadow, info, metrics)
+            poll = settings.shadow_poll_seconds
+            tasks.append(asyncio.create_task(run_every(poll, lambda: shadow.poll(database),
+                                                       "shadow")))  # fmt: skip
         yield
         for task in tasks:
             task.cancel()
