@@ -11,6 +11,7 @@ predictor scores both versions, and cleared once it is finished.
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from kubernetes_asyncio.client import ApiClient
@@ -104,3 +105,22 @@ async def apply_shadow_state(
         log.warning("shadow pair of %s/%s not written: %s", md.namespace, canary, exc)
         return written
     return wanted
+
+
+@dataclass
+class ShadowPairs:
+    """What each canary last wrote as its shadow pair, so a live canary writes it once (and
+    again after a restart or a database failure), and a finished one clears it once."""
+
+    written: dict[tuple[str, str], PairKey | str] = field(default_factory=dict)
+
+    async def keep(
+        self, api: ApiClient, settings: OperatorSettings, md: ModelDeployment, canary: str,
+        status: CanaryStatus,
+    ) -> None:  # fmt: skip
+        """Bring the registry's pair in step with ``status`` (see ``apply_shadow_state``)."""
+        key = (md.namespace, canary)
+        self.written[key] = await apply_shadow_state(
+            api, settings, md, canary=canary, status=status,
+            written=self.written.get(key, UNKNOWN),
+        )  # fmt: skip

@@ -51,6 +51,7 @@ from levibot_operator.core.modeldeployment.status import MDStatus
 from levibot_operator.core.modeldeployment.training import plan_next_version
 from levibot_operator.core.traffic.weights import assess_achieved_weight
 from levibot_operator.settings import OperatorSettings
+from levibot_operator.shell.canary_judgement import fetch_judged_measurement
 from levibot_operator.shell.modeldeployment import fetch_highest_job_version, fetch_job
 
 log = logging.getLogger(__name__)
@@ -111,8 +112,11 @@ async def fetch_measurement(
     spec: CanarySpec,
     status: CanaryStatus,
     now: datetime,
+    *,
+    judge: tuple[ApiClient, OperatorSettings] | None = None,
 ) -> Measurement | None:
-    """One analysis measurement when one is due, else None."""
+    """One analysis measurement when one is due, else None (``judge``: the API and settings
+    with which an analysis with a judgement reads the prediction log)."""
     analysis = plan_due_analysis(spec, status, now)
     if analysis is None or not status.candidate_version or not status.stable_version:
         return None
@@ -125,6 +129,10 @@ async def fetch_measurement(
     except PrometheusError as exc:
         log.warning("analysis of %s/%s: %s", ns, name, exc)
         return Measurement(error=str(exc))
+    if analysis.judgement is not None and judge is not None:
+        return await fetch_judged_measurement(
+            *judge, md, analysis=analysis, status=status, values=values, now=now
+        )
     return Measurement(verdicts=assess_checks(values, analysis.thresholds))
 
 
@@ -187,7 +195,9 @@ async def fetch_observed(
         controls=controls,
         alert=given.alert,
         measurement=(
-            await fetch_measurement(prometheus, md, given.spec, status, given.now)
+            await fetch_measurement(
+                prometheus, md, given.spec, status, given.now, judge=(api, settings)
+            )
             if measure and prometheus is not None
             else None
         ),
