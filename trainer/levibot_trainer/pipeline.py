@@ -1,8 +1,10 @@
 """One training run (trainer run layer): connect → check → load → features → split → fit →
-metrics → ONNX → parity → register. Time, sleep and the stage timer come in from ``cli``.
+metrics → ONNX → parity → retraining-noise envelope → register. Time, sleep and the stage timer
+come in from ``cli``.
 
 CPU stages are plain functions over values (``build_training_rows``, ``fit_and_assess``,
-``export_and_check``) so the benchmark can time them one by one; ``run_training`` adds the I/O.
+``export_and_check``, ``measure_fitted_envelope``) so the benchmark can time them one by one;
+``run_training`` adds the I/O.
 Nothing is written to the registry unless every check passed.
 """
 
@@ -27,6 +29,7 @@ from levibot_common.registry import (
     register_version,
 )
 from levibot_common.schema import apply_schema
+from levibot_common.stats.agreement import Envelope
 from levibot_trainer.core.dataset import (
     Rows,
     Split,
@@ -35,6 +38,7 @@ from levibot_trainer.core.dataset import (
     build_symbol_rows,
     plan_split,
 )
+from levibot_trainer.core.envelope import measure_retrain_envelope, plan_retrain_windows
 from levibot_trainer.core.export import (
     ParityReport,
     assess_parity,
@@ -134,6 +138,18 @@ def export_and_check(fitted: Fitted, settings: TrainerSettings) -> tuple[bytes, 
     return onnx, check_parity(assess_parity(fitted.p_test, actual, settings.parity_tolerance))
 
 
+def measure_fitted_envelope(
+    rows: Rows, split: Split, fitted: Fitted, settings: TrainerSettings
+) -> Envelope:
+    """The recipe's retraining-noise envelope: ``envelope_retrains`` clones of the fitted
+    estimator's recipe on shifted windows of the train rows, scored on the same test rows."""
+    windows = plan_retrain_windows(rows.t, split.train, settings.envelope_retrains)
+    return measure_retrain_envelope(
+        fitted.estimator, rows.x, rows.y, windows, fitted.x_test,
+        hyperparameters=settings.hyperparameters,
+    )  # fmt: skip
+
+
 def build_reference(rows: Rows, split: Split, settings: TrainerSettings) -> DriftReference:
     """The drift reference sample: the thinned data window (see ``build_reference_sample``)."""
     sample = build_reference_sample(rows, settings.reference_rows)
@@ -159,8 +175,10 @@ async def _train_and_register(
         fitted = fit_and_assess(rows, split, settings)
     with timer.stage("export"):
         onnx, parity = export_and_check(fitted, settings)
+    with timer.stage("envelope"):
+        envelope = measure_fitted_envelope(rows, split, fitted, settings)
     facts = TrainingFacts(start, end, rows, split, fitted.base_rate, fitted.model,
-                          fitted.baseline, parity)  # fmt: skip
+                          fitted.baseline, parity, envelope)  # fmt: skip
     metrics = build_metrics(facts)
     with timer.stage("register"):
         try:

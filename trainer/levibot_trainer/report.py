@@ -13,7 +13,9 @@ from datetime import datetime
 from importlib import metadata as importlib_metadata
 from typing import Any
 
+from levibot_common.stats.agreement import SAFETY_FACTOR, Envelope
 from levibot_trainer.core.dataset import Rows, Split
+from levibot_trainer.core.envelope import WINDOW_SHARE
 from levibot_trainer.core.export import INPUT_NAME, PROBABILITY_OUTPUT, TARGET_OPSET, ParityReport
 from levibot_trainer.core.metrics import ECE_BINS, Scores
 from levibot_trainer.errors import EXIT_OK, TrainerError
@@ -34,6 +36,7 @@ class TrainingFacts:
     model: Scores
     baseline: Scores
     parity: ParityReport
+    envelope: Envelope
 
 
 def build_code_version() -> dict[str, str]:
@@ -68,6 +71,10 @@ def build_metrics(facts: TrainingFacts) -> dict[str, Any]:
         "ece_bins": ECE_BINS,
         "test_rows": int(facts.split.test.sum()),
         "base_rate": facts.base_rate,
+        "envelope_rms": facts.envelope.rms,
+        "envelope_retrains": facts.envelope.k,
+        "envelope_max_pairwise_rms": facts.envelope.max_pairwise_rms,
+        "envelope_median_pairwise_rms": facts.envelope.median_pairwise_rms,
     }
 
 
@@ -109,6 +116,14 @@ def build_metadata(settings: TrainerSettings, facts: TrainingFacts) -> dict[str,
             "rows": facts.parity.rows,
             "max_abs_diff": facts.parity.max_abs_diff,
             "tolerance": facts.parity.tolerance,
+        },
+        "envelope": {
+            "method": "retrains of the recipe on shifted windows of the training period, "
+            "scored on the test rows; rms = safety_factor x max pairwise RMS of p_up",
+            "retrains": facts.envelope.k,
+            "window_share": WINDOW_SHARE,
+            "safety_factor": SAFETY_FACTOR,
+            "rows": facts.envelope.n,
         },
         "code_version": build_code_version(),
     }

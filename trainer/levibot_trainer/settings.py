@@ -69,6 +69,12 @@ class TrainerSettings(BaseSettings):
         default=1e-5, gt=0, le=0.1,
         description="Max |p_sklearn - p_onnxruntime| on held-out rows (float32 inputs in ONNX).",
     )  # fmt: skip
+    envelope_retrains: int = Field(
+        default=8, ge=4, le=32,
+        description="Retrains of the same recipe on shifted windows whose disagreement on the "
+        "test rows is the retraining-noise envelope (registry metrics envelope_rms, ...); with "
+        "the factor 2, K = 8 keeps a healthy retrain inside with about 99.5 % probability.",
+    )  # fmt: skip
     min_train_rows: int = Field(default=1000, ge=10, description="Fewer train rows: exit 3.")
     min_test_rows: int = Field(default=200, ge=10, description="Fewer test rows: exit 3.")
     db_connect_attempts: int = Field(
