@@ -97,6 +97,8 @@ INVALID: list[Case] = [
     # Counts.
     ("md", "spec.serving.replicas", -1, "spec.serving.replicas"),
     ("md", "spec.symbols", [], "spec.symbols"),
+    ("md", "spec.training.envelope.retrains", 3, "spec.training.envelope.retrains"),
+    ("md", "spec.training.envelope.retrains", 33, "spec.training.envelope.retrains"),
     # Candidate versions become Deployment, Service and Job names and a label value.
     ("canary", "spec.candidate", {"version": "V2"}, "spec.candidate.version"),
     ("canary", "spec.candidate", {"version": "v2.1"}, "spec.candidate.version"),
@@ -131,6 +133,8 @@ VALID: list[Case] = [
     ("md", SCHEDULE, "30 3 L * sun", ""),
     ("md", SCHEDULE, "0 0 * * 5#3", ""),
     ("md", SCHEDULE, "@daily", ""),
+    ("md", "spec.training.envelope", {"retrains": 4}, ""),
+    ("md", "spec.training.envelope", {"retrains": 32}, ""),
     ("canary", "metadata.name", "c" * 63, ""),
     ("canary", "spec.candidate", {"version": "v" + "9" * 11}, ""),
     ("canary", "spec.candidate", {"version": "v3-rc1"}, ""),

@@ -30,6 +30,17 @@ def test_trainer_settings_accept_the_job_env(monkeypatch: pytest.MonkeyPatch) ->
     assert dumped["model_name"] == "prod.btc-direction"
 
 
+def test_envelope_retrains_reach_the_trainer_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13, item 2: spec.training.envelope.retrains → LEVIBOT_TRAINER_ENVELOPE_RETRAINS."""
+    settings = OperatorSettings().build_core_settings()
+    export(monkeypatch, build_trainer_env(parse_modeldeployment(md_body()), "v1", settings))
+    assert TrainerSettings().envelope_retrains == 8  # type: ignore[call-arg]
+    body = md_body()
+    body["spec"]["training"]["envelope"] = {"retrains": 4}
+    export(monkeypatch, build_trainer_env(parse_modeldeployment(body), "v1", settings))
+    assert TrainerSettings().envelope_retrains == 4  # type: ignore[call-arg]
+
+
 def test_predictor_settings_accept_the_deployment_env(monkeypatch: pytest.MonkeyPatch) -> None:
     md = parse_modeldeployment(md_body())
     export(

@@ -47,6 +47,7 @@ class TrainingSpec:
     database_secret: SecretRef
     deadline_seconds: int
     backoff_limit: int
+    envelope_retrains: int = 8  # spec.training.envelope.retrains
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,15 @@ def parse_training(obj: Json, path: str = "spec.training") -> TrainingSpec:
         ),
         deadline_seconds=check_within(deadline, 60, 86_400, f"{path}.activeDeadlineSeconds"),
         backoff_limit=check_within(backoff, 0, 10, f"{path}.backoffLimit"),
+        envelope_retrains=parse_envelope_retrains(
+            read_field(obj, "envelope", path, dict, {}), f"{path}.envelope"
+        ),
     )
+
+
+def parse_envelope_retrains(obj: Json, path: str) -> int:
+    """``spec.training.envelope.retrains``: 4 to 32 (as the CRD), default 8."""
+    return check_within(read_field(obj, "retrains", path, int, 8), 4, 32, f"{path}.retrains")
 
 
 def parse_serving(obj: Json, path: str = "spec.serving") -> ServingSpec:

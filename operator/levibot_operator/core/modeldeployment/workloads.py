@@ -59,6 +59,7 @@ def build_trainer_env(md: ModelDeployment, version: str, settings: CoreSettings)
         "SYMBOLS": json.dumps(list(spec.symbols)),
         "HORIZON_SECONDS": str(spec.horizon_seconds),
         "DATA_WINDOW_SECONDS": str(spec.training.data_window_seconds),
+        "ENVELOPE_RETRAINS": str(spec.training.envelope_retrains),
         "RESULT_PATH": c.TRAINER_RESULT_PATH,
     }
     return [build_dsn_env(prefix, spec.training.database_secret, settings), *_env(prefix, values)]

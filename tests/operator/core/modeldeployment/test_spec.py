@@ -69,6 +69,10 @@ DELETE = object()
         ("training.schedule", "0 0 31 4,6,9,11 *", "spec.training.schedule"),
         ("training.databaseSecretRef", DELETE, "spec.training.databaseSecretRef"),
         ("training.backoffLimit", -1, "spec.training.backoffLimit"),
+        ("training.envelope.retrains", 3, "spec.training.envelope.retrains"),
+        ("training.envelope.retrains", 33, "spec.training.envelope.retrains"),
+        ("training.envelope.retrains", "eight", "spec.training.envelope.retrains"),
+        ("training.envelope", 8, "spec.training.envelope"),
         ("training.activeDeadlineSeconds", 10**30, "spec.training.activeDeadlineSeconds"),
         ("serving.replicas", 10**6, "spec.serving.replicas"),
         ("serving.replicas", -1, "spec.serving.replicas"),
@@ -86,6 +90,20 @@ def test_invalid_field_is_named(path: str, value: Any, field: str) -> None:
         parse_modeldeployment(_set(md_body(), path, value))
     assert caught.value.field == field
     assert field in str(caught.value)
+
+
+def test_envelope_retrains_default_to_eight_and_parse_within_bounds() -> None:
+    assert parse_modeldeployment(md_body()).spec.training.envelope_retrains == 8
+    for retrains in (4, 32):
+        body = _set(md_body(), "training.envelope.retrains", retrains)
+        assert parse_modeldeployment(body).spec.training.envelope_retrains == retrains
+
+
+def test_envelope_retrains_need_no_new_model() -> None:
+    """A different K changes how the next version's envelope is measured, not the model."""
+    base = build_model_fingerprint(parse_modeldeployment(md_body()).spec)
+    body = _set(md_body(), "training.envelope.retrains", 16)
+    assert build_model_fingerprint(parse_modeldeployment(body).spec) == base
 
 
 def test_fingerprint_changes_with_the_model_but_not_with_serving() -> None:
