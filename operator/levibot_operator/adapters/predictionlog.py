@@ -8,7 +8,9 @@ either version whose ``shadow_version`` is the other one is a paired comparison.
 read as ``PairedRows`` for ``core.canary.judgement``: one per symbol and second (requests served
 from the same feature row are one market observation; the first row logged wins), oriented
 (stable, candidate) whichever version served, with the outcome as 1.0 / 0.0 or NaN while
-unresolved. The stable version's retraining-noise envelope is its registry metric
+unresolved. Rows without a symbol (features sent by a client) are left out: no market outcome
+ever resolves them, and an unresolved row holds back every outcome block after it. The stable
+version's retraining-noise envelope is its registry metric
 ``envelope_rms`` (written by the trainer; None when absent).
 """
 
@@ -37,7 +39,7 @@ SELECT DISTINCT ON (symbol, floor(extract(epoch FROM ts)))
     CASE WHEN version = $2 THEN shadow_p_up ELSE p_up END AS p_candidate,
     outcome::double precision AS outcome
 FROM prediction_log
-WHERE model_name = $1 AND ts >= $4 AND ts < $5
+WHERE model_name = $1 AND ts >= $4 AND ts < $5 AND symbol <> ''
   AND ((version = $2 AND shadow_version = $3) OR (version = $3 AND shadow_version = $2))
   AND p_up IS NOT NULL AND shadow_p_up IS NOT NULL
 ORDER BY symbol, floor(extract(epoch FROM ts)), id

@@ -50,6 +50,7 @@ async def test_paired_rows_are_deduplicated_and_oriented(pg_dsn: str) -> None:
         await log(conn, "v9", "BTC", 4.0, 0.55, 1, "v2", 0.4)  # another pair
         await log(conn, "v1", "BTC", -5.0, 0.55, 1, "v2", 0.4)  # before the run
         await log(conn, "v1", "BTC", 60.0, 0.55, 1, "v2", 0.4)  # not yet (until)
+        await log(conn, "v1", "", 7.0, 0.55, None, "v2", 0.4)  # a client's features: no outcome
         rows = await fetch_paired_rows(conn, PAIR, T0, T0 + timedelta(seconds=60))
     finally:
         await conn.close()
