@@ -4,7 +4,9 @@ Layer: configuration. Built once in ``__main__`` and passed down; nothing else r
 environment. The pure core receives only ``CoreSettings``, a frozen copy of what it reads.
 """
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from levibot_operator.core.config import CoreSettings
@@ -121,6 +123,33 @@ class OperatorSettings(BaseSettings):
     )
     trainer_service_account: str = Field(
         default="", description="ServiceAccount of trainer pods; empty means the namespace default."
+    )
+    notify_url: str = Field(
+        default="",
+        description="URL the operator POSTs a JSON notice to on every canary phase change and "
+        "verdict (promoted, rolledBack, phase, step, verdict); empty disables notifications.",
+    )
+    notify_token_file: str = Field(
+        default="/var/run/secrets/levibot/notify/token",
+        description="Mounted Secret key with the notification bearer token; absent: no header.",
+    )
+    notify_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Timeout of one notification attempt."
+    )
+    notify_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries of a failed notification (backoff doubles)."
+    )
+    notify_backoff_seconds: float = Field(
+        default=1.0, gt=0, description="Delay before the first notification retry."
+    )
+    notify_queue_size: int = Field(
+        default=100, ge=1, description="Notices waiting to be sent; more are dropped (logged)."
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        validation_alias=AliasChoices("LEVIBOT_LOG_FORMAT", "LEVIBOT_OPERATOR_LOG_FORMAT"),
+        description="Log lines as JSON or text; auto: text when stderr is a terminal, else JSON. "
+        "Env LEVIBOT_LOG_FORMAT.",
     )
 
     def build_core_settings(self) -> CoreSettings:

@@ -6,8 +6,9 @@ docs/contracts.md: ``levibot_canary_weight{namespace, canary, modeldeployment, t
 the others), ``levibot_canary_check_estimate{..., check, bound}`` (bound ``estimate``, ``lower``,
 ``upper``, ``threshold`` or ``effective_n``) and ``levibot_canary_check_verdict{..., check,
 verdict}`` (1 for the check's current verdict) of the last measurement,
-``levibot_alerts_received_total``, ``levibot_rollbacks_total{reason}`` and
-``levibot_reconcile_errors_total{resource}``.
+``levibot_alerts_received_total``, ``levibot_rollbacks_total{reason}``,
+``levibot_model_switches_total{namespace, modeldeployment, kind}`` (kind ``promotion`` or
+``rollback``, once per written transition) and ``levibot_reconcile_errors_total{resource}``.
 """
 
 import math
@@ -55,6 +56,12 @@ class OperatorMetrics:
         self.rollbacks = Counter(
             "levibot_rollbacks", "Canary rollbacks, by reason.", ("reason",), registry=registry
         )
+        self.switches = Counter(
+            "levibot_model_switches",
+            "Canary promotions and rollbacks per ModelDeployment (kind promotion or rollback).",
+            ("namespace", "modeldeployment", "kind"),
+            registry=registry,
+        )
         self.reconcile_errors = Counter(
             "levibot_reconcile_errors",
             "Reconciles that failed (retried), by resource kind.",
@@ -71,6 +78,10 @@ class OperatorMetrics:
             self.phase.labels(*labels, phase.value).set(1 if phase is status.phase else 0)
         for check in status.checks:
             self.observe_check(labels, check)
+
+    def count_switch(self, namespace: str, target: str, kind: str) -> None:
+        """One promotion or rollback of ``target``'s model."""
+        self.switches.labels(namespace, target, kind).inc()
 
     def observe_check(self, labels: tuple[str, str, str], check: CheckVerdict) -> None:
         """Publish one check's numbers (the finite ones) and its verdict."""

@@ -20,7 +20,9 @@ from kubernetes_asyncio.client.exceptions import ApiException
 from levibot_operator import constants as c
 from levibot_operator.adapters import kube, registry
 from levibot_operator.adapters.metrics import OperatorMetrics
+from levibot_operator.adapters.notifier import Notifier
 from levibot_operator.adapters.prometheus import PrometheusClient
+from levibot_operator.core.canary.conditions import plan_conditions
 from levibot_operator.core.canary.decision import CanaryDecision, CanaryState, FiringAlert
 from levibot_operator.core.canary.machine import decide_canary, decide_deletion
 from levibot_operator.core.canary.planning import (
@@ -60,6 +62,7 @@ from levibot_operator.shell.canary_observation import (
 )
 from levibot_operator.shell.failures import describe_refusal, describe_write, is_refusal
 from levibot_operator.shell.locks import ObjectLocks
+from levibot_operator.shell.notifications import announce_written
 
 log = logging.getLogger(__name__)
 Body = Mapping[str, Any]
@@ -82,6 +85,7 @@ class CanaryReconciler:
     on_promoted: Callable[[str, str], Awaitable[object]]
     prometheus: PrometheusClient | None
     metrics: OperatorMetrics
+    notifier: Notifier | None = None  # the optional outgoing webhook (never awaited)
     locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
     active: dict[tuple[str, str], str] = field(default_factory=dict)
     shadow: ShadowPairs = field(default_factory=ShadowPairs)
@@ -184,12 +188,16 @@ class CanaryReconciler:
     async def _write_status(self, body: Body, old: CanaryStatus, new: CanaryStatus) -> Body:
         """Status first (the memory), guarded by the resourceVersion it was read at; the body as
         written (for a later guarded write in the same tick)."""
-        generation = int(body["metadata"].get("generation", 0))
-        new_json = {**build_canary_status(new), "observedGeneration": generation}
-        seen_generation = (body.get("status") or {}).get("observedGeneration")
-        old_json = {**build_canary_status(old), "observedGeneration": seen_generation}
+        generation, seen = int(body["metadata"].get("generation", 0)), body.get("status") or {}
+        conditions = plan_conditions(new, seen.get("conditions") or (), self.clock(), generation)
+        new_json = {**build_canary_status(new), "observedGeneration": generation,
+                    "conditions": conditions}  # fmt: skip
+        old_json = {**build_canary_status(old), "conditions": seen.get("conditions"),
+                    "observedGeneration": seen.get("observedGeneration")}  # fmt: skip
         if new_json != old_json:
-            return await kube.patch_canary_status(self.api, body, new_json)
+            written = await kube.patch_canary_status(self.api, body, new_json)
+            announce_written(self.metrics, self.notifier, body, old, new, now=self.clock())
+            return written
         return body
 
     async def _report_refused(self, body: Body, status: CanaryStatus, refused: list[str]) -> None:
