@@ -29,6 +29,7 @@ from prometheus_client import CollectorRegistry
 
 from levibot_operator import constants as c
 from levibot_operator.adapters.metrics import OperatorMetrics
+from levibot_operator.adapters.notifier import Notifier, NotifierConfig
 from levibot_operator.adapters.prometheus import PrometheusClient
 from levibot_operator.kopf_handlers.canary import register_canary
 from levibot_operator.kopf_handlers.modeldeployment import register_modeldeployment, resync_forever
@@ -41,6 +42,7 @@ from levibot_operator.servers.webhook import (
 from levibot_operator.settings import OperatorSettings
 from levibot_operator.shell.alerts import AlertHandler
 from levibot_operator.shell.canary import CanaryReconciler
+from levibot_operator.shell.logs import configure_logging
 from levibot_operator.shell.modeldeployment import Reconciler
 
 log = logging.getLogger("levibot_operator")
@@ -86,7 +88,10 @@ class Shells:
 
 
 def build_shells(
-    settings: OperatorSettings, api: ApiClient, prometheus: PrometheusClient
+    settings: OperatorSettings,
+    api: ApiClient,
+    prometheus: PrometheusClient,
+    notifier: Notifier | None = None,
 ) -> Shells:
     """The shells; a promotion asks the ModelDeployment shell to converge, under its lock."""
     reconciler = Reconciler(api=api, settings=settings, clock=utc_now, prometheus=prometheus)
@@ -98,6 +103,7 @@ def build_shells(
         on_promoted=reconciler.reconcile_named,
         prometheus=prometheus,
         metrics=OperatorMetrics(CollectorRegistry()),
+        notifier=notifier,
     )
     return Shells(reconciler, canaries)
 
@@ -200,6 +206,21 @@ async def serve_and_run(settings: OperatorSettings, api: ApiClient, shells: Shel
             await runner.cleanup()
 
 
+def build_notifier(settings: OperatorSettings, session: aiohttp.ClientSession) -> Notifier | None:
+    """The outgoing notification webhook, when a URL is set."""
+    if not settings.notify_url:
+        return None
+    config = NotifierConfig(
+        url=settings.notify_url,
+        token_file=Path(settings.notify_token_file),
+        timeout_seconds=settings.notify_timeout_seconds,
+        retries=settings.notify_retries,
+        backoff_seconds=settings.notify_backoff_seconds,
+        queue_size=settings.notify_queue_size,
+    )
+    return Notifier(session, config)
+
+
 async def amain(settings: OperatorSettings) -> None:
     """Async entry: clients and shared parts, then serve and run."""
     api = await load_api_client()
@@ -207,14 +228,21 @@ async def amain(settings: OperatorSettings) -> None:
         prometheus = PrometheusClient(
             session, settings.prometheus_url, settings.prometheus_timeout_seconds
         )
-        await serve_and_run(settings, api, build_shells(settings, api, prometheus))
+        notifier = build_notifier(settings, session)
+        if notifier is not None:
+            notifier.start()
+        try:
+            await serve_and_run(settings, api, build_shells(settings, api, prometheus, notifier))
+        finally:
+            if notifier is not None:
+                await notifier.stop()
 
 
 def main(argv: Any = None) -> None:
     """Console entry point."""
     del argv
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = OperatorSettings()
+    configure_logging(settings.log_format)  # JSON lines unless text is set or on a terminal
     asyncio.run(amain(settings))
 
 

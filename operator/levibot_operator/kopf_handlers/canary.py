@@ -21,6 +21,7 @@ from levibot_operator.adapters import kube
 from levibot_operator.adapters.registry import RegistryUnavailableError
 from levibot_operator.errors import InvalidSpecError
 from levibot_operator.shell.canary import CanaryReconciler
+from levibot_operator.shell.logs import bound_object
 
 log = logging.getLogger(__name__)
 OWNED = {c.LABEL_MANAGED_BY: c.LABEL_MANAGED_BY_VALUE}
@@ -32,7 +33,8 @@ async def decide_for_kopf(canaries: CanaryReconciler, namespace: str, name: str)
     """One decision for a change handler, errors translated for kopf."""
     delay = canaries.settings.retry_delay_seconds
     try:
-        await canaries.reconcile_named(namespace, name)
+        with bound_object(c.CANARY_KIND, namespace, name):
+            await canaries.reconcile_named(namespace, name)
     except InvalidSpecError as exc:
         raise kopf.PermanentError(str(exc)) from exc
     except TRANSIENT as exc:
@@ -43,7 +45,8 @@ async def decide_for_kopf(canaries: CanaryReconciler, namespace: str, name: str)
 async def finalize_for_kopf(canaries: CanaryReconciler, namespace: str, name: str) -> None:
     """The deletion finalizer; kopf keeps the finalizer and retries until the writes are done."""
     try:
-        await canaries.finalize_named(namespace, name)
+        with bound_object(c.CANARY_KIND, namespace, name):
+            await canaries.finalize_named(namespace, name)
     except TRANSIENT as exc:
         canaries.metrics.reconcile_errors.labels(c.CANARY_KIND).inc()
         delay = canaries.settings.retry_delay_seconds
@@ -53,7 +56,8 @@ async def finalize_for_kopf(canaries: CanaryReconciler, namespace: str, name: st
 async def tick(canaries: CanaryReconciler, namespace: str, name: str) -> float | None:
     """One daemon decision: the wait before the next, or None when the canary is done."""
     try:
-        return await canaries.reconcile_named(namespace, name)
+        with bound_object(c.CANARY_KIND, namespace, name):  # every shell line names the canary
+            return await canaries.reconcile_named(namespace, name)
     except InvalidSpecError:
         return None
     except kube.ConflictError:  # written meanwhile (kopf's annotations, an alert): decide again

@@ -23,6 +23,7 @@ from levibot_operator.adapters.kube import fetch_list
 from levibot_operator.adapters.registry import RegistryUnavailableError
 from levibot_operator.errors import InvalidSpecError
 from levibot_operator.shell.failures import Backoff, plan_retry_delay
+from levibot_operator.shell.logs import bound_object
 from levibot_operator.shell.modeldeployment import Reconciler
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,10 @@ OWNED = {c.LABEL_MANAGED_BY: c.LABEL_MANAGED_BY_VALUE}
 async def reconcile_for_kopf(reconciler: Reconciler, body: kopf.Body, retry: int = 0) -> None:
     """Reconcile and translate errors for change handlers (kopf retries TemporaryError)."""
     delay = plan_retry_delay(retry + 1, reconciler.settings.retry_delay_seconds)
+    meta = body.get("metadata") or {}
     try:
-        await reconciler.reconcile(body)
+        with bound_object(c.MODELDEPLOYMENT_KIND, meta.get("namespace", ""), meta.get("name", "")):
+            await reconciler.reconcile(body)
     except InvalidSpecError as exc:
         raise kopf.PermanentError(str(exc)) from exc
     except RegistryUnavailableError as exc:
@@ -47,7 +50,8 @@ async def reconcile_for_kopf(reconciler: Reconciler, body: kopf.Body, retry: int
 async def reconcile_quietly(reconciler: Reconciler, namespace: str, name: str) -> bool:
     """Reconcile from an event or the resync loop; False when it failed (logged, never raised)."""
     try:
-        await reconciler.reconcile_named(namespace, name)
+        with bound_object(c.MODELDEPLOYMENT_KIND, namespace, name):
+            await reconciler.reconcile_named(namespace, name)
     except InvalidSpecError:
         return True  # permanent and in the status: nothing to retry
     except ApiException as exc:
