@@ -42,6 +42,12 @@ ANALYSIS = {"analysis": {}}
 PAUSE = {"pause": {"untilResumed": True}}
 
 
+def wait_condition(kube: LocalCluster, ns: str, condition: str) -> str:
+    """`kubectl wait --for=condition=...` on the canary (as the README shows it)."""
+    args = ("wait", f"--for=condition={condition}", f"canary/{CANARY}", "--timeout=30s")
+    return kube.kubectl("-n", ns, *args).stdout
+
+
 @pytest.fixture
 def exporter(prometheus: PrometheusServer, kube_namespace: str) -> Iterator[PredictorMetrics]:
     with serve_metrics() as metrics:
@@ -82,6 +88,7 @@ def test_miscalibrated_candidate_is_rolled_back_by_analysis(
     status = wait_phase(kube, ns, "RolledBack", "Succeeded")
     assert (status["phase"], status["reason"]) == ("RolledBack", "AnalysisFailed")
     assert "ece=0.12 (threshold <= 0.06)" in status["message"]
+    assert "condition met" in wait_condition(kube, ns, "RolledBack")
     assert wait_for(lambda: replicas_of(kube, ns, "v2") == 0, what="candidate at zero")
     assert replicas_of(kube, ns, "v1") == 2
     assert wait_for(lambda: registry_status(pg_dsn, f"{ns}.{MD}", "v2") == "rejected")
@@ -163,6 +170,7 @@ def test_gateway_provider_moves_httproute_weights_step_by_step(
         return status.get("phase") == "Succeeded"
 
     wait_for(promoted, timeout=180, what="promotion")
+    assert "condition met" in wait_condition(kube, ns, "Promoted")
     assert (1, 75, 25) in seen
     assert (3, 50, 50) in seen
     assert wait_for(lambda: route_weights(kube, ns) == {f"{MD}-v2": 100}, what="route to v2")
