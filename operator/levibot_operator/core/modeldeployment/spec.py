@@ -7,7 +7,7 @@ against a server without the schema) so the operator never acts on a half-unders
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from levibot_operator import constants as c
@@ -18,6 +18,10 @@ from levibot_operator.core.fields import (
     read_field,
     read_optional,
     read_strings,
+)
+from levibot_operator.core.modeldeployment.canary_template import (
+    DEFAULT_CANARY_TEMPLATE,
+    parse_canary_template,
 )
 from levibot_operator.core.modeldeployment.schedule import is_valid_schedule
 from levibot_operator.core.traffic.routes import ParentRef
@@ -92,6 +96,8 @@ class ModelDeploymentSpec:
     traffic: TrafficSpec
     kill_switch: bool
     drift_policy: str
+    # spec.canaryTemplate (or the built-in default): how every version after the first rolls out
+    canary_template: Json = field(default_factory=lambda: dict(DEFAULT_CANARY_TEMPLATE))
 
 
 @dataclass(frozen=True)
@@ -251,6 +257,9 @@ def parse_spec(spec: Json) -> ModelDeploymentSpec:
         traffic=parse_traffic(read_field(spec, "traffic", "spec", dict, {})),
         kill_switch=read_field(spec, "killSwitch", "spec", bool, False),
         drift_policy=check_enum(policy, c.DRIFT_POLICIES, "spec.driftPolicy"),
+        canary_template=parse_canary_template(
+            read_optional(spec, "canaryTemplate", "spec", dict), "spec.canaryTemplate"
+        ),
     )
 
 
