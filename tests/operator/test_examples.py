@@ -12,7 +12,7 @@ import yaml
 
 from levibot_devstack.cluster import LocalCluster
 from levibot_operator.core.canary.spec import parse_canary_spec
-from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
+from levibot_operator.core.canary.template import parse_checked_modeldeployment
 from tests.support.canary_crd import install_canary_crd
 from tests.support.operator_cluster import install_crd
 
@@ -34,7 +34,7 @@ def test_there_are_production_and_demo_examples() -> None:
 def test_the_operator_parses_the_example(path: Path) -> None:
     doc = load(path)
     if doc["kind"] == "ModelDeployment":
-        assert parse_modeldeployment(doc).name == doc["metadata"]["name"]
+        assert parse_checked_modeldeployment(doc).name == doc["metadata"]["name"]
     else:
         assert doc["kind"] == "Canary"
         assert parse_canary_spec(doc["spec"]).target == "btc-direction"
