@@ -29,6 +29,7 @@ LABEL_MODELDEPLOYMENT: Final = "levibot.io/modeldeployment"
 LABEL_VERSION: Final = "levibot.io/version"
 LABEL_TRACK: Final = "levibot.io/track"
 LABEL_CANARY: Final = "levibot.io/canary"  # on a canary's trainer Job: the Canary's name
+LABEL_TRIGGER: Final = "levibot.io/trigger"  # why the operator opened a Canary
 LABEL_JOB_NAME: Final = "batch.kubernetes.io/job-name"  # set by the Job controller on its pods
 TRACK_STABLE: Final = "stable"
 TRACK_CANARY: Final = "canary"

@@ -27,6 +27,14 @@ class CreateJob:
 
 
 @dataclass(frozen=True)
+class CreateCanary:
+    """Create the Canary that rolls a new version out (idempotent: one of that name is left
+    alone, whatever its phase)."""
+
+    manifest: dict[str, object]
+
+
+@dataclass(frozen=True)
 class DeleteDeployment:
     """Delete a predictor Deployment (a replaced stable version)."""
 
@@ -52,7 +60,7 @@ class EventIntent:
     type: str = EVENT_NORMAL
 
 
-Intent = ApplyObject | CreateJob | DeleteDeployment | SetRegistryStatus
+Intent = ApplyObject | CreateJob | CreateCanary | DeleteDeployment | SetRegistryStatus
 
 
 class Scale(StrEnum):

@@ -20,9 +20,11 @@ from levibot_operator import constants as c
 from levibot_operator.adapters import kube, registry
 from levibot_operator.adapters.prometheus import PrometheusClient, PrometheusError
 from levibot_operator.core.alerts.dispatch import find_live_canaries
+from levibot_operator.core.canary.template import parse_checked_modeldeployment
 from levibot_operator.core.fields import SpecError
 from levibot_operator.core.intents import (
     ApplyObject,
+    CreateCanary,
     CreateJob,
     DeleteDeployment,
     Intent,
@@ -43,7 +45,7 @@ from levibot_operator.core.modeldeployment.planning import (
     decide_modeldeployment,
     decide_reconcile_error,
 )
-from levibot_operator.core.modeldeployment.spec import ModelDeployment, parse_modeldeployment
+from levibot_operator.core.modeldeployment.spec import ModelDeployment
 from levibot_operator.core.modeldeployment.status import (
     RUNNING,
     MDStatus,
@@ -123,7 +125,7 @@ class Reconciler:
     async def _reconcile_parsed(self, body: Body) -> float | None:
         status = parse_md_status(body.get("status"))
         try:
-            md = parse_modeldeployment(body)
+            md = parse_checked_modeldeployment(body)
         except SpecError as error:
             generation = int(body["metadata"].get("generation", 0))
             await self.apply_plan(
@@ -162,6 +164,7 @@ class Reconciler:
             error = found.message
         selector = {c.LABEL_MODELDEPLOYMENT: md.name, c.LABEL_COMPONENT: c.COMPONENT_PREDICTOR}
         bodies = await kube.fetch_list(self.api, "apps/v1", "Deployment", md.namespace, selector)
+        live = await self.fetch_live_canaries(md)
         return Snapshot(
             md,
             status,
@@ -173,7 +176,8 @@ class Reconciler:
             registry_error=error,
             registry_checked=found is not None or decide_training_need(md, status, now) is not None,
             freshness=await fetch_freshness(self.prometheus, md),
-            canary_active=await self.fetch_canary_active(md),
+            canary_active=md.spec.traffic.provider == c.PROVIDER_GATEWAY_API and bool(live),
+            live_canaries=live,
         )
 
     async def fetch_highest(
@@ -188,12 +192,11 @@ class Reconciler:
             return 0, str(exc)
         return max(highest, await fetch_highest_job_version(self.api, md)), None
 
-    async def fetch_canary_active(self, md: ModelDeployment) -> bool:
-        """gatewayAPI only: does a live Canary own the HTTPRoute now?"""
-        if md.spec.traffic.provider != c.PROVIDER_GATEWAY_API:
-            return False
+    async def fetch_live_canaries(self, md: ModelDeployment) -> tuple[str, ...]:
+        """Names of the unfinished Canaries of ``md`` (one rollout at a time; with gatewayAPI,
+        a live one owns the HTTPRoute)."""
         bodies = await kube.fetch_list(self.api, c.API_VERSION, c.CANARY_KIND, md.namespace, {})
-        return bool(find_live_canaries(bodies, md.name))
+        return tuple(str(b["metadata"]["name"]) for b in find_live_canaries(bodies, md.name))
 
     async def apply_plan(
         self, body: Body, old: MDStatus, plan: Plan, md: ModelDeployment | None = None
@@ -224,7 +227,7 @@ class Reconciler:
         """One idempotent write."""
         if isinstance(intent, ApplyObject):
             await kube.apply_object(self.api, intent.manifest)
-        elif isinstance(intent, CreateJob):
+        elif isinstance(intent, CreateJob | CreateCanary):
             await kube.apply_created(self.api, intent.manifest)
         elif isinstance(intent, DeleteDeployment) and md is not None:
             await kube.delete_object(self.api, "apps/v1", "Deployment", md.namespace, intent.name)
@@ -291,7 +294,7 @@ async def fetch_highest_job_version(api: ApiClient, md: ModelDeployment) -> int:
 
 def describe_intent(intent: Intent) -> tuple[str, str]:
     """The kind and name an intent writes, for a refusal's message."""
-    if isinstance(intent, ApplyObject | CreateJob):
+    if isinstance(intent, ApplyObject | CreateJob | CreateCanary):
         meta = intent.manifest.get("metadata")
         meta = meta if isinstance(meta, Mapping) else {}
         return str(intent.manifest.get("kind")), str(meta.get("name") or meta.get("generateName"))

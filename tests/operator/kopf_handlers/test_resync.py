@@ -25,7 +25,7 @@ CURRENT: contextvars.ContextVar[str] = contextvars.ContextVar("current", default
 # Every planner (pure decision or parser) the resync loop reaches, by module and name.
 PLANNERS = [
     (shell, "parse_md_status"),
-    (shell, "parse_modeldeployment"),
+    (shell, "parse_checked_modeldeployment"),
     (shell, "decide_training_need"),
     (shell, "parse_job"),
     (shell, "parse_deployment"),

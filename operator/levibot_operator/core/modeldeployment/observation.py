@@ -82,6 +82,7 @@ class Snapshot:
     registry_checked: bool = False
     freshness: Freshness | None = None  # None: not measured (no Prometheus configured)
     canary_active: bool = False  # a live Canary owns the HTTPRoute (gatewayAPI)
+    live_canaries: tuple[str, ...] = ()  # names of the unfinished Canaries targeting it
 
 
 def _condition_true(body: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:

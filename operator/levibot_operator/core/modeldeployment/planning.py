@@ -12,6 +12,7 @@ from levibot_operator.core.config import CoreSettings
 from levibot_operator.core.fields import SpecError
 from levibot_operator.core.intents import (
     ApplyObject,
+    CreateCanary,
     DeleteDeployment,
     EventIntent,
     Intent,
@@ -27,6 +28,7 @@ from levibot_operator.core.modeldeployment.manifests import (
     build_predictor_service,
 )
 from levibot_operator.core.modeldeployment.observation import DeploymentObservation, Snapshot
+from levibot_operator.core.modeldeployment.rollout import plan_version_canary
 from levibot_operator.core.modeldeployment.routing import plan_stable_routing
 from levibot_operator.core.modeldeployment.status import (
     FAILED,
@@ -117,8 +119,10 @@ def build_training_condition(status: MDStatus, old: MDStatus) -> Condition:
         return Condition(c.COND_TRAINING, "True", c.REASON_TRAINING_RUNNING, message)
     if training is not None:
         return Condition(c.COND_TRAINING, "False", training.reason, training.message)
-    if old.training is not None and status.stable_version == old.training.version:
-        message = f"{status.stable_version} registered"
+    if old.training is not None and status.training is None:
+        version = old.training.version
+        rollout = "" if status.stable_version == version else "; a canary rolls it out"
+        message = f"{version} registered{rollout}"
         return Condition(c.COND_TRAINING, "False", c.REASON_TRAINING_SUCCEEDED, message)
     previous = next((x for x in old.conditions if x.type == c.COND_TRAINING), None)
     if previous is not None and previous.reason == c.REASON_TRAINING_SUCCEEDED:
@@ -201,6 +205,8 @@ def build_events(
             EventIntent(c.EVENT_KILL_SWITCH, text, "Warning" if new.kill_switch else "Normal")
         )
     for intent in intents:
+        if isinstance(intent, CreateCanary):
+            events.append(EventIntent(c.EVENT_VERSION_REGISTERED, describe_canary(intent)))
         if isinstance(intent, DeleteDeployment):
             text = f"predictor {intent.name} ({intent.version}) retired"
             events.append(EventIntent(c.EVENT_PREDICTOR_RETIRED, text))
@@ -209,11 +215,21 @@ def build_events(
     return tuple(events)
 
 
+def describe_canary(intent: CreateCanary) -> str:
+    """``v2 registered (schedule): canary btc-direction-v2 rolls it out``."""
+    meta = intent.manifest["metadata"]
+    labels = meta["labels"] if isinstance(meta, dict) else {}
+    name = meta["name"] if isinstance(meta, dict) else ""
+    version, trigger = labels.get(c.LABEL_VERSION), labels.get(c.LABEL_TRIGGER)
+    return f"{version} registered ({trigger}): canary {name} rolls it out"
+
+
 def decide_modeldeployment(snap: Snapshot, settings: CoreSettings) -> Plan:
     """The whole reconcile decision for one ModelDeployment."""
     step = decide_training(snap, settings)
     status, marks = decide_registry_marks(snap, step.status)
-    intents = (*step.jobs, *decide_serving(snap, status, settings), *marks)
+    canary = plan_version_canary(snap.md, status, snap.live_canaries)
+    intents = (*step.jobs, *decide_serving(snap, status, settings), *marks, *canary)
     conditions = build_condition_set(snap, status)
     phase = build_phase(status, conditions[2])
     new = replace(

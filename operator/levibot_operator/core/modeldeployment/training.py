@@ -41,13 +41,33 @@ class TrainingStep:
     requeue_after: float | None = None
 
 
+def parse_version_number(version: str) -> int:
+    """``n`` of ``vn``; 0 for any other name."""
+    digits = version[1:]
+    return int(digits) if version[:1] == "v" and digits.isdigit() else 0
+
+
+def is_newer_than_stable(record: VersionRecord, status: MDStatus) -> bool:
+    """A version numbered after the stable one (every version, when there is no stable)."""
+    return parse_version_number(record.version) > parse_version_number(status.stable_version)
+
+
+def is_fingerprint_tried(status: MDStatus, fingerprint: str) -> bool:
+    """A version after the stable one was trained from this spec (its canary is rolling it
+    out, or rolled it back): the spec change has had its version and trains no other."""
+    return any(
+        r.fingerprint == fingerprint and is_newer_than_stable(r, status) for r in status.versions
+    )
+
+
 def decide_training_need(md: ModelDeployment, status: MDStatus, now: datetime) -> str | None:
     """Why a new training should start now (a trigger), or None."""
     if status.training is not None:
         return None
     if not status.stable_version:
         return TRIGGER_INITIAL
-    if status.stable_fingerprint != build_model_fingerprint(md.spec):
+    fingerprint = build_model_fingerprint(md.spec)
+    if status.stable_fingerprint != fingerprint and not is_fingerprint_tried(status, fingerprint):
         return TRIGGER_SPEC
     last = parse_time(status.last_training_time)
     if is_retraining_due(md.spec.training.schedule, last, now):
@@ -119,7 +139,8 @@ def decide_failure(snap: Snapshot, training: Training, reason: str, message: str
 
 
 def decide_success(snap: Snapshot, training: Training, settings: CoreSettings) -> TrainingStep:
-    """The Job succeeded: learn the version from the registry, make it stable."""
+    """The Job succeeded: learn the version from the registry. The first version becomes
+    stable; a later one stays a candidate in the history, for a Canary to roll out (rollout)."""
     registry = snap.registry
     if registry is None or registry.state == REGISTRY_UNAVAILABLE:
         return TrainingStep(snap.status, requeue_after=settings.retry_delay_seconds)
@@ -136,14 +157,13 @@ def decide_success(snap: Snapshot, training: Training, settings: CoreSettings) -
     )
     kept = tuple(v for v in snap.status.versions if v.version != training.version)
     versions = (*kept, record)[-settings.version_history_limit :]
-    status = replace(
-        snap.status,
-        training=None,
-        versions=versions,
-        stable_version=training.version,
-        stable_fingerprint=training.fingerprint,
+    status = replace(snap.status, training=None, versions=versions)
+    if snap.status.stable_version:
+        return TrainingStep(status)
+    stable = replace(
+        status, stable_version=training.version, stable_fingerprint=training.fingerprint
     )
-    return TrainingStep(status)
+    return TrainingStep(stable)
 
 
 def decide_running(snap: Snapshot, training: Training, settings: CoreSettings) -> TrainingStep:
@@ -176,6 +196,9 @@ def decide_training(snap: Snapshot, settings: CoreSettings) -> TrainingStep:
     if training is not None:
         return decide_retry(snap, training, settings)
     trigger = decide_training_need(snap.md, snap.status, snap.now)
+    if trigger is not None and trigger != TRIGGER_INITIAL and snap.live_canaries:
+        # One rollout at a time: the next version is trained once the live Canary has ended.
+        return TrainingStep(snap.status, requeue_after=settings.retry_delay_seconds)
     if trigger is not None and snap.registry_error is not None:
         # The next version number comes from the registry: wait for it rather than guess.
         return TrainingStep(snap.status, requeue_after=settings.retry_delay_seconds)
