@@ -26,8 +26,8 @@ from levibot_operator.core.alerts.dispatch import (
 )
 from levibot_operator.core.alerts.payload import AlertTarget, is_model_quality_alert
 from levibot_operator.core.canary.decision import FiringAlert
+from levibot_operator.core.canary.template import parse_checked_modeldeployment
 from levibot_operator.core.fields import SpecError
-from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
 from levibot_operator.core.modeldeployment.status import parse_md_status
 from levibot_operator.shell.canary import CanaryReconciler
 
@@ -92,7 +92,7 @@ class AlertHandler:
             log.info("alert %s for unknown target %s", alert.alertname, alert.modeldeployment)
             return
         try:
-            md = parse_modeldeployment(body)
+            md = parse_checked_modeldeployment(body)
         except SpecError:
             return
         stable = parse_md_status(body.get("status")).stable_version

@@ -3,8 +3,9 @@ drift policy when it names the stable version (retrain and open a new Canary).
 
 Layer: core (pure). ``find_alerted_canaries`` reads Canary bodies; ``build_drift_canary``
 returns the Canary manifest opened by the ``retrainAndCanary`` policy, with a deterministic
-name (so a repeated or out-of-order delivery cannot open two) and an owner reference to the
-ModelDeployment (so it is garbage collected with it).
+name (so a repeated or out-of-order delivery cannot open two), an owner reference to the
+ModelDeployment (so it is garbage collected with it) and the ModelDeployment's canary template
+(``spec.canaryTemplate``, or its built-in default) for the trigger ``drift``.
 """
 
 from collections.abc import Iterable, Mapping
@@ -13,40 +14,15 @@ from typing import Any
 from levibot_operator import constants as c
 from levibot_operator.core.alerts.payload import AlertTarget
 from levibot_operator.core.canary.status import TERMINAL, Phase
+from levibot_operator.core.modeldeployment.canary_template import (
+    TRIGGER_DRIFT,
+    build_template_spec,
+)
 from levibot_operator.core.modeldeployment.manifests import build_labels, build_metadata, build_name
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
 
 Body = Mapping[str, Any]
 _TERMINAL_NAMES = frozenset(p.value for p in TERMINAL)
-
-# The seed's go-live criteria (examples/canary.yaml): 10 → 25 → 50 → 100 %, analysis at each.
-DRIFT_ANALYSIS: dict[str, Any] = {
-    "interval": "1m",
-    "count": 5,
-    "failureLimit": 0,
-    "inconclusiveLimit": 3,
-    "consecutiveErrorLimit": 4,
-    "window": "5m",
-    "thresholds": {
-        "minSamples": 100,
-        "eceMax": 0.06,
-        "eceMaxWorseThanStable": 0.01,
-        "ksPValueMin": 0.05,
-        "psiMax": 0.2,
-        "errorRateMax": 0.01,
-        "latencyP95MaxSeconds": 0.3,
-    },
-}
-DRIFT_STEPS: tuple[dict[str, Any], ...] = (
-    {"setWeight": 10},
-    {"analysis": {}},
-    {"setWeight": 25},
-    {"analysis": {}},
-    {"setWeight": 50},
-    {"analysis": {}},
-    {"setWeight": 100},
-    {"analysis": {}},
-)
 
 
 def is_live(body: Body) -> bool:
@@ -78,8 +54,9 @@ def build_drift_canary_name(md: ModelDeployment, stable: str) -> str:
 
 
 def build_drift_canary(md: ModelDeployment, stable: str, alert: AlertTarget) -> dict[str, Any]:
-    """The Canary that retrains ``md`` and rolls the new version out with the seed's gates."""
-    metadata = build_metadata(md, build_drift_canary_name(md, stable), build_labels(md, "canary"))
+    """The Canary that retrains ``md`` and rolls the new version out as its template says."""
+    labels = build_labels(md, "canary", **{c.LABEL_TRIGGER: TRIGGER_DRIFT})
+    metadata = build_metadata(md, build_drift_canary_name(md, stable), labels)
     metadata["annotations"] = {
         f"{c.ANNOTATION_PREFIX}/opened-by": f"alert {alert.alertname} on {stable}",
     }
@@ -90,8 +67,6 @@ def build_drift_canary(md: ModelDeployment, stable: str, alert: AlertTarget) -> 
         "spec": {
             "target": md.name,
             "candidate": {"train": True},
-            "analysis": DRIFT_ANALYSIS,
-            "steps": list(DRIFT_STEPS),
-            "progressDeadline": "10m",
+            **build_template_spec(md.spec.canary_template, TRIGGER_DRIFT),
         },
     }
