@@ -9,6 +9,11 @@ average is printed with the figures: other work on the same cores moves them.
 
 ``.venv/bin/python bench/predictor_http.py [--before GIT_REF]``: with ``--before``, the
 predictor package as committed at GIT_REF is measured too, in the same run (before/after).
+
+``--shadow [--repeat N]``: the cost of shadow scoring (issue 13). The same service is measured
+without a shadow pair and with one (a partner version registered, the pair written, the run
+starting once ``levibot_shadow_active`` names the partner), alternately, N rounds; the table
+shows the median of each figure over the rounds, and the shadow cost in requests/s per case.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from sklearn.preprocessing import StandardScaler
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.predictor_loadgen import Result, run_open_process, run_wrk
 from levibot_common.features import FEATURES
+from levibot_common.registry import apply_shadow_pair, clear_shadow_pair, register_version
 from levibot_common.schema import apply_schema
 from levibot_devstack.net import free_port
 from levibot_devstack.services import PostgresServer
@@ -50,7 +56,51 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVER_CPU, LOAD_CPU = 0, 1
 SATURATE_SECONDS, OPEN_SECONDS, RATE, CONNECTIONS = 5, 6.0, 1000.0, 16
 CASES = {"single": "/v1/predict", "batch100": "/v1/predict", "symbol": "/v1/predict/BTCUSDT"}
+MODEL_NAME = "bench.demo"
 Figures = dict[str, tuple[Result, Result, float]]
+
+
+def fit_partner(seed: int = 7) -> bytes:
+    """A second version of the model (another sample, same recipe): the shadow partner."""
+    rng = np.random.default_rng(seed)
+    rows = rng.standard_normal((5000, len(FEATURES))) * [1e-3, 2e-3, 1e-4, 2e-4, 15, 1]
+    labels = (rows[:, 0] * 800 + rows[:, 5] + rng.standard_normal(5000) > 0).astype(int)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(rows, labels)
+    onnx = to_onnx(pipe, rows[:1].astype(np.float32), options={id(pipe): {"zipmap": False}})
+    return bytes(onnx.SerializeToString())
+
+
+async def apply_pair(dsn: str, on: bool) -> None:
+    """Register the partner v2 (idempotent) and write or clear the pair v1 <-> v2."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await register_version(conn, model_name=MODEL_NAME, version="v2", onnx=fit_partner(),
+                               metadata={"features": list(FEATURES)}, metrics={},
+                               reference=None)  # fmt: skip
+        if on:
+            await apply_shadow_pair(conn, MODEL_NAME, "v1", "v2", "bench-v2")
+        else:
+            await clear_shadow_pair(conn, MODEL_NAME, "bench-v2")
+    finally:
+        await conn.close()
+
+
+def start_shadowed(onnx_path: Path, dsn: str, port: int, on: bool) -> subprocess.Popen[bytes]:
+    """This service with (``on``) or without a shadow pair; with one, wait until it scores."""
+    asyncio.run(apply_pair(dsn, on))
+    process = start_service(onnx_path, dsn, port, None)
+    deadline = time.monotonic() + 30
+    while on:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+            text = response.read().decode()
+        if any(line.startswith("levibot_shadow_active{") and 'partner="v2"' in line
+               and line.endswith(" 1.0") for line in text.splitlines()):  # fmt: skip
+            break
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("the shadow partner was not loaded within 30 s")
+        time.sleep(0.2)
+    return process
 
 
 def fit_model(workdir: Path) -> tuple[Path, Path, np.ndarray]:
@@ -121,7 +171,7 @@ def start_service(
     env = {**os.environ, "LEVIBOT_PREDICTOR_MODEL_PATH": str(onnx_path),
            "LEVIBOT_PREDICTOR_DSN": dsn, "LEVIBOT_PREDICTOR_PORT": str(port),
            "LEVIBOT_PREDICTOR_HOST": "127.0.0.1", "LEVIBOT_PREDICTOR_SYMBOLS": '["BTCUSDT"]',
-           "LEVIBOT_PREDICTOR_MODEL_NAME": "bench.demo",
+           "LEVIBOT_PREDICTOR_MODEL_NAME": MODEL_NAME,
            "LEVIBOT_PREDICTOR_STALENESS_LIMIT_SECONDS": "100000"}  # fmt: skip
     if source is not None:  # an older predictor package shadows the installed one
         env["PYTHONPATH"] = str(source)
@@ -229,6 +279,18 @@ def build_bodies(rows: np.ndarray) -> dict[str, bytes]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--before", metavar="GIT_REF", help="also measure the predictor at REF")
+    parser.add_argument(
+        "--shadow",
+        action="store_true",
+        help="measure this service without and with a shadow partner instead",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="rounds of every system, alternating; the table shows medians",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install -y wrk")
@@ -241,19 +303,60 @@ def main() -> None:
     asyncio.run(seed_database(dsn))
     port = free_port()
     systems: dict[str, Callable[[], subprocess.Popen[bytes]]] = {}
-    if args.before:
+    if args.shadow:
+        systems["no shadow"] = lambda: start_shadowed(onnx_path, dsn, port, False)
+        systems["shadow (partner v2)"] = lambda: start_shadowed(onnx_path, dsn, port, True)
+    elif args.before:
         source = extract_source(args.before)
         systems[f"before ({args.before})"] = lambda: start_service(onnx_path, dsn, port, source)
-    systems["this service"] = lambda: start_service(onnx_path, dsn, port, None)
-    systems["seed-style baseline"] = lambda: start_baseline(
-        pickle_path, dsn, port, bodies["single"]
-    )
+    if not args.shadow:
+        systems["this service"] = lambda: start_service(onnx_path, dsn, port, None)
+        systems["seed-style baseline"] = lambda: start_baseline(
+            pickle_path, dsn, port, bodies["single"]
+        )
+    rounds: dict[str, list[Figures]] = {name: [] for name in systems}
     try:
         raw = bench_raw(rows, onnx_path)
-        figures = {name: measure(name, start, port, bodies) for name, start in systems.items()}
+        for number in range(args.repeat):
+            for name, start in systems.items():
+                rounds[name].append(measure(f"{name} (round {number + 1})", start, port, bodies))
     finally:
         pg.stop()
+    figures = {name: build_medians(runs) for name, runs in rounds.items()}
     print_table(figures, raw)
+    if args.shadow:
+        print_shadow_cost(figures)
+
+
+def build_medians(runs: list[Figures]) -> Figures:
+    """Per case, the median of each figure over the rounds."""
+    out = {}
+    for label in CASES:
+        closed = [run[label][0] for run in runs]
+        opened = [run[label][1] for run in runs]
+        cpu = float(np.median([run[label][2] for run in runs]))
+        out[label] = (median_result(closed), median_result(opened), cpu)
+    return out
+
+
+def median_result(results: list[Result]) -> Result:
+    def med(values: list[float]) -> float:
+        return float(np.median(values))
+
+    return Result(int(med([r.done for r in results])), int(med([r.errors for r in results])),
+                  med([r.rps for r in results]), med([r.p50_ms for r in results]),
+                  med([r.p99_ms for r in results]))  # fmt: skip
+
+
+def print_shadow_cost(figures: dict[str, Figures]) -> None:
+    """Requests/s lost to shadow scoring, per case (the target is at most 15 %)."""
+    plain, shadow = figures["no shadow"], figures["shadow (partner v2)"]
+    print("\nshadow scoring cost (median req/s, same run):")
+    for label in CASES:
+        before, after = plain[label][0].rps, shadow[label][0].rps
+        cpu = shadow[label][2] - plain[label][2]
+        print(f"  {label}: {before:.0f} -> {after:.0f} req/s ({1 - after / before:+.1%} fewer), "
+              f"+{cpu:.0f} CPU us/req")  # fmt: skip
 
 
 def print_table(figures: dict[str, Figures], raw: dict[str, Result]) -> None:
@@ -279,8 +382,10 @@ def print_table(figures: dict[str, Figures], raw: dict[str, Result]) -> None:
             r = raw[label]
             cells = (f"{r.rps:.0f}", f"{r.p50_ms:.3f}", f"{r.p99_ms:.3f}", f"{1e6 / r.rps:.0f}")
             print(row.format(label, "raw onnxruntime", *cells), " (in-process calls, no HTTP)")
-    ours, base = figures["this service"]["symbol"][0], figures["seed-style baseline"]["symbol"][0]
-    print(f"\nsymbol endpoint: {ours.rps / base.rps:.1f}x the baseline's requests/s")
+    if "seed-style baseline" in figures:
+        ours = figures["this service"]["symbol"][0]
+        base = figures["seed-style baseline"]["symbol"][0]
+        print(f"\nsymbol endpoint: {ours.rps / base.rps:.1f}x the baseline's requests/s")
 
 
 if __name__ == "__main__":
