@@ -3,10 +3,11 @@
 Layer: entry (kopf registration).
 The daemon loops ``decide → wait(requeue)`` with kopf's ``stopped``
 flag (the handler never sleeps; the wait is cancelled when the canary or the operator goes) and
-ends once the canary is finished. Deleting a live canary runs ``canary_delete`` behind kopf's
-finalizer: its traffic goes back to stable before the object is gone. Changes (annotations:
-promote/abort/resume), predictor Deployment and trainer Job events, and target updates
-(kill-switch) decide again at once.
+idles in memory once the canary is finished, until a retry makes it live again. Deleting a
+live canary runs ``canary_delete`` behind kopf's finalizer: its traffic goes back to stable
+before the object is gone. Changes (annotations: promote/abort/resume/retry/restart),
+predictor Deployment and trainer Job events, and target updates (kill-switch) decide again at
+once.
 Errors become kopf's vocabulary: PermanentError for an invalid spec, TemporaryError otherwise.
 """
 
@@ -26,6 +27,7 @@ from levibot_operator.shell.logs import bound_object
 log = logging.getLogger(__name__)
 OWNED = {c.LABEL_MANAGED_BY: c.LABEL_MANAGED_BY_VALUE}
 CONFLICT_DELAY = 0.2
+IDLE_POLL_SECONDS = 1.0  # how often a finished canary's daemon looks for a retry (in memory)
 TRANSIENT = (ApiException, RegistryUnavailableError, kube.ConflictError, OSError)
 
 
@@ -77,6 +79,15 @@ async def wake_target(canaries: CanaryReconciler, namespace: str, target: str) -
             await tick(canaries, ns, name)
 
 
+async def idle_until_live(
+    canaries: CanaryReconciler, stopped: kopf.DaemonStopped, namespace: str, name: str
+) -> None:
+    """A finished canary's daemon waits in memory (no API calls) until a retry, decided by the
+    update handler, makes it live again; then it ticks on as before."""
+    while not stopped and (namespace, name) not in canaries.active:
+        await stopped.wait(IDLE_POLL_SECONDS)
+
+
 def register_canary(registry: kopf.OperatorRegistry, canaries: CanaryReconciler) -> None:
     """Register every Canary handler on ``registry``."""
 
@@ -87,7 +98,8 @@ def register_canary(registry: kopf.OperatorRegistry, canaries: CanaryReconciler)
         while not stopped and namespace:
             delay = await tick(canaries, namespace, name)
             if delay is None:
-                return
+                await idle_until_live(canaries, stopped, namespace, name)
+                continue
             await stopped.wait(delay)
 
     # Not optional: kopf puts its finalizer on every Canary, so a deleted live canary first

@@ -36,6 +36,9 @@ REASON_PROGRESS_DEADLINE = "ProgressDeadlineExceeded"
 REASON_HALTED = "Halted"
 REASON_UNHALTED = "KillSwitchCleared"
 REASON_DELETED = "Deleted"
+REASON_RETRIED = "Retried"
+REASON_RETRY_REFUSED = "RetryRefused"
+REASON_RESTARTED = "AnalysisRestarted"
 
 
 class CandidateTraining(StrEnum):

@@ -6,6 +6,8 @@ Promoting → Succeeded; or RolledBack (analysis failed, alert, abort, deadline)
 Precedence each tick: terminal phases only repeat their intents; then abort, a firing alert for
 the candidate, the kill-switch; then the phase's own rule. Abort and alerts act even when
 halted (they only ever move traffic back to stable); promote and resume wait for the halt to end.
+A retry token starts a RolledBack or Failed canary afresh; a restart token starts the current
+analysis over (``core.canary.controls``).
 """
 
 from collections.abc import Callable
@@ -16,6 +18,7 @@ from levibot_operator import constants as c
 from levibot_operator.core.canary import decision as d
 from levibot_operator.core.canary.analysis_step import decide_analysis_step
 from levibot_operator.core.canary.compatibility import find_provider_conflict
+from levibot_operator.core.canary.controls import decide_restart, decide_retry
 from levibot_operator.core.canary.decision import (
     CanaryDecision,
     CanaryObservation,
@@ -61,7 +64,8 @@ def _past_deadline(state: CanaryState, status: CanaryStatus, now: datetime) -> b
 def _decide_pending(
     state: CanaryState, status: CanaryStatus, seen: CanaryObservation, now: datetime
 ) -> CanaryDecision:
-    stable, version = seen.stable_version, state.spec.candidate_version
+    # A retried canary that trained its candidate keeps it (core.canary.controls).
+    stable, version = seen.stable_version, state.spec.candidate_version or status.candidate_version
     if stable is None or (version is None and seen.next_version is None):
         message = f"waiting for ModelDeployment {state.spec.target} to serve a stable version"
         waiting = replace(status, reason=d.REASON_WAITING_FOR_TARGET, message=message)
@@ -250,6 +254,9 @@ _RULES: dict[Phase, Rule] = {
 def decide_canary(state: CanaryState, observed: CanaryObservation, now: datetime) -> CanaryDecision:
     """One tick: the next status and what to apply. Deterministic; the status is the memory."""
     status = replace(state.status, achieved_weight=observed.achieved_weight)
+    retried = decide_retry(state, status, observed, now)
+    if retried is not None:
+        return retried
     if status.phase in TERMINAL:
         # Look again until the traffic has settled, so status shows the weight that is real.
         settled = status.achieved_weight == (100.0 if status.phase is Phase.SUCCEEDED else 0.0)
@@ -257,6 +264,9 @@ def decide_canary(state: CanaryState, observed: CanaryObservation, now: datetime
     early = _decide_safety(status, observed, now) or _decide_halt(status, observed, now)
     if early is not None:
         return early
+    restarted = decide_restart(state, status, observed, now)
+    if restarted is not None:
+        return restarted
     return _RULES[status.phase](state, status, observed, now)
 
 

@@ -20,6 +20,8 @@ Json = Mapping[str, Any]
 ANNOTATION_PROMOTE: str = "levibot.io/promote"
 ANNOTATION_ABORT: str = "levibot.io/abort"
 ANNOTATION_RESUME: str = "levibot.io/resume"
+ANNOTATION_RETRY: str = "levibot.io/retry"
+ANNOTATION_RESTART: str = "levibot.io/restart"
 
 # The CRD's bounds, checked again so that no number reaches timedelta or a loop unbounded.
 MAX_COUNT = 1000
@@ -89,6 +91,8 @@ class CanaryControls:
     promote: str | None = None
     abort: str | None = None
     resume: str | None = None
+    retry: str | None = None  # start a RolledBack/Failed canary afresh, once per token
+    restart: str | None = None  # a fresh run of the current analysis step, once per token
 
 
 def parse_thresholds(obj: Json, path: str) -> Thresholds:
@@ -243,10 +247,12 @@ def parse_canary_spec(spec: Json) -> CanarySpec:
 
 
 def parse_canary_controls(annotations: Mapping[str, str] | None) -> CanaryControls:
-    """Read the promote / abort / resume annotations (empty values count as unset)."""
+    """Read the promote / abort / resume / retry / restart annotations (empty counts as unset)."""
     notes = annotations or {}
     return CanaryControls(
         promote=notes.get(ANNOTATION_PROMOTE) or None,
         abort=notes.get(ANNOTATION_ABORT) or None,
         resume=notes.get(ANNOTATION_RESUME) or None,
+        retry=notes.get(ANNOTATION_RETRY) or None,
+        restart=notes.get(ANNOTATION_RESTART) or None,
     )

@@ -77,6 +77,8 @@ class CanaryStatus:
     checks: tuple[CheckVerdict, ...] = ()
     halted_from: Phase | None = None
     handled_resume: str | None = None
+    handled_retry: str | None = None
+    handled_restart: str | None = None
     history: tuple[HistoryEntry, ...] = field(default=())
 
 
@@ -213,6 +215,8 @@ def build_canary_status(status: CanaryStatus) -> dict[str, Any]:
         "checks": [build_check(c) for c in status.checks],
         "haltedFrom": status.halted_from.value if status.halted_from else None,
         "handledResume": status.handled_resume,
+        "handledRetry": status.handled_retry,
+        "handledRestart": status.handled_restart,
         "history": [build_history_entry(h) for h in status.history],
     }
 
@@ -236,6 +240,8 @@ def parse_canary_status(obj: Mapping[str, Any] | None) -> CanaryStatus:
         checks=tuple(parse_check(c) for c in obj.get("checks") or ()),
         halted_from=Phase(halted) if halted else None,
         handled_resume=obj.get("handledResume"),
+        handled_retry=obj.get("handledRetry"),
+        handled_restart=obj.get("handledRestart"),
         history=tuple(parse_history_entry(h) for h in obj.get("history") or ()),
     )
 
