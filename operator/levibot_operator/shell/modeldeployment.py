@@ -53,6 +53,11 @@ from levibot_operator.core.modeldeployment.status import (
     parse_md_status,
 )
 from levibot_operator.core.modeldeployment.training import decide_training_need
+from levibot_operator.core.modeldeployment.undo import (
+    UndoDecision,
+    decide_undo_now,
+    parse_undo_request,
+)
 from levibot_operator.errors import InvalidSpecError
 from levibot_operator.settings import OperatorSettings
 from levibot_operator.shell.failures import describe_refusal, describe_unexpected, is_refusal
@@ -134,9 +139,11 @@ class Reconciler:
             raise InvalidSpecError(str(error)) from error
         # Every registered version, whoever trained it, is in the history (issue 12, 6).
         known = await registry.fetch_version_history(self.api, md, status, self.settings)
-        snap = await self.fetch_snapshot(md, known)
+        undo = await self.decide_undo(body, md, known)
+        snap = await self.fetch_snapshot(md, undo.status)
         plan = decide_modeldeployment(snap, self.settings.build_core_settings())
         refused = await self.apply_plan(body, status, plan, md)
+        await self.apply_undo(body, md, undo)
         if not refused:
             return plan.requeue_after
         failure = (c.REASON_WRITE_REFUSED, "; ".join(refused))
@@ -147,6 +154,25 @@ class Reconciler:
             decide_reconcile_error(status, plan.status, failure, md.generation, now),
         )
         return self.settings.retry_delay_seconds
+
+    async def decide_undo(self, body: Body, md: ModelDeployment, status: MDStatus) -> UndoDecision:
+        """``levibot.io/undo`` + ``undo-now`` (core.modeldeployment.undo); the live canaries
+        are read only when an undo is to be acted on."""
+        request = parse_undo_request(body["metadata"].get("annotations"))
+        live: tuple[str, ...] = ()
+        if request is not None and request.now and request.version != status.handled_undo:
+            canaries = await kube.fetch_list(
+                self.api, c.API_VERSION, c.CANARY_KIND, md.namespace, {}
+            )
+            live = tuple(b["metadata"]["name"] for b in find_live_canaries(canaries, md.name))
+        return decide_undo_now(md, status, request, live)
+
+    async def apply_undo(self, body: Body, md: ModelDeployment, undo: UndoDecision) -> None:
+        """The restored version's registry status and the undo's Event (status went first)."""
+        for intent in undo.registry:
+            await self.patch_registry(md, intent)
+        for event in undo.events:
+            await self.post_event(body, event.reason, event.message, event.type)
 
     async def fetch_snapshot(self, md: ModelDeployment, status: MDStatus) -> Snapshot:
         """Observe the Job in flight, the registry, the predictors, freshness, canaries."""

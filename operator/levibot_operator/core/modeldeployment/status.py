@@ -65,6 +65,7 @@ class MDStatus:
     versions: tuple[VersionRecord, ...] = ()
     conditions: tuple[Condition, ...] = ()
     versions_omitted: int = 0  # older registered versions left out of ``versions``
+    handled_undo: str = ""  # the levibot.io/undo value acted on (core.modeldeployment.undo)
 
 
 RUNNING = "Running"
@@ -141,6 +142,7 @@ def parse_md_status(obj: Json | None) -> MDStatus:
         versions=tuple(parse_version_record(v) for v in obj.get("versions") or ()),
         conditions=tuple(parse_condition(x) for x in obj.get("conditions") or ()),
         versions_omitted=_int(obj, "versionsOmitted"),
+        handled_undo=_str(obj, "handledUndo"),
     )
 
 
@@ -209,6 +211,7 @@ def build_status_json(status: MDStatus) -> dict[str, Any]:
         "versions": [build_version_json(v) for v in status.versions],
         "versionsOmitted": status.versions_omitted,
         "conditions": [build_condition_json(x) for x in status.conditions],
+        "handledUndo": status.handled_undo or None,
     }
 
 
