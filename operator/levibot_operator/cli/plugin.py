@@ -1,4 +1,5 @@
-"""``kubectl levibot``: watch canaries, request promote / abort / resume, list model versions.
+"""``kubectl levibot``: watch canaries, request promote / abort / resume / retry / restart, undo a
+ModelDeployment, list model versions.
 
 Layer: CLI shell; the views are pure, in ``levibot_operator.cli.view``. The ``fetch_``/
 ``patch_`` functions shell out to ``kubectl`` ($KUBECTL, else PATH) so the user's kubeconfig,
@@ -23,13 +24,15 @@ from functools import partial
 from typing import Any, TextIO
 
 from levibot_operator import constants as c
+from levibot_operator.cli.undo import build_undo_canary, build_undo_now, plan_undo_version
 from levibot_operator.cli.view import (
-    ANNOTATIONS,
+    CLEARED,
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_NO_KUBECTL,
     EXIT_NOT_FOUND,
     REQUEST_HELP,
+    REQUESTS,
     PluginError,
     build_token,
     decide_request,
@@ -40,11 +43,27 @@ from levibot_operator.cli.view import (
     parse_status,
 )
 from levibot_operator.core.canary.status import TERMINAL
+from levibot_operator.core.modeldeployment.status import parse_md_status
 
 KUBECTL_TIMEOUT_SECONDS = 60.0
 WAIT_POLL_SECONDS = 0.5
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
 # A Kubernetes object name (DNS-1123 subdomain): also keeps names from passing as kubectl flags.
+VERSION = re.compile(r"^v[0-9]{1,9}$")
+# What each request means, as Argo Rollouts writes its own (also in the README).
+COMMANDS_HELP = """\
+commands that change things (each is an annotation, so GitOps can do the same):
+  promote <canary>   levibot.io/promote   promote now, skipping the remaining steps
+  abort <canary>     levibot.io/abort     roll back: all traffic to the stable version
+  resume <canary>    levibot.io/resume    continue a canary Paused until resumed
+  retry <canary>     levibot.io/retry     start a RolledBack/Failed canary afresh: a new attempt
+                                          from step 1, the candidate a 'candidate' again
+                                          (clears levibot.io/abort and promote)
+  restart <canary>   levibot.io/restart   start the current analysis over, weights unchanged
+  undo <md>          roll back to the previous stable version (or --to vN) through a new Canary
+                     from spec.canaryTemplate; with --now at once, no canary:
+                     levibot.io/undo: vN + levibot.io/undo-now: "true" on the ModelDeployment
+each token is acted on once; the operator remembers it in status (handledRetry, ...)."""
 NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
 
@@ -69,11 +88,11 @@ class Runtime:
 # -- shell: kubectl -----------------------------------------------------------------------------
 
 
-def run_kubectl(kubectl: Kubectl, *args: str) -> str:
+def run_kubectl(kubectl: Kubectl, *args: str, stdin: str | None = None) -> str:
     """Run kubectl and return its stdout; failures become PluginErrors with kubectl's words."""
     try:
         done = subprocess.run(
-            [kubectl.binary, *kubectl.flags, *args],
+            [kubectl.binary, *kubectl.flags, *args], input=stdin,
             capture_output=True, text=True, check=False, timeout=KUBECTL_TIMEOUT_SECONDS,
         )  # fmt: skip
     except FileNotFoundError:
@@ -99,7 +118,10 @@ def fetch_json(kubectl: Kubectl, verb: str, plurals: str, *args: str) -> dict[st
 
 
 def patch_annotation(kubectl: Kubectl, name: str, key: str, token: str) -> dict[str, Any]:
-    return fetch_json(kubectl, "annotate", c.CANARY_PLURAL, name, "--overwrite", f"{key}={token}")
+    """Set ``key=token`` (and remove the annotations the action clears) in one call."""
+    cleared = tuple(f"{k}-" for k in CLEARED.get(key.rsplit("/", 1)[-1], ()))
+    args = (name, "--overwrite", f"{key}={token}", *cleared)
+    return fetch_json(kubectl, "annotate", c.CANARY_PLURAL, *args)
 
 
 # -- shell: commands ----------------------------------------------------------------------------
@@ -145,7 +167,7 @@ def run_request(kubectl: Kubectl, action: str, name: str, wait: float, rt: Runti
     before = fetch_json(kubectl, "get", c.CANARY_PLURAL, name)
     note = decide_request(action, parse_status(before), before.get("spec") or {})
     token = build_token(rt.now(), rt.nonce())
-    after = patch_annotation(kubectl, name, ANNOTATIONS[action], token)
+    after = patch_annotation(kubectl, name, REQUESTS[action], token)
     for _ in range(int(wait / WAIT_POLL_SECONDS)):
         if after.get("status") != before.get("status"):
             break
@@ -153,6 +175,37 @@ def run_request(kubectl: Kubectl, action: str, name: str, wait: float, rt: Runti
         after = fetch_json(kubectl, "get", c.CANARY_PLURAL, name)
     print(format_request(action, before, token, after, note), file=rt.out)
     return 0
+
+
+def run_undo(kubectl: Kubectl, args: argparse.Namespace, rt: Runtime) -> int:
+    """Undo a ModelDeployment: a Canary of the previous version, or at once with ``--now``."""
+    name = args.modeldeployment
+    before = fetch_json(kubectl, "get", c.MODELDEPLOYMENT_PLURAL, name)
+    version = plan_undo_version(before, args.to)
+    if not args.now:
+        canary = build_undo_canary(before, version, rt.nonce())
+        run_kubectl(kubectl, "create", "-f", "-", stdin=json.dumps(canary))
+        created = canary["metadata"]["name"]
+        print(f"canary {created} rolls {name} back to {version}", file=rt.out)
+        print(f"watch it: kubectl levibot status {created} --watch", file=rt.out)
+        return 0
+    after = fetch_json(kubectl, "annotate", c.MODELDEPLOYMENT_PLURAL, name, "--overwrite",
+                       *build_undo_now(version))  # fmt: skip
+    for _ in range(int(args.wait / WAIT_POLL_SECONDS)):
+        if parse_md_status(after.get("status")).stable_version == version:
+            break
+        rt.sleep(WAIT_POLL_SECONDS)
+        after = fetch_json(kubectl, "get", c.MODELDEPLOYMENT_PLURAL, name)
+    stable = parse_md_status(after.get("status")).stable_version or "-"
+    print(f"requested undo of {name} to {version} at once; stable now: {stable}", file=rt.out)
+    return 0
+
+
+def parse_version(text: str) -> str:
+    """An argparse type: a model version ``vN``."""
+    if not VERSION.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a version (vN)")
+    return text
 
 
 def parse_name(text: str) -> str:
@@ -167,18 +220,26 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-n", "--namespace", type=parse_name, help="default: the context's")
     common.add_argument("--context", help="kubeconfig context")
     common.add_argument("--kubeconfig", help="kubeconfig file")
-    about = "Watch levibot canaries, request promote / abort / resume, list model versions."
-    parser = argparse.ArgumentParser(prog="kubectl levibot", description=about)
+    about = "Watch levibot canaries, request promote / abort / resume / retry / restart, undo."
+    parser = argparse.ArgumentParser(
+        prog="kubectl levibot", description=about, epilog=COMMANDS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
     status = sub.add_parser("status", parents=[common], help="a canary, or all in a namespace")
     status.add_argument("canary", nargs="?", type=parse_name)
     status.add_argument("-w", "--watch", action="store_true", help="refresh until finished")
     status.add_argument("--interval", type=float, default=2.0, help="seconds between refreshes")
     status.add_argument("--max-refreshes", type=int, default=1800, help="bound of --watch")
-    for action in ANNOTATIONS:
+    for action in REQUESTS:
         request = sub.add_parser(action, parents=[common], help=REQUEST_HELP[action])
         request.add_argument("canary", type=parse_name)
         request.add_argument("--wait", type=float, default=5.0, help="seconds to await a change")
+    undo = sub.add_parser("undo", parents=[common], help="a ModelDeployment's previous version")
+    undo.add_argument("modeldeployment", type=parse_name)
+    undo.add_argument("--to", type=parse_version, help="this version (default: previous stable)")
+    undo.add_argument("--now", action="store_true", help="at once, without a canary")
+    undo.add_argument("--wait", type=float, default=5.0, help="seconds to await --now")
     history = sub.add_parser("history", parents=[common], help="a ModelDeployment's versions")
     history.add_argument("modeldeployment", type=parse_name)
     return parser
@@ -208,7 +269,9 @@ def run_command(args: argparse.Namespace, kubectl: Kubectl, rt: Runtime) -> int:
         obj = fetch_json(kubectl, "get", c.MODELDEPLOYMENT_PLURAL, args.modeldeployment)
         print(format_versions(obj), file=rt.out)
         return 0
-    if args.command in ANNOTATIONS:
+    if args.command == "undo":
+        return run_undo(kubectl, args, rt)
+    if args.command in REQUESTS:
         return run_request(kubectl, args.command, args.canary, args.wait, rt)
     render = partial(render_status, kubectl, args.canary)
     if args.watch:

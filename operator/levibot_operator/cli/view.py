@@ -19,15 +19,23 @@ Json = Mapping[str, Any]
 EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_NO_KUBECTL = 1, 2, 3, 4, 5
 EXIT_INTERRUPTED = 130
 ANNOTATIONS = {a: f"{c.ANNOTATION_PREFIX}/{a}" for a in ("promote", "abort", "resume")}
+# Every request: the three above and the controls that start over (core.canary.controls).
+REQUESTS = {**ANNOTATIONS, **{a: f"{c.ANNOTATION_PREFIX}/{a}" for a in ("retry", "restart")}}
 ALLOWED = {
     "promote": frozenset({Phase.PROGRESSING, Phase.PAUSED}),
     "abort": frozenset(Phase) - TERMINAL,
     "resume": frozenset({Phase.PAUSED}),
+    "retry": frozenset({Phase.ROLLED_BACK, Phase.FAILED}),
+    "restart": frozenset({Phase.PROGRESSING, Phase.PAUSED}),
 }
+# Annotations removed in the same call: a retry with abort or promote still set is refused.
+CLEARED = {"retry": (ANNOTATIONS["abort"], ANNOTATIONS["promote"])}
 REQUEST_HELP = {
     "promote": "promote the candidate now, skipping the remaining steps",
     "abort": "roll the canary back: all traffic to the stable version",
     "resume": "continue a canary that is Paused until resumed",
+    "retry": "start a RolledBack or Failed canary afresh (a new attempt from step 1)",
+    "restart": "start the current step's analysis over (a fresh run), weights unchanged",
 }
 HISTORY_SHOWN = 5
 METRICS_SHOWN = ("accuracy", "roc_auc", "ece", "brier", "log_loss", "test_rows")
@@ -244,7 +252,7 @@ def decide_request(action: str, status: CanaryStatus, spec: Json) -> str:
     """A note for the user when ``action`` fits the canary's phase; PluginError when it does not."""
     phase = status.phase
     effective = status.halted_from if phase is Phase.HALTED and status.halted_from else phase
-    if phase in TERMINAL or effective not in ALLOWED[action]:
+    if effective not in ALLOWED[action]:
         needs = " or ".join(sorted(p.value for p in ALLOWED[action]))
         raise PluginError(
             f"cannot {action}: the canary is {phase.value} (needs {needs})", EXIT_REFUSED
@@ -252,6 +260,9 @@ def decide_request(action: str, status: CanaryStatus, spec: Json) -> str:
     steps = spec.get("steps") or []
     step = steps[status.current_step] if status.current_step < len(steps) else {}
     pause = step.get("pause") if isinstance(step, Mapping) else None
+    if action == "restart" and not (isinstance(step, Mapping) and "analysis" in step):
+        message = f"cannot restart: step {status.current_step + 1} is not an analysis"
+        raise PluginError(message, EXIT_REFUSED)
     if action == "resume" and isinstance(pause, Mapping) and pause.get("duration"):
         message = f"cannot resume: step {status.current_step + 1} is a timed pause (ends itself)"
         raise PluginError(message, EXIT_REFUSED)
@@ -269,7 +280,7 @@ def format_request(action: str, before: Json, token: str, after: Json, note: str
     """What was requested, and the phase before and after."""
     name = (before.get("metadata") or {}).get("name", "")
     old, new = parse_status(before), parse_status(after)
-    lines = [f"requested {action} of canary {name} ({ANNOTATIONS[action]}={token})"]
+    lines = [f"requested {action} of canary {name} ({REQUESTS[action]}={token})"]
     if new != old:
         lines.append(f"phase: {old.phase.value} -> {build_phase_line(new)}")
     else:
