@@ -177,7 +177,10 @@ async def fetch_observed(
     if md is None:
         seen = CanaryObservation(controls=controls, alert=given.alert)
         return Observed(seen, CandidateView(None, False))
-    candidate = assess_candidate(await fetch_deployment(api, md, status.candidate_version))
+    candidate = assess_candidate(
+        await fetch_deployment(api, md, status.candidate_version),
+        await fetch_deployment(api, md, status.stable_version),  # an autoscaler may have moved it
+    )
     next_version = None
     if status.phase is Phase.PENDING and given.spec.candidate_version is None:
         next_version = await fetch_next_version(api, md, given.md_status, settings)

@@ -39,7 +39,11 @@ from levibot_operator.core.modeldeployment.workloads import (
     build_predictor_deployment,
     build_trainer_job,
 )
-from levibot_operator.core.traffic.weights import plan_replicas, plan_route_weights
+from levibot_operator.core.traffic.weights import (
+    plan_replicas,
+    plan_route_weights,
+    plan_stable_replicas,
+)
 
 
 @dataclass(frozen=True)
@@ -59,12 +63,15 @@ class CandidateView:
 
     deployment: DeploymentObservation | None
     available: bool
+    stable_replicas: int | None = None  # the stable Deployment's observed spec.replicas
 
 
-def assess_candidate(deployment: DeploymentObservation | None) -> CandidateView:
+def assess_candidate(
+    deployment: DeploymentObservation | None, stable: DeploymentObservation | None = None
+) -> CandidateView:
     """Available means: exists, up to date, at least one replica, every replica ready."""
     ok = deployment is not None and deployment.replicas > 0 and deployment.available
-    return CandidateView(deployment, ok)
+    return CandidateView(deployment, ok, stable.replicas if stable is not None else None)
 
 
 def is_promotable(md_status: MDStatus, promote: PromoteVersion) -> bool:
@@ -91,7 +98,8 @@ def _candidate_writes(
     version, phase = decision.status.candidate_version, decision.status.phase
     if version is None or phase is Phase.SUCCEEDED:
         return []  # after promotion the ModelDeployment owns the Deployment
-    replicas = plan_replicas(decision.traffic, md.spec.serving.replicas).candidate
+    stable = plan_stable_replicas(seen.stable_replicas, md.spec.serving.replicas)
+    replicas = plan_replicas(decision.traffic, stable).candidate
     current = seen.deployment
     if current is None and replicas == 0:
         return []

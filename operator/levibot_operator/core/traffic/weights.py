@@ -13,6 +13,12 @@ completes; for a desired weight ``w`` the candidate gets::
 and the weight actually achieved, ``100·c/(S+c)``, is reported as is (e.g. w=25, S=3 → c=1,
 achieved 25; w=10, S=3 → c=1, achieved 25: above desired only because of the one-pod floor).
 
+``S`` is the stable Deployment's OBSERVED replica count (``plan_stable_replicas``), not
+``spec.serving.replicas``: with ``spec.serving.autoscaling`` a HorizontalPodAutoscaler owns the
+stable side's ``replicas`` (the operator then leaves that field out of what it applies, so they
+never fight), and the candidate follows it: stable scaled 2 → 6 at w=25 gives c = 25·6/75 = 2
+instead of 1. The candidate is never autoscaled itself; its count is re-planned every tick.
+
 The HTTPRoute itself is built in ``traffic.routes``.
 """
 
@@ -46,6 +52,12 @@ def plan_candidate_replicas(weight: int, stable_replicas: int, cap: int) -> int:
         return cap
     exact = (weight * stable_replicas) // (100 - weight)
     return min(max(exact, 1), cap)
+
+
+def plan_stable_replicas(observed: int | None, configured: int) -> int:
+    """``S``: the stable Deployment's observed ``spec.replicas`` (what an autoscaler set), or
+    the configured count while it is not observed (absent, or scaled to zero)."""
+    return observed if observed is not None and observed > 0 else configured
 
 
 def plan_replicas(intent: TrafficIntent, replicas: int, cap: int | None = None) -> ReplicaPlan:
