@@ -196,6 +196,12 @@ def test_updates_in_place_kill_switch_and_retraining(
     patch = '{"spec":{"model":{"hyperparameters":{"C":0.25}}}}'
     kube.kubectl("-n", ns, "patch", "md", MD, "--type=merge", "-p", patch)
     train_and_register(kube, ns, pg_dsn, "v2")
+    # No version becomes stable ungated: the retrain opens a Canary from the template.
+    canary = wait_for(lambda: get_json(kube, "-n", ns, "canary", f"{MD}-v2"), what="v2 canary")
+    assert canary["metadata"]["labels"]["levibot.io/trigger"] == "specChange"
+    assert canary["spec"]["candidate"] == {"version": "v2"}
+    assert md_body(kube, ns)["status"]["stableVersion"] == "v1"
+    kube.kubectl("-n", ns, "annotate", "canary", f"{MD}-v2", "levibot.io/promote=now")
     body = wait_ready(kube, ns, "v2")
     assert [v["version"] for v in body["status"]["versions"]] == ["v1", "v2"]
     wait_for(

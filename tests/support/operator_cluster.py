@@ -26,16 +26,20 @@ from levibot_devstack.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD = ROOT / "crds" / "modeldeployment.yaml"
+CANARY_CRD = ROOT / "crds" / "canary.yaml"
 EXAMPLE = ROOT / "examples" / "modeldeployment.yaml"
 T = TypeVar("T")
 
 
 def install_crd(kube: LocalCluster) -> None:
-    """Apply the ModelDeployment CRD and wait until it is Established."""
-    kube.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRD))
-    kube.kubectl(
-        "wait", "--for=condition=Established", "crd/modeldeployments.levibot.io", "--timeout=60s"
-    )
+    """Apply both CRDs, as the chart does, and wait until they are Established: the
+    ModelDeployment's reconcile reads its Canaries (at most one open rollout per target)."""
+    for crd in (CRD, CANARY_CRD):
+        kube.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(crd))
+    for name in ("modeldeployments", "canaries"):
+        kube.kubectl(
+            "wait", "--for=condition=Established", f"crd/{name}.levibot.io", "--timeout=60s"
+        )
 
 
 def load_example() -> dict[str, Any]:
