@@ -5,13 +5,17 @@ generator's market with volatility regimes, and EURUSD hourly bars from the ``ba
 PyPI package replayed at 60 s per bar), at 1, 10 and 100 predictions/s per symbol, through the
 predictor's monitor code (calibration window, ECE, drift window, PSI/KS), the operator's
 analysis (``assess_checks``) and its canary state machine (``decide_canary``) with the spec of
-``examples/canary.yaml``. Prints, per market and rate, the share of canaries rolled back,
-promoted and paused and the median time to each verdict, today's gates beside the new ones
-(once ``gatesim.canary.NEW_GATE`` is set). See ``bench/gatesim`` for every modelling choice.
+``bench/gatesim/specs/today.yaml`` (``examples/canary.yaml`` before issue 13), and through the
+operator's judgement (``assess_judgement``: stage 1 agreement against the stable's envelope from
+the trainer's own ``measure_fitted_envelope``, stage 2 paired non-inferiority, calibration) with
+``bench/gatesim/specs/production.yaml`` ("new": onDifferent rollback; "evaluate": the same with
+onDifferent evaluate). Prints, per market and rate, the share of canaries rolled back, promoted
+and paused and the median time to each verdict, the gate sets side by side, and the CPU time.
+See ``bench/gatesim`` for every modelling choice.
 
 Run: ``.venv/bin/python bench/gate_error_rates.py [--quick] [--rates 1,10,100]
 [--canaries N] [--markets seed,eurusd] [--processes 2] [--json]``. ``--json`` prints only the
-issue's object for the seed market at 10 req/s with today's gates (the production spec).
+issue's object for the seed market at 10 req/s with the new gates (the production spec).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 import warnings
@@ -29,7 +34,7 @@ import numpy as np
 from gatesim.report import build_issue_json, format_table, summarize_rows
 from gatesim.simulate import Job, Row, Score, run_job
 
-CANARIES_PER_JOB = 25
+CANARIES_PER_JOB = {"seed": 50, "eurusd": 25}  # eurusd: ~41 h per symbol stretch
 QUICK, DEFAULT = 200, 1000
 
 
@@ -49,9 +54,10 @@ def plan_jobs(markets: list[str], canaries: int, rates: tuple[float, ...]) -> li
     """Jobs of ``CANARIES_PER_JOB`` canaries, one market seed each."""
     jobs = []
     for market in markets:
-        count = math.ceil(canaries / CANARIES_PER_JOB)
+        per_job = CANARIES_PER_JOB[market]
+        count = math.ceil(canaries / per_job)
         for seed in range(count):
-            size = min(CANARIES_PER_JOB, canaries - seed * CANARIES_PER_JOB)
+            size = min(per_job, canaries - seed * per_job)
             jobs.append(Job(market, 1000 + seed, size, rates))
     return jobs
 
@@ -79,13 +85,14 @@ def main(argv: list[str]) -> None:
             scores.extend(score)
     summary = summarize_rows(rows)
     if args.json:
-        print(json.dumps(build_issue_json(summary, "seed", "today", 10.0)))
+        print(json.dumps(build_issue_json(summary, "seed", "new", 10.0)))
         return
+    cpu = sum(os.times()[:4])  # this process and its finished children (the pool's workers)
     print(
         f"{canaries} canaries per scenario, {time.monotonic() - began:.0f} s "
-        f"on {args.processes} processes"
+        f"on {args.processes} processes, {cpu:.0f} s of CPU"
     )
-    gate_sets = tuple(sorted({k[1] for k in summary}, key=lambda g: g != "today"))
+    gate_sets = tuple(g for g in ("today", "new", "evaluate") if any(k[1] == g for k in summary))
     for market in markets:
         print(format_scores(scores, market))
         for rate in rates:

@@ -1,24 +1,24 @@
 """One simulated canary through the operator's own state machine, and the ``Gate`` seam.
 
-Benchmark helper. The spec is ``examples/canary.yaml`` parsed by the operator's
-``parse_canary_spec`` (steps, pauses, analysis interval / count / limits and thresholds as
-written), except that the candidate is an existing version (``candidate: {version: v2}``)
-instead of ``train: true``: the training phase is not what is measured.
+Benchmark helper. The specs are ``specs/today.yaml`` (``examples/canary.yaml`` before issue 13)
+and ``specs/production.yaml`` (the production judgement), parsed by the operator's
+``parse_canary_spec`` (steps, pauses, analysis interval / count / limits, thresholds and
+judgement as written), except that the candidate is an existing version
+(``candidate: {version: v2}``) instead of ``train: true``: the training phase is not measured.
 
 ``run_canary`` steps ``decide_canary`` one tick at a time with a simulated clock (no sleeping):
 each tick happens ``requeue_after`` after the previous one, as the operator requeues; between
 ticks the traffic is served at the weight the machine last asked for (achieved at once). When
 the current step is an analysis step, the observation carries the ``Gate``'s measurement.
 
-The seam. A gate is any callable ``gate(log, now, analysis) -> Measurement``: ``log`` is the
+The seam. A gate is any callable ``gate(log, now, analysis, status) -> Measurement``: ``log`` is the
 canary's ``PairedLog`` (per request: ts, symbol, p_stable, p_candidate, served track, outcome,
 resolved_at; a gate must read only rows with ``ts <= now`` and outcomes with
 ``resolved_at <= now``, or call ``log.view(now)``), ``now`` the simulated time in seconds,
-``analysis`` the current step's parsed ``AnalysisSpec``; it returns the operator's
-``Measurement`` (check verdicts). Today's gates are ``today.TodayGate``. When the operator
-exposes the new assessment (stage 1 agreement, stage 2 paired non-inferiority, calibration),
-the new gate is one function that turns ``log.view(now)`` into its input rows and its result
-into a ``Measurement``; ``NEW_GATE`` below is where it plugs in.
+``analysis`` the current step's parsed ``AnalysisSpec``, ``status`` the canary's status (its
+analysis run's start is the judgement's window start, as in the operator's shell); it returns
+the operator's ``Measurement`` (check verdicts). Today's gates are ``today.TodayGate``; the new
+ones are ``judged.JudgedGate`` (the operator's ``assess_judgement``).
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ from levibot_operator.core.canary.spec import (
 )
 from levibot_operator.core.canary.status import CanaryStatus, Phase
 
-Gate = Callable[[PairedLog, float, AnalysisSpec], Measurement]
-NEW_GATE: Gate | None = None  # the operator's new assessment, once it exists
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "canary.yaml"
+Gate = Callable[[PairedLog, float, AnalysisSpec, CanaryStatus], Measurement]
+SPECS = Path(__file__).resolve().parent / "specs"
+TODAY_SPEC, PRODUCTION_SPEC = SPECS / "today.yaml", SPECS / "production.yaml"
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 MAX_TICKS = 10_000
 
@@ -62,19 +62,27 @@ class CanaryOutcome:
     reason: str
 
 
-def load_spec(path: Path = EXAMPLE) -> CanarySpec:
-    """The example's spec, parsed by the operator, with an existing candidate version."""
+def load_spec(path: Path = TODAY_SPEC, on_different: str | None = None) -> CanarySpec:
+    """A spec, parsed by the operator, with an existing candidate version; ``on_different``
+    overrides the judgement's ``agreement.onDifferent`` (the ``evaluate`` gate set)."""
     document: dict[str, Any] = yaml.safe_load(path.read_text())
     spec = {**document["spec"], "candidate": {"version": "v2"}}
+    if on_different is not None:
+        judgement = spec["analysis"]["judgement"]
+        judgement["agreement"] = {**judgement.get("agreement", {}), "onDifferent": on_different}
     return parse_canary_spec(spec)
 
 
 def plan_span(spec: CanarySpec) -> float:
-    """Longest time (s) a canary can take when every analysis passes at its last look."""
+    """Longest time (s) a canary can take when every analysis passes at its last look (a
+    judgement's run may take its whole budget)."""
     total = 0.0
     for step in spec.steps:
         if isinstance(step, AnalysisStep):
-            total += step.analysis.interval.total_seconds() * step.analysis.count
+            a = step.analysis
+            looks = a.interval.total_seconds() * (a.count + 1)
+            budget = a.judgement.budget.total_seconds() if a.judgement else 0.0
+            total += max(looks, budget + a.interval.total_seconds())
         elif hasattr(step, "duration") and step.duration is not None:
             total += step.duration.total_seconds()
     return total + 120.0
@@ -85,7 +93,7 @@ def _measure(spec: CanarySpec, status: CanaryStatus, gate: Gate, log: PairedLog,
     if status.phase is not Phase.PROGRESSING or status.current_step >= len(spec.steps):
         return None
     step = spec.steps[status.current_step]
-    return gate(log, now, step.analysis) if isinstance(step, AnalysisStep) else None
+    return gate(log, now, step.analysis, status) if isinstance(step, AnalysisStep) else None
 
 
 def _observe(status: CanaryStatus, measurement: Measurement | None) -> CanaryObservation:

@@ -7,11 +7,16 @@ from ``TrainerSettings``, the ONNX export with its parity check). Scoring goes t
 predictor's ``ModelRuntime`` (onnxruntime, float32 rows): every second of the live period of
 every symbol is scored once per model (batch), and requests look their p_up up by second.
 
-Versions: ``stable`` is trained on a ``TRAIN_SECONDS`` window ending ``SHIFT_SECONDS`` before
-the live period; ``retrained`` by the same recipe on the window shifted by ``SHIFT_SECONDS``
-(ending at the live period); ``better`` by the same recipe on ``BETTER_SECONDS`` (more data)
-ending at the live period. The trainer's default window is 24 h; 3 h keeps the benchmark fast
-(21,600 rows over two symbols, well above ``min_train_rows``).
+Versions (``TrainPlan`` per market): ``stable`` is trained on a ``train`` window ending
+``shift`` before the live period; ``retrained`` by the same recipe on the window shifted by
+``shift`` (ending at the live period); ``better`` by the same recipe on ``better`` seconds (more
+data) ending at the live period. The seed market uses the production example's recipe window
+(``examples/modeldeployment.yaml``: ``dataWindowSeconds`` 7 days) and a nightly retrain (shift
+1 day): the retraining-noise envelope, and so what stage 1 can tell apart, scales with the
+window (measured: 2 x max pairwise RMS 0.04-0.08 on 24 h, 0.08-0.55 on 3 h). EURUSD replays 60 s
+per hourly bar and holds only ~41 h per symbol stretch: 6 h windows, shifted 1 h.
+The stable's envelope is the trainer's own ``measure_fitted_envelope`` (K = 8 retrains on
+shifted windows of its training rows, scored on its test rows).
 """
 
 from __future__ import annotations
@@ -30,25 +35,42 @@ from levibot_trainer.pipeline import (
     build_training_rows,
     export_and_check,
     fit_and_assess,
+    measure_fitted_envelope,
     plan_checked_split,
 )
 from levibot_trainer.settings import TrainerSettings
 
-TRAIN_SECONDS = 3 * 3600
-SHIFT_SECONDS = 3600
-BETTER_SECONDS = 12 * 3600
-HISTORY_SECONDS = BETTER_SECONDS
+DAY = 86_400
 HEALTHY = ("same", "retrained")
 BROKEN = ("shift_0.05", "shift_0.10", "toward_0.95", "random", "constant", "inverted")
 KINDS = (*HEALTHY, *BROKEN, "better")
 
 
 @dataclass(frozen=True)
+class TrainPlan:
+    """Seconds of the recipe's window, of the retrain's shift, and of the better version's."""
+
+    train: int
+    shift: int
+    better: int
+
+    @property
+    def history(self) -> int:
+        """Seconds of market before the live period."""
+        return max(self.better, self.train + self.shift)
+
+
+PLANS = {"seed": TrainPlan(7 * DAY, DAY, 14 * DAY), "eurusd": TrainPlan(6 * 3600, 3600, 12 * 3600)}
+
+
+@dataclass(frozen=True)
 class Version:
-    """A trained version: per-symbol p_up of every market second, and its drift reference."""
+    """A trained version: per-symbol p_up of every market second, its drift reference and
+    (stable only) its retraining-noise envelope."""
 
     p_up: tuple[FloatArray, ...]
     reference: FloatArray
+    envelope_rms: float | None = None
 
 
 def build_settings(version: str, symbols: tuple[str, ...]) -> TrainerSettings:
@@ -58,8 +80,10 @@ def build_settings(version: str, symbols: tuple[str, ...]) -> TrainerSettings:
     )
 
 
-def train_version(market: Market, start: int, stop: int, name: str) -> Version:
-    """Train on seconds ``[start, stop)`` by the trainer's recipe; score every second."""
+def train_version(market: Market, start: int, stop: int, name: str,
+                  envelope: bool = False) -> Version:  # fmt: skip
+    """Train on seconds ``[start, stop)`` by the trainer's recipe; score every second; with
+    ``envelope``, also the trainer's retraining-noise envelope."""
     settings = build_settings(name, market.symbols)
     parts = [
         SymbolCloses(sym, np.arange(start, stop, dtype=np.int64), s.closes[start:stop])
@@ -67,11 +91,13 @@ def train_version(market: Market, start: int, stop: int, name: str) -> Version:
     ]
     rows = build_training_rows(parts, settings)
     split = plan_checked_split(rows, settings)
-    onnx, _ = export_and_check(fit_and_assess(rows, split, settings), settings)
+    fitted = fit_and_assess(rows, split, settings)
+    onnx, _ = export_and_check(fitted, settings)
     info = ModelInfo(settings.model_name, name, FEATURES, "", settings.horizon_seconds)
     runtime = ModelRuntime(onnx, info)
     reference = build_reference(rows, split, settings).rows
-    return Version(tuple(score_rows(runtime, s.features) for s in market.series), reference)
+    rms = measure_fitted_envelope(rows, split, fitted, settings).rms if envelope else None
+    return Version(tuple(score_rows(runtime, s.features) for s in market.series), reference, rms)
 
 
 def score_rows(runtime: ModelRuntime, features: FloatArray) -> FloatArray:
@@ -91,14 +117,14 @@ class Versions:
     better: Version
 
 
-def train_versions(market: Market, live_start: int) -> Versions:
-    """stable, retrained (window shifted by ``SHIFT_SECONDS``) and better (more data)."""
+def train_versions(market: Market, live_start: int, plan: TrainPlan) -> Versions:
+    """stable (with its envelope), retrained (window shifted by ``plan.shift``) and better."""
     end = live_start
     return Versions(
-        stable=train_version(market, end - SHIFT_SECONDS - TRAIN_SECONDS, end - SHIFT_SECONDS,
-                             "v1"),
-        retrained=train_version(market, end - TRAIN_SECONDS, end, "v2"),
-        better=train_version(market, end - BETTER_SECONDS, end, "v3"),
+        stable=train_version(market, end - plan.shift - plan.train, end - plan.shift, "v1",
+                             envelope=True),
+        retrained=train_version(market, end - plan.train, end, "v2"),
+        better=train_version(market, end - plan.better, end, "v3"),
     )  # fmt: skip
 
 

@@ -1,12 +1,17 @@
-"""One simulation job: a market, its trained versions, and canaries on consecutive spans.
+"""One simulation job: a market, its trained versions, and canaries through every gate set.
 
-Benchmark helper. A job builds one market (``HISTORY_SECONDS`` to train on, then
-``canaries`` spans of ``SPACING_S``), trains the versions once, and for each span, rate and
-candidate kind runs one canary. The canary starts ``WARMUP_S`` after its span's traffic begins
-(the stable alone serves that warm-up, so its monitor window is full, as for a stable that has
-been serving); the warm-up overlaps the previous span's tail, the canaries do not overlap.
-Every kind at one span and rate sees the same requests (common random numbers), so the
-shares differ by the candidate, not by the traffic. Results are plain tuples (picklable).
+Benchmark helper. A job builds one market (its ``TrainPlan``'s history to train on, then
+``canaries`` starts ``CANARY_SPACING_S`` apart), trains the versions once, and for each start,
+rate and candidate kind runs one canary per gate set: ``today`` (``specs/today.yaml``, today's
+gates), ``new`` (``specs/production.yaml``: the judgement, ``onDifferent: rollback``) and
+``evaluate`` (the same with ``onDifferent: evaluate``: stage 2 decides a different candidate).
+A canary starts ``WARMUP_S`` after its traffic begins (the stable alone serves the warm-up, so
+its monitor window is full, as for a stable that has been serving). Canaries of one job may
+overlap in market time (a judged canary may run for hours): each is a draw of the same
+distribution, neighbours are correlated, so the shares are unbiased and their spread a little
+wider than independent canaries would give. Every kind at one start and rate sees the same
+requests (common random numbers), so the shares differ by the candidate, not by the traffic.
+Results are plain tuples (picklable).
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from gatesim import canary
-from gatesim.canary import Gate, load_spec, plan_span, run_canary
+from gatesim.canary import PRODUCTION_SPEC, TODAY_SPEC, Gate, load_spec, plan_span, run_canary
+from gatesim.judged import FirstRows, JudgedGate
 from gatesim.markets import (
     HORIZON_S,
     Market,
@@ -24,11 +29,13 @@ from gatesim.markets import (
     build_seed_market,
     load_eurusd_bars,
 )
-from gatesim.models import HISTORY_SECONDS, KINDS, Version, build_candidate, train_versions
+from gatesim.models import KINDS, PLANS, Version, build_candidate, train_versions
 from gatesim.today import DriftCache, TodayGate
 from gatesim.traffic import MONITOR_INTERVAL_S, UNASSIGNED, build_paired_logs, build_traffic
+from levibot_operator.core.canary.spec import CanarySpec
 
 WARMUP_S = 900
+CANARY_SPACING_S = 3600
 Row = tuple[str, str, float, str, str, float]  # market, gates, rate, kind, verdict, seconds
 Score = tuple[str, str, float, float]  # market, version, mean log-loss, mean Brier (live rows)
 
@@ -43,9 +50,19 @@ class Job:
     rates: tuple[float, ...]
 
 
-def build_market(job: Job, spacing: int) -> Market:
-    """The job's market: history, warm-up, then the canary spans."""
-    seconds = HISTORY_SECONDS + WARMUP_S + job.canaries * spacing + 2 * HORIZON_S
+def load_gate_specs() -> dict[str, CanarySpec]:
+    """The spec of every gate set."""
+    return {
+        "today": load_spec(TODAY_SPEC),
+        "new": load_spec(PRODUCTION_SPEC),
+        "evaluate": load_spec(PRODUCTION_SPEC, on_different="evaluate"),
+    }
+
+
+def build_market(job: Job, span: int) -> Market:
+    """The job's market: history, warm-up, then the canaries."""
+    history = PLANS[job.market].history
+    seconds = history + WARMUP_S + (job.canaries - 1) * CANARY_SPACING_S + span + 2 * HORIZON_S
     if job.market == "seed":
         return build_seed_market(job.seed, seconds)
     return build_eurusd_market(job.seed, load_eurusd_bars(), seconds)
@@ -64,35 +81,38 @@ def assess_live_scores(market: Market, candidates: dict[str, Version], start: in
 
 
 def run_job(job: Job) -> tuple[list[Row], list[Score]]:
-    """Every canary of the job, today's gates (and the new ones once ``NEW_GATE`` is set)."""
-    spec = load_spec()
-    span = int(plan_span(spec))
-    spacing = span + HORIZON_S
-    market = build_market(job, spacing)
-    versions = train_versions(market, HISTORY_SECONDS)
+    """Every canary of the job through every gate set."""
+    specs = load_gate_specs()
+    spans = {name: int(plan_span(spec)) for name, spec in specs.items()}
+    span = max(spans.values())
+    market = build_market(job, span)
+    history = PLANS[job.market].history
+    versions = train_versions(market, history, PLANS[job.market])
     candidates = {kind: build_candidate(versions, kind, job.seed) for kind in KINDS}
     stacked = {kind: np.stack(c.p_up) for kind, c in candidates.items()}
     labels, stable = np.stack([s.labels for s in market.series]), stacked["same"]
     rng = np.random.default_rng([job.seed, 3])
     rows: list[Row] = []
     for c in range(job.canaries):
-        start = HISTORY_SECONDS + WARMUP_S + c * spacing
+        start = history + WARMUP_S + c * CANARY_SPACING_S
         for rate in job.rates:
             traffic = build_traffic(rng, len(market.symbols), start - WARMUP_S,
                                     start + span + HORIZON_S, rate)  # fmt: skip
             phase = float(rng.uniform(0.0, MONITOR_INTERVAL_S))
             cache: DriftCache = {}
+            firsts = FirstRows()
             logs = build_paired_logs(traffic, labels, stable, stacked, phase)
             for kind, candidate in candidates.items():
                 gates: dict[str, Gate] = {
-                    "today": TodayGate(market, candidate.reference, phase, cache)
+                    "today": TodayGate(market, candidate.reference, phase, cache),
+                    "new": JudgedGate(versions.stable.envelope_rms, firsts),
+                    "evaluate": JudgedGate(versions.stable.envelope_rms, firsts),
                 }
-                if canary.NEW_GATE is not None:
-                    gates["new"] = canary.NEW_GATE
                 for name, gate in gates.items():
                     log = replace(
                         logs[kind], track=np.full_like(logs[kind].track, UNASSIGNED), assigned=0
                     )
-                    outcome = run_canary(spec, log, gate, float(start), float(start + span))
+                    outcome = run_canary(specs[name], log, gate, float(start),
+                                         float(start + spans[name]))  # fmt: skip
                     rows.append((job.market, name, rate, kind, outcome.verdict, outcome.seconds))
-    return rows, assess_live_scores(market, candidates, HISTORY_SECONDS)
+    return rows, assess_live_scores(market, candidates, history)

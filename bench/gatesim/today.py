@@ -88,11 +88,12 @@ class TodayGate:
         self._window = RowWindow(DRIFT_CAPACITY, len(FEATURES), DRIFT_SECONDS)
         self._added = 0
 
-    def __call__(self, log: PairedLog, now: float, analysis: AnalysisSpec) -> Measurement:
-        """The measurement the operator would take at ``now``."""
+    def __call__(self, log: PairedLog, now: float, analysis: AnalysisSpec,
+                 status: object = None) -> Measurement:  # fmt: skip
+        """The measurement the operator would take at ``now`` (``status`` is not used)."""
         at = plan_pass_time(now, self._phase)
         values = self._calibration_values(log, at) | self._drift_values(log, at)
-        values |= self._serving_values(log, now, parse_duration(analysis.window, "window"))
+        values |= self.serving_values(log, now, parse_duration(analysis.window, "window"))
         return Measurement(verdicts=assess_checks(values, analysis.thresholds))
 
     def _calibration_values(self, log: PairedLog, at: float) -> dict[Query, float | None]:
@@ -129,7 +130,7 @@ class TodayGate:
         self._added = max(self._added, served)
 
     @staticmethod
-    def _serving_values(log: PairedLog, now: float, window: timedelta) -> dict[Query, float | None]:
+    def serving_values(log: PairedLog, now: float, window: timedelta) -> dict[Query, float | None]:
         start = int(np.searchsorted(log.ts, now - window.total_seconds(), side="left"))
         served = bool((log.track[start : log.count_until(now)] == CANDIDATE).any())
         rate, latency = (0.0, LATENCY_S) if served else (math.nan, math.nan)
