@@ -16,6 +16,9 @@ CANARY_KIND: Final = "Canary"
 CANARY_PLURAL: Final = "canaries"
 
 FIELD_MANAGER: Final = "levibot-operator"
+# Holds a stable Deployment's replicas while the operator stops applying them (autoscaling on),
+# so the field is not reset to 1; the HPA's first scale takes it over (k8s SSA handover).
+FIELD_MANAGER_HANDOVER: Final = "levibot-operator-hpa-handover"
 
 # Labels on every object the operator creates.
 LABEL_NAME: Final = "app.kubernetes.io/name"

@@ -56,6 +56,11 @@ NEEDED = [
         for v in ("create", "get", "list", "watch", "patch", "delete")
     ],
     ("create", "canaries.levibot.io"),
+    *[
+        (v, r)
+        for r in ("horizontalpodautoscalers.autoscaling", "poddisruptionbudgets.policy")
+        for v in ("create", "get", "patch", "delete")
+    ],
     ("get", "secrets"),
     ("get", "pods"),
     ("list", "pods"),
@@ -77,6 +82,7 @@ FORBIDDEN = [
     ("create", "roles.rbac.authorization.k8s.io"),
     ("create", "rolebindings.rbac.authorization.k8s.io"),
     ("update", "deployments.apps/scale"),
+    ("list", "horizontalpodautoscalers.autoscaling"),
     ("delete", "persistentvolumeclaims"),
     ("delete", "customresourcedefinitions.apiextensions.k8s.io"),
 ]

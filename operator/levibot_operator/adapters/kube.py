@@ -27,6 +27,8 @@ PLURALS = {
     c.MODELDEPLOYMENT_KIND: c.MODELDEPLOYMENT_PLURAL,
     c.CANARY_KIND: c.CANARY_PLURAL,
     "HTTPRoute": "httproutes",
+    "HorizontalPodAutoscaler": "horizontalpodautoscalers",
+    "PodDisruptionBudget": "poddisruptionbudgets",
 }
 OBJECT = {200: "object", 201: "object", 202: "object"}
 
@@ -73,10 +75,12 @@ def _where(manifest: Mapping[str, Any]) -> tuple[str, str, str, str]:
     return manifest["apiVersion"], manifest["kind"], meta["namespace"], meta["name"]
 
 
-async def apply_object(api: ApiClient, manifest: Mapping[str, Any]) -> Body:
-    """Server-side apply (fieldManager levibot-operator, force): create or converge."""
+async def apply_object(
+    api: ApiClient, manifest: Mapping[str, Any], manager: str | None = None
+) -> Body:
+    """Server-side apply (fieldManager levibot-operator unless ``manager``, force)."""
     api_version, kind, namespace, name = _where(manifest)
-    query = [("fieldManager", c.FIELD_MANAGER), ("force", "true")]
+    query = [("fieldManager", manager or c.FIELD_MANAGER), ("force", "true")]
     path = build_path(api_version, kind, namespace, name)
     return await _call(
         api, "PATCH", path, dict(manifest), query=query, content_type="application/apply-patch+yaml"

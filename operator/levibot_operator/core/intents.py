@@ -14,9 +14,10 @@ EVENT_WARNING = "Warning"
 
 @dataclass(frozen=True)
 class ApplyObject:
-    """Server-side apply of a manifest."""
+    """Server-side apply of a manifest; ``field_manager`` None is the operator's own."""
 
     manifest: dict[str, object]
+    field_manager: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,16 @@ class DeleteDeployment:
 
 
 @dataclass(frozen=True)
+class DeleteObject:
+    """Delete a namespaced object the operator no longer wants (an HPA or PDB whose setting was
+    removed); one already gone is fine."""
+
+    api_version: str
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
 class SetRegistryStatus:
     """Set a version's registry status (``active``, ``retired``, ``rejected``) with a reason."""
 
@@ -60,7 +71,9 @@ class EventIntent:
     type: str = EVENT_NORMAL
 
 
-Intent = ApplyObject | CreateJob | CreateCanary | DeleteDeployment | SetRegistryStatus
+Intent = (
+    ApplyObject | CreateJob | CreateCanary | DeleteDeployment | DeleteObject | SetRegistryStatus
+)
 
 
 class Scale(StrEnum):

@@ -27,6 +27,7 @@ from levibot_operator.core.intents import (
     CreateCanary,
     CreateJob,
     DeleteDeployment,
+    DeleteObject,
     Intent,
     SetRegistryStatus,
 )
@@ -45,6 +46,7 @@ from levibot_operator.core.modeldeployment.planning import (
     decide_modeldeployment,
     decide_reconcile_error,
 )
+from levibot_operator.core.modeldeployment.scaling_plan import HPA, PDB
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
 from levibot_operator.core.modeldeployment.status import (
     RUNNING,
@@ -204,6 +206,7 @@ class Reconciler:
             freshness=await fetch_freshness(self.prometheus, md),
             canary_active=md.spec.traffic.provider == c.PROVIDER_GATEWAY_API and bool(live),
             live_canaries=live,
+            scaling_found=await fetch_scaling_found(self.api, md),
         )
 
     async def fetch_highest(
@@ -252,11 +255,15 @@ class Reconciler:
     async def apply_intent(self, intent: Intent, md: ModelDeployment | None) -> None:
         """One idempotent write."""
         if isinstance(intent, ApplyObject):
-            await kube.apply_object(self.api, intent.manifest)
+            await kube.apply_object(self.api, intent.manifest, intent.field_manager)
         elif isinstance(intent, CreateJob | CreateCanary):
             await kube.apply_created(self.api, intent.manifest)
         elif isinstance(intent, DeleteDeployment) and md is not None:
             await kube.delete_object(self.api, "apps/v1", "Deployment", md.namespace, intent.name)
+        elif isinstance(intent, DeleteObject) and md is not None:
+            await kube.delete_object(
+                self.api, intent.api_version, intent.kind, md.namespace, intent.name
+            )
         elif isinstance(intent, SetRegistryStatus) and md is not None:
             await self.patch_registry(md, intent)
 
@@ -296,6 +303,20 @@ async def fetch_freshness(
     return Freshness(value)
 
 
+async def fetch_scaling_found(api: ApiClient, md: ModelDeployment) -> frozenset[str]:
+    """The HPA and PDB kinds that exist although their setting is absent (to be deleted);
+    a setting that is present is applied anyway, so it costs no read."""
+    serving = md.spec.serving
+    wanted = [HPA] if serving.autoscaling is None else []
+    wanted += [PDB] if serving.disruption_budget is None else []
+    found = [
+        kind
+        for api_version, kind in wanted
+        if await kube.fetch_object(api, api_version, kind, md.namespace, md.name)
+    ]
+    return frozenset(found)
+
+
 async def fetch_job(api: ApiClient, namespace: str, name: str) -> JobObservation | None:
     """A trainer Job; once failed, read with its pods, whose termination message is the
     trainer's result naming the field at fault (best effort: the Job alone says it failed)."""
@@ -326,4 +347,6 @@ def describe_intent(intent: Intent) -> tuple[str, str]:
         return str(intent.manifest.get("kind")), str(meta.get("name") or meta.get("generateName"))
     if isinstance(intent, DeleteDeployment):
         return "Deployment", intent.name
+    if isinstance(intent, DeleteObject):
+        return intent.kind, intent.name
     return type(intent).__name__, getattr(intent, "version", "")

@@ -113,10 +113,15 @@ def build_predictor_selector(md: ModelDeployment, version: str) -> dict[str, str
     }
 
 
+def build_model_pods_selector(md: ModelDeployment) -> dict[str, str]:
+    """Every predictor pod of the ModelDeployment, whatever its version or track."""
+    return {c.LABEL_MODELDEPLOYMENT: md.name, c.LABEL_COMPONENT: c.COMPONENT_PREDICTOR}
+
+
 def build_predictor_service(md: ModelDeployment, settings: CoreSettings) -> Manifest:
     """The Service selecting every version of the ModelDeployment (the `replicas` provider)."""
     del settings  # same signature as the other builders; nothing configurable yet
-    selector = {c.LABEL_MODELDEPLOYMENT: md.name, c.LABEL_COMPONENT: c.COMPONENT_PREDICTOR}
+    selector = build_model_pods_selector(md)
     port = {"name": "http", "port": 80, "targetPort": c.PREDICTOR_PORT_NAME, "protocol": "TCP"}
     return {
         "apiVersion": "v1",

@@ -41,6 +41,7 @@ class DeploymentObservation:
     replicas: int
     ready_replicas: int
     up_to_date: bool = True
+    replicas_applied: bool = False  # the operator's field manager owns spec.replicas
 
     @property
     def available(self) -> bool:
@@ -83,6 +84,9 @@ class Snapshot:
     freshness: Freshness | None = None  # None: not measured (no Prometheus configured)
     canary_active: bool = False  # a live Canary owns the HTTPRoute (gatewayAPI)
     live_canaries: tuple[str, ...] = ()  # names of the unfinished Canaries targeting it
+    # kinds of the scaling objects (HorizontalPodAutoscaler, PodDisruptionBudget) found, read
+    # only when their setting is absent, so a removed setting deletes what it left behind
+    scaling_found: frozenset[str] = frozenset()
 
 
 def _condition_true(body: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
@@ -121,4 +125,14 @@ def parse_deployment(body: Mapping[str, Any]) -> DeploymentObservation:
         replicas=replicas,
         ready_replicas=int(status.get("readyReplicas", 0)),
         up_to_date=current and updated,
+        replicas_applied=is_replicas_applied(meta.get("managedFields") or ()),
+    )
+
+
+def is_replicas_applied(managed: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether the operator's own server-side apply owns ``spec.replicas``."""
+    return any(
+        entry.get("manager") == c.FIELD_MANAGER
+        and "f:replicas" in ((entry.get("fieldsV1") or {}).get("f:spec") or {})
+        for entry in managed
     )

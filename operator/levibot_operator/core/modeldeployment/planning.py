@@ -30,6 +30,10 @@ from levibot_operator.core.modeldeployment.manifests import (
 from levibot_operator.core.modeldeployment.observation import DeploymentObservation, Snapshot
 from levibot_operator.core.modeldeployment.rollout import plan_version_canary
 from levibot_operator.core.modeldeployment.routing import plan_stable_routing
+from levibot_operator.core.modeldeployment.scaling_plan import (
+    plan_replicas_handover,
+    plan_scaling_objects,
+)
 from levibot_operator.core.modeldeployment.status import (
     FAILED,
     RUNNING,
@@ -56,7 +60,8 @@ def find_stable(snap: Snapshot, version: str) -> DeploymentObservation | None:
 
 
 def decide_serving(snap: Snapshot, status: MDStatus, settings: CoreSettings) -> tuple[Intent, ...]:
-    """Kill-switch ConfigMap, Service, the stable Deployment, and retiring replaced versions."""
+    """Kill-switch ConfigMap, Service, the stable Deployment (without ``replicas`` while an
+    autoscaler owns it), its HPA and the PDB, and retiring replaced versions."""
     md = snap.md
     intents: list[Intent] = [
         ApplyObject(build_killswitch_configmap(md, md.spec.kill_switch, status.stable_version)),
@@ -64,11 +69,13 @@ def decide_serving(snap: Snapshot, status: MDStatus, settings: CoreSettings) -> 
     ]
     stable = status.stable_version
     if not stable:
-        return tuple(intents)
-    replicas = md.spec.serving.replicas
+        return (*intents, *plan_scaling_objects(snap, None))
+    replicas = None if md.spec.serving.autoscaling else md.spec.serving.replicas
+    intents.extend(plan_replicas_handover(snap, stable))
     intents.append(
         ApplyObject(build_predictor_deployment(md, stable, c.TRACK_STABLE, replicas, settings))
     )
+    intents.extend(plan_scaling_objects(snap, stable))
     intents.extend(ApplyObject(m) for m in plan_stable_routing(md, stable, snap.canary_active))
     observed = find_stable(snap, stable)
     if observed is not None and observed.available:

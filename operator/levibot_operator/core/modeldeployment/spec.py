@@ -23,6 +23,13 @@ from levibot_operator.core.modeldeployment.canary_template import (
     DEFAULT_CANARY_TEMPLATE,
     parse_canary_template,
 )
+from levibot_operator.core.modeldeployment.placement import Placement, parse_placement
+from levibot_operator.core.modeldeployment.scaling import (
+    Autoscaling,
+    DisruptionBudget,
+    parse_autoscaling,
+    parse_disruption_budget,
+)
 from levibot_operator.core.modeldeployment.schedule import is_valid_schedule
 from levibot_operator.core.traffic.routes import ParentRef
 
@@ -76,6 +83,9 @@ class ServingSpec:
     sell_threshold: float
     monitoring: MonitoringSpec = MonitoringSpec()
     log_retention_seconds: int = 604_800  # spec.serving.predictionLog.retentionSeconds
+    autoscaling: Autoscaling | None = None  # an HPA owns the stable side's replicas
+    disruption_budget: DisruptionBudget | None = None
+    placement: Placement = field(default_factory=Placement)
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,13 @@ def parse_serving(obj: Json, path: str = "spec.serving") -> ServingSpec:
         log_retention_seconds=parse_log_retention(
             read_field(obj, "predictionLog", path, dict, {}), f"{path}.predictionLog"
         ),
+        autoscaling=parse_autoscaling(
+            read_optional(obj, "autoscaling", path, dict), f"{path}.autoscaling"
+        ),
+        disruption_budget=parse_disruption_budget(
+            read_optional(obj, "podDisruptionBudget", path, dict), f"{path}.podDisruptionBudget"
+        ),
+        placement=parse_placement(obj, path),
     )
 
 

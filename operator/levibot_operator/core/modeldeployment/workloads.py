@@ -25,10 +25,12 @@ from levibot_operator.core.modeldeployment.manifests import (
     build_killswitch_name,
     build_labels,
     build_metadata,
+    build_model_pods_selector,
     build_pod_security,
     build_predictor_selector,
     build_service_account,
 )
+from levibot_operator.core.modeldeployment.placement import build_pod_placement
 from levibot_operator.core.modeldeployment.spec import (
     ModelDeployment,
     SecretRef,
@@ -201,15 +203,17 @@ def build_predictor_pod_template(
             "containers": [build_predictor_container(md, version, settings)],
             "volumes": [{"name": "killswitch", "configMap": killswitch}, _tmp_volume()[0]],
             **build_service_account(settings.predictor_service_account),
+            **build_pod_placement(md.spec.serving.placement, build_model_pods_selector(md)),
         },
     }
 
 
 def build_predictor_deployment(
-    md: ModelDeployment, version: str, track: str, replicas: int, settings: CoreSettings
+    md: ModelDeployment, version: str, track: str, replicas: int | None, settings: CoreSettings
 ) -> Manifest:
     """The predictor Deployment serving one version; ``track`` (stable or canary) labels only
-    the Deployment object, never its pod template (promotion restarts nothing)."""
+    the Deployment object, never its pod template (promotion restarts nothing). ``replicas``
+    None leaves the field out: an autoscaler owns it."""
     labels = build_labels(
         md, c.COMPONENT_PREDICTOR, **{c.LABEL_VERSION: version, c.LABEL_TRACK: track}
     )
@@ -218,7 +222,7 @@ def build_predictor_deployment(
         "kind": "Deployment",
         "metadata": build_metadata(md, build_deployment_name(md, version), labels),
         "spec": {
-            "replicas": replicas,
+            **({} if replicas is None else {"replicas": replicas}),
             "selector": {"matchLabels": build_predictor_selector(md, version)},
             "strategy": {
                 "type": "RollingUpdate",
