@@ -4,7 +4,8 @@ Starts a throwaway PostgreSQL 15 (like the tests), seeds ``--ticks`` synthetic t
 then runs, in this one process:
 
 * **levibot**: SQL ``date_bin`` candles streamed in chunks → shared numpy features → time split
-  → scikit-learn → ONNX + onnxruntime parity → registry row;
+  → scikit-learn → ONNX + onnxruntime parity → the retraining-noise envelope (``envelope``: K =
+  8 more fits on shifted windows, issue 13) → registry row;
 * **baseline** (the seed-style approach): every raw tick fetched into pandas → ``resample('1s')``
   → pandas rolling features → the same split and estimator → pickle → a bytea row.
 
@@ -44,6 +45,7 @@ from levibot_trainer.pipeline import (
     build_training_rows,
     export_and_check,
     fit_and_assess,
+    measure_fitted_envelope,
     plan_checked_split,
 )
 from levibot_trainer.settings import TrainerSettings
@@ -102,13 +104,20 @@ async def run_levibot(conn: asyncpg.Connection, settings: TrainerSettings, meter
         fitted = fit_and_assess(rows, split, settings)
     with meter.stage("export"):
         onnx, parity = export_and_check(fitted, settings)
+    with meter.stage("envelope"):
+        envelope = measure_fitted_envelope(rows, split, fitted, settings)
     with meter.stage("register"):
         await register_version(
             conn, model_name=settings.model_name, version=settings.version, onnx=onnx,
-            metadata={"bench": True}, metrics=fitted.model.as_dict(),
+            metadata={"bench": True},
+            metrics={**fitted.model.as_dict(), "envelope_rms": envelope.rms},
             reference=build_reference(rows, split, settings),
         )  # fmt: skip
-    return f"levibot: AUC {fitted.model.roc_auc:.4f}, parity {parity.max_abs_diff:.2e}"
+    return (
+        f"levibot: AUC {fitted.model.roc_auc:.4f}, parity {parity.max_abs_diff:.2e}, "
+        f"envelope {envelope.rms:.4f} (max pairwise RMS {envelope.max_pairwise_rms:.4f}, "
+        f"K {envelope.k})"
+    )
 
 
 def pandas_features(ticks: pd.DataFrame, horizon: int) -> Rows:
@@ -190,6 +199,9 @@ def print_table(ours: dict[str, tuple[float, float]], theirs: dict[str, tuple[fl
     print(f"seed (COPY): {seeded[0]:.2f} s, peak RSS {seeded[1]:.0f} MiB")
     print(f"{'stage':<10} {'levibot s':>10} {'MiB':>7} | {'baseline s':>10} {'MiB':>7}")
     for name, (a, am) in ours.items():
+        if name not in theirs:  # the envelope: the baseline has no such stage
+            print(f"{name:<10} {a:>10.2f} {am:>7.0f} | {'-':>10} {'-':>7}")
+            continue
         b, bm = theirs[name]
         print(f"{name:<10} {a:>10.2f} {am:>7.0f} | {b:>10.2f} {bm:>7.0f}")
     total_a = sum(v[0] for v in ours.values())
