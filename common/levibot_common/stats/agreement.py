@@ -24,6 +24,11 @@ only when ``envelope < delta``, i.e. when the recipe's largest pairwise RMS is b
 ``delta / f`` (0.025 for ``delta = 0.05``, f = 2). A recipe that disagrees with itself more than
 that cannot tell such a shift from retraining noise, and the trainer should say so.
 ``tests/common/stats/test_agreement.py`` simulates both sides.
+
+Blocks shorter than the feature memory (``lags`` > 1, so that a verdict comes in minutes): the
+interval uses the variance bound of ``sequential`` (``bounded``), and no verdict comes before
+``lags + 2`` blocks; with the estimated autocovariances it missed the mean in more than half
+of the simulated markets (``sequential``'s docstring, ``tests/common/stats/test_coverage.py``).
 """
 
 from __future__ import annotations
@@ -107,11 +112,13 @@ def assess_agreement(
     """
     if envelope_rms < 0:
         raise ValueError("agreement: envelope_rms must be >= 0")
-    if diff_block_msq.n_eff < max(min_blocks, 2):
-        return build_waiting_assessment(diff_block_msq, envelope_rms, max(min_blocks, 2))
+    needed = max(min_blocks, 2, lags + 2)
+    if diff_block_msq.n_eff < needed:
+        return build_waiting_assessment(diff_block_msq, envelope_rms, needed)
     msq = compute_confidence_sequence(
-        diff_block_msq.means, alpha, plan_rho(planned_blocks, alpha), lags=lags
-    )
+        diff_block_msq.means, alpha, plan_rho(planned_blocks, alpha), lags=lags,
+        bounded=lags > 1,
+    )  # fmt: skip
     rms = math.sqrt(max(msq.estimate, 0.0))
     lower, upper = math.sqrt(max(msq.lower, 0.0)), math.sqrt(max(msq.upper, 0.0))
     if upper <= envelope_rms:

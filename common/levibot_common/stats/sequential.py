@@ -11,6 +11,16 @@ the block means). For an m-dependent sequence this truncated sum is the exact lo
 noisy negative autocovariance never makes an interval narrower than the independent-blocks one.
 ``lags=0`` gives the plain sample variance (the naive estimator, kept for comparison).
 
+Short blocks (``lags`` > 1: blocks shorter than the memory of the value, e.g. stage 1's 30-s
+blocks of a p_up difference whose features look back 301 s). Estimated autocovariances up to
+``lags`` from a sample a few memories long are biased far down (the sample has not explored
+the value's range yet): measured on a p_up difference driven by a 300-s return, 30-s blocks and
+11 lags, the confidence sequence below missed the mean at some look in 0.69 of 400 markets from
+8 blocks, 0.62 from 13 and 0.45 from 24, at alpha 0.05. ``bounded=True`` uses the bound
+``(2 lags + 1) g_0`` instead, valid for a ``lags``-dependent sequence because no autocorrelation
+exceeds 1 (``estimate_variance_bound``): measured miss 0.12 from 8 blocks, 0.08 from 13
+(``lags + 2``, the fewest ``assess_agreement`` allows) and 0.05 from 24.
+
 Fixed-n interval: ``Bbar +- z_{1-alpha/2} * s / sqrt(t)``, valid at one pre-planned look.
 
 Anytime-valid interval: the Gaussian-mixture asymptotic confidence sequence of Waudby-Smith,
@@ -61,6 +71,13 @@ def estimate_long_run_variance(values: FloatArray, *, lags: int = 1) -> float:
     return max(g0, g0 + 2.0 * autocov / (t - 1))
 
 
+def estimate_variance_bound(values: FloatArray, *, lags: int) -> float:
+    """``(2 lags + 1) g_0``: an upper bound of the long-run variance of a ``lags``-dependent
+    sequence that needs no estimated autocovariance (see the module docstring)."""
+    x = np.asarray(values, dtype=np.float64)
+    return (2 * max(lags, 0) + 1) * float(x.var(ddof=1)) if len(x) >= 2 else 0.0
+
+
 def plan_rho(planned_n: int, alpha: float) -> float:
     """The mixture's ``rho`` that makes the confidence sequence tightest at ``planned_n`` blocks."""
     _check_alpha(alpha)
@@ -79,16 +96,20 @@ def compute_sequence_margin(t: int, rho: float, alpha: float) -> float:
 
 
 def compute_confidence_sequence(
-    values: FloatArray, alpha: float, rho: float, *, lags: int = 1
+    values: FloatArray, alpha: float, rho: float, *, lags: int = 1, bounded: bool = False
 ) -> Interval:
-    """The anytime-valid interval for the mean of ``values`` after the values seen so far."""
+    """The anytime-valid interval for the mean of ``values`` after the values seen so far;
+    ``bounded``: with the variance bound instead of the estimated long-run variance."""
     x = np.asarray(values, dtype=np.float64)
     if len(x) == 0:
         return Interval(math.nan, -math.inf, math.inf, 0)
     mean = float(x.mean())
-    half = math.sqrt(estimate_long_run_variance(x, lags=lags)) * compute_sequence_margin(
-        len(x), rho, alpha
+    variance = (
+        estimate_variance_bound(x, lags=lags)
+        if bounded
+        else estimate_long_run_variance(x, lags=lags)
     )
+    half = math.sqrt(variance) * compute_sequence_margin(len(x), rho, alpha)
     return Interval(mean, mean - half, mean + half, len(x))
 
 

@@ -4,6 +4,7 @@ The market: a random walk of 1-s closes, 10 requests/s, a 60-s horizon (successi
 overlap) and a feature with ~30 s memory; blocks of 120 s (horizon + feature window). The value
 is a paired log-loss difference, candidate (inverted) minus stable, whose true mean is 0 by
 symmetry. 400 markets with a fixed seed; every assertion allows three Monte-Carlo standard errors.
+The last test is stage 1's short blocks: a squared p_up difference driven by a 300-s return.
 """
 
 from __future__ import annotations
@@ -86,3 +87,32 @@ def test_confidence_sequence_misses_at_most_alpha_over_all_looks(
     assert misses / REPS <= ALPHA + MC_MARGIN  # measured 0.04 over 53 looks
     peeking = sum(_missed_at_some_look(m, sequential=False) for m in means)
     assert peeking / REPS > 2 * ALPHA  # a one-look interval read at every block: measured 0.29
+
+
+def _short_block_misses(bounded: bool, reps: int = 200) -> float:
+    """Stage 1's setting: the mean of a squared p_up difference driven by a 300-s return, in
+    30-s blocks (11 lags), looked at after every block from ``lags + 2`` over a 45-min budget."""
+    rng, window, block, seconds, lags = np.random.default_rng(31), 300, 30, 2700, 11
+    grid = np.linspace(-8.0, 8.0, 20001)
+    weights = np.exp(-grid * grid / 2.0) / np.exp(-grid * grid / 2.0).sum()
+
+    def squared(z: FloatArray) -> FloatArray:
+        return (1.0 / (1.0 + np.exp(-0.6 * z)) - 1.0 / (1.0 + np.exp(-0.4 * z))) ** 2
+
+    truth = float((squared(grid) * weights).sum())
+    walk = np.cumsum(rng.standard_normal((reps, seconds + window)), axis=1)
+    feature = (walk[:, window:] - walk[:, :seconds]) / math.sqrt(window)
+    t, rho, misses = np.arange(seconds, dtype=np.float64), plan_rho(seconds // block, ALPHA), 0
+    for per_second in squared(feature):
+        means = compute_block_means(t, per_second, block).means
+        for k in range(lags + 2, len(means) + 1):
+            ci = compute_confidence_sequence(means[:k], ALPHA, rho, lags=lags, bounded=bounded)
+            if not ci.lower <= truth <= ci.upper:
+                misses += 1
+                break
+    return misses / reps
+
+
+def test_short_blocks_need_the_variance_bound() -> None:
+    assert _short_block_misses(bounded=False) > 0.4  # measured 0.53: autocovariances too short
+    assert _short_block_misses(bounded=True) <= 2 * ALPHA  # measured 0.06 (nominal 0.05)
