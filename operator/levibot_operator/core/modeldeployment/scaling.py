@@ -7,7 +7,7 @@ metric ``levibot_predict_requests_per_second`` that prometheus-adapter must serv
 ``levibot_predict_requests_total``); ``build_pdb`` a policy/v1 PodDisruptionBudget over every
 predictor pod of the ModelDeployment. While an HPA exists the operator leaves ``replicas`` out of
 the stable Deployment it applies, and the canary sizes its candidate from the stable's observed
-count (``core.traffic.weights``). Not wired into the spec and planner yet.
+count (``core.traffic.weights``). Planned in ``scaling_plan``.
 """
 
 from collections.abc import Mapping
