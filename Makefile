@@ -17,11 +17,17 @@ deps: ## Install everything (Debian packages, .venv, Go-built binaries); idempot
 demo: deps ## The main job: run levibot end to end on a local control plane
 	@$(PY) -m levibot_devstack.demo $(DEMO_ARGS)
 
-test: deps lint ## Lint, then the whole suite (unit, services, cluster) — what CI runs
-	@$(PY) -m pytest --durations=30 $(PYTEST_ARGS)
+# Workers for pytest-xdist. Tests on one control plane share a worker (tests/conftest.py
+# groups them), so each cluster starts once; the e2e stack tests run afterwards, alone.
+PYTEST_WORKERS ?= 2
+XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
+
+test: deps lint ## Lint, then the whole suite (unit, services, cluster on both cores; e2e alone) — what CI runs
+	@$(PY) -m pytest $(XDIST) --ignore=tests/e2e --durations=30 $(PYTEST_ARGS)
+	@$(PY) -m pytest tests/e2e --durations=30 $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 test-fast: ## Only the tests that need no server (no deps check)
-	@$(PY) -m pytest -m "not cluster and not postgres and not prometheus and not slow" $(PYTEST_ARGS)
+	@$(PY) -m pytest $(XDIST) -m "not cluster and not postgres and not prometheus and not slow" $(PYTEST_ARGS)
 
 lint: deps ## ruff (lint + format check), mypy --strict, import-linter
 	@$(VENV)/bin/ruff check .

@@ -17,6 +17,20 @@ from levibot_devstack.services import AlertmanagerServer, PostgresServer, Promet
 from levibot_devstack.stack import LocalStack
 from tests.support import services
 
+# Session fixtures that start a control plane: under pytest-xdist (`--dist loadgroup`) every test
+# using one of them runs on the same worker, so each control plane starts once.
+SHARED_CLUSTERS = ("stack", "kube_local", "kube")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups in the same hook
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Puts each test that needs a control plane in that control plane's xdist group."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        group = next((name for name in SHARED_CLUSTERS if name in names), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
