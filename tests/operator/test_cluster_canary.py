@@ -1,7 +1,8 @@
 """The Canary against the real local control plane (kube-apiserver + kwok), a REAL Prometheus
-scraping a synthetic per-version exporter, and PostgreSQL: rollback by analysis, inconclusive
-waits, webhook auth and the alert path, the Gateway API provider. Promotion through every step and
-an operator killed mid-rollout are proven with real predictors in tests/e2e/test_e2e_canary.py."""
+scraping a synthetic per-version exporter, and PostgreSQL: promotion through every step, rollback
+by analysis, inconclusive waits, restart mid-canary, webhook auth and the alert path, the Gateway
+API provider. tests/e2e/test_e2e_canary.py proves promotion and a killed operator again with real
+predictors."""
 
 from __future__ import annotations
 
@@ -79,6 +80,35 @@ def serving(kube: LocalCluster, kube_namespace: str, pg_dsn: str, operator: Oper
     return kube_namespace
 
 
+def test_healthy_candidate_is_promoted_through_every_step(
+    kube: LocalCluster, serving: str, pg_dsn: str, exporter: PredictorMetrics
+) -> None:
+    ns = serving
+    feed(exporter)
+    steps = [{"setWeight": 25}, ANALYSIS, {"setWeight": 50}, ANALYSIS]
+    apply_doc(kube, ns, canary_doc(steps))
+    seen: set[tuple[int, int, int | None]] = set()
+
+    def promoted() -> bool:
+        status = canary_state(kube, ns)
+        if status.get("phase") == "Progressing":
+            weight = int(status.get("desiredWeight", 0))
+            seen.add((int(status["currentStep"]), weight, replicas_of(kube, ns, "v2")))
+        return status.get("phase") == "Succeeded"
+
+    wait_for(promoted, timeout=180, what="promotion")
+    # At each analysis step the candidate ran at the step's weight beside 2 stable replicas.
+    assert (1, 25, 1) in seen
+    assert (3, 50, 2) in seen
+    md = get_json(kube, "-n", ns, "md", MD)
+    assert md["status"]["stableVersion"] == "v2"
+    wait_for(lambda: replicas_of(kube, ns, "v1") is None, what="old stable retired")
+    track = get_json(kube, "-n", ns, "deployment", f"{MD}-v2")["metadata"]["labels"]
+    assert track["levibot.io/track"] == "stable"
+    assert registry_status(pg_dsn, f"{ns}.{MD}", "v2") == "active"
+    assert registry_status(pg_dsn, f"{ns}.{MD}", "v1") == "retired"
+
+
 def test_miscalibrated_candidate_is_rolled_back_by_analysis(
     kube: LocalCluster, serving: str, pg_dsn: str, exporter: PredictorMetrics
 ) -> None:
@@ -115,6 +145,32 @@ def test_too_few_samples_waits_and_never_promotes(
     assert canary_state(kube, ns)["phase"] == "Paused"
     assert replicas_of(kube, ns, "v2") == 1
     assert registry_status(pg_dsn, f"{ns}.{MD}", "v2") == "candidate"
+
+
+def test_restart_mid_canary_resumes_at_the_same_step(
+    kube: LocalCluster, serving: str, operator: OperatorProcess, exporter: PredictorMetrics
+) -> None:
+    ns = serving
+    feed(exporter)
+    apply_doc(kube, ns, canary_doc([{"setWeight": 25}, PAUSE, {"setWeight": 50}, PAUSE]))
+    before = wait_phase(kube, ns, "Paused")
+    assert before["currentStep"] == 1
+    operator.kill()
+    operator.start()
+    time.sleep(3)  # the restarted operator has decided again by now
+    after = canary_state(kube, ns)
+    assert (after["phase"], after["currentStep"], after["history"]) == (
+        "Paused",
+        1,
+        before["history"],
+    )
+    kube.kubectl("-n", ns, "annotate", "canary", CANARY, "levibot.io/resume=r1")
+
+    def at_50() -> bool:
+        status = canary_state(kube, ns)
+        return status.get("currentStep") == 3 and replicas_of(kube, ns, "v2") == 2
+
+    wait_for(at_50, timeout=60, what="resumed to the 50 % step")
 
 
 def test_wrong_token_is_refused_and_an_alert_rolls_back_fast(
