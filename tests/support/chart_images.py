@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from levibot_devstack.services import free_port
+from levibot_devstack.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGES = ROOT / "images"
