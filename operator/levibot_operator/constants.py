@@ -136,3 +136,29 @@ PROVIDER_REPLICAS: Final = "replicas"
 PROVIDER_GATEWAY_API: Final = "gatewayAPI"
 TRAFFIC_PROVIDERS: Final = (PROVIDER_REPLICAS, PROVIDER_GATEWAY_API)
 DRIFT_POLICIES: Final = ("none", "retrainAndCanary")
+
+# Canary reasons (history, events, status.reason): one per transition. TrainingStarted and
+# TrainingFailed are shared with the ModelDeployment (above).
+REASON_WAITING_FOR_TARGET: Final = "WaitingForTarget"
+REASON_INVALID_CANDIDATE: Final = "InvalidCandidate"
+REASON_STEP_STARTED: Final = "StepStarted"
+REASON_ANALYSIS_PASSED: Final = "AnalysisPassed"
+REASON_ANALYSIS_FAILED: Final = "AnalysisFailed"
+REASON_ANALYSIS_ERROR: Final = "AnalysisError"
+REASON_ANALYSIS_INCONCLUSIVE: Final = "AnalysisInconclusive"
+REASON_MEASUREMENT_FAILED: Final = "MeasurementFailed"
+REASON_CHECK_VERDICT: Final = "CheckVerdict"  # a judgement check reached a new verdict
+REASON_OUT_OF_BUDGET: Final = "JudgementOutOfBudget"
+REASON_RESUMED: Final = "Resumed"
+REASON_METRICS_RECOVERED: Final = "MetricsRecovered"
+REASON_PROMOTING: Final = "Promoting"
+REASON_PROMOTED: Final = "Promoted"
+REASON_ABORTED: Final = "Aborted"
+REASON_ALERT_FIRING: Final = "AlertFiring"
+REASON_PROGRESS_DEADLINE: Final = "ProgressDeadlineExceeded"
+REASON_HALTED: Final = "Halted"
+REASON_UNHALTED: Final = "KillSwitchCleared"
+REASON_DELETED: Final = "Deleted"
+REASON_RETRIED: Final = "Retried"
+REASON_RETRY_REFUSED: Final = "RetryRefused"
+REASON_RESTARTED: Final = "AnalysisRestarted"

@@ -10,7 +10,7 @@ check that reaches a new verdict is announced by an Event.
 from dataclasses import replace
 from datetime import datetime
 
-from levibot_operator.core.canary import decision as d
+from levibot_operator import constants as c
 from levibot_operator.core.canary.analysis import CheckVerdict, Verdict, first_failure
 from levibot_operator.core.canary.decision import CanaryDecision, CanaryObservation, CanaryState
 from levibot_operator.core.canary.run import (
@@ -60,16 +60,16 @@ def build_verdict_events(
     old: tuple[CheckVerdict, ...], new: tuple[CheckVerdict, ...]
 ) -> tuple[EventIntent, ...]:
     """An Event for every judgement check (one with an effective n) whose verdict changed."""
-    before = {c.name: c.verdict for c in old}
+    before = {check.name: check.verdict for check in old}
     return tuple(
         build_event(
-            d.REASON_CHECK_VERDICT,
-            f"{c.name}: {c.verdict.value}: {c.describe()}: {c.reason}",
-            warning=c.is_failing,
+            c.REASON_CHECK_VERDICT,
+            f"{check.name}: {check.verdict.value}: {check.describe()}: {check.reason}",
+            warning=check.is_failing,
         )
-        for c in new
-        if c.n_eff is not None and c.verdict is not Verdict.READING
-        and before.get(c.name) is not c.verdict
+        for check in new
+        if check.n_eff is not None and check.verdict is not Verdict.READING
+        and before.get(check.name) is not check.verdict
     )  # fmt: skip
 
 
@@ -86,13 +86,13 @@ def conclude_run(
     failing = first_failure(status.checks) if error is None else None
     if outcome is RunOutcome.FAILED:
         text = failing.describe() if failing else "measurements failed"
-        return roll_back(status, now, d.REASON_ANALYSIS_FAILED, f"analysis failed: {text}")
+        return roll_back(status, now, c.REASON_ANALYSIS_FAILED, f"analysis failed: {text}")
     if outcome is RunOutcome.ERRORED:
         # The metrics source is down, not the model: hold traffic where it is (no promotion, no
         # rollback, nothing written to the registry) and resume by itself once it answers.
         message = f"analysis errored ({error}): traffic held; resumes when metrics answer"
         return transition(
-            status, now, Phase.PAUSED, d.REASON_ANALYSIS_ERROR, message, warning=True,
+            status, now, Phase.PAUSED, c.REASON_ANALYSIS_ERROR, message, warning=True,
             requeue=step.analysis.interval,
         )  # fmt: skip
     if outcome is RunOutcome.OUT_OF_BUDGET:
@@ -100,11 +100,11 @@ def conclude_run(
     if outcome is RunOutcome.INCONCLUSIVE:
         message = "analysis inconclusive: waiting for a resume (or abort)"
         return transition(
-            status, now, Phase.PAUSED, d.REASON_ANALYSIS_INCONCLUSIVE, message, warning=True
+            status, now, Phase.PAUSED, c.REASON_ANALYSIS_INCONCLUSIVE, message, warning=True
         )
     if outcome is RunOutcome.PASSED:
-        return enter_step(state, status, status.current_step + 1, now, d.REASON_ANALYSIS_PASSED)
-    reason = d.REASON_MEASUREMENT_FAILED
+        return enter_step(state, status, status.current_step + 1, now, c.REASON_ANALYSIS_PASSED)
+    reason = c.REASON_MEASUREMENT_FAILED
     events = (build_event(reason, failing.describe(), warning=True),) if failing else ()
     return build_decision(status, *events, requeue=step.analysis.interval)
 
@@ -119,9 +119,9 @@ def conclude_out_of_budget(
     message = f"judgement without a verdict after its budget of {budget} s"
     if judgement.on_inconclusive == "rollback":
         return roll_back(
-            status, now, d.REASON_OUT_OF_BUDGET, f"{message} (onInconclusive: rollback)"
+            status, now, c.REASON_OUT_OF_BUDGET, f"{message} (onInconclusive: rollback)"
         )
     return transition(
-        status, now, Phase.PAUSED, d.REASON_OUT_OF_BUDGET,
+        status, now, Phase.PAUSED, c.REASON_OUT_OF_BUDGET,
         f"{message}: waiting for a resume (or abort)", warning=True,
     )  # fmt: skip

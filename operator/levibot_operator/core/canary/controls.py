@@ -20,7 +20,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from levibot_operator import constants as c
-from levibot_operator.core.canary import decision as d
 from levibot_operator.core.canary.decision import CanaryDecision, CanaryObservation, CanaryState
 from levibot_operator.core.canary.spec import ANNOTATION_ABORT, ANNOTATION_PROMOTE, AnalysisStep
 from levibot_operator.core.canary.status import CanaryStatus, Phase
@@ -58,11 +57,11 @@ def decide_retry(
         return None
     if seen.controls.abort or seen.controls.promote:
         message = f"retry {token} refused: remove {ANNOTATION_ABORT} and {ANNOTATION_PROMOTE}"
-        event = build_event(d.REASON_RETRY_REFUSED, message, warning=True)
+        event = build_event(c.REASON_RETRY_REFUSED, message, warning=True)
         return build_decision(replace(status, handled_retry=token), event, requeue=None)
     fresh = build_fresh_status(state.spec.candidate_version, status, token)
     message = f"retry {token}: a new attempt after {status.phase.value} ({status.reason})"
-    decision = transition(fresh, now, Phase.PENDING, d.REASON_RETRIED, message)
+    decision = transition(fresh, now, Phase.PENDING, c.REASON_RETRIED, message)
     rejected = status.candidate_version if status.phase is Phase.ROLLED_BACK else None
     if rejected is None:
         return decision
@@ -82,5 +81,5 @@ def decide_restart(
     step = state.spec.steps[index] if index < len(state.spec.steps) else None
     if not isinstance(step, AnalysisStep):
         message = f"restart {token}: step {index + 1} is not an analysis, nothing to restart"
-        return build_decision(spent, build_event(d.REASON_RESTARTED, message))
-    return enter_step(state, spent, index, now, d.REASON_RESTARTED)
+        return build_decision(spent, build_event(c.REASON_RESTARTED, message))
+    return enter_step(state, spent, index, now, c.REASON_RESTARTED)

@@ -13,33 +13,6 @@ from levibot_operator.core.canary.spec import CanaryControls, CanarySpec
 from levibot_operator.core.canary.status import CanaryStatus, Phase
 from levibot_operator.core.intents import EventIntent, Scale, SetRegistryStatus, TrafficIntent
 
-# Reasons (history, events, status.reason): one per transition.
-REASON_WAITING_FOR_TARGET = "WaitingForTarget"
-REASON_INVALID_CANDIDATE = "InvalidCandidate"
-REASON_TRAINING_STARTED = "TrainingStarted"
-REASON_TRAINING_FAILED = "TrainingFailed"
-REASON_STEP_STARTED = "StepStarted"
-REASON_ANALYSIS_PASSED = "AnalysisPassed"
-REASON_ANALYSIS_FAILED = "AnalysisFailed"
-REASON_ANALYSIS_ERROR = "AnalysisError"
-REASON_ANALYSIS_INCONCLUSIVE = "AnalysisInconclusive"
-REASON_MEASUREMENT_FAILED = "MeasurementFailed"
-REASON_CHECK_VERDICT = "CheckVerdict"  # a judgement check reached a new verdict
-REASON_OUT_OF_BUDGET = "JudgementOutOfBudget"
-REASON_RESUMED = "Resumed"
-REASON_METRICS_RECOVERED = "MetricsRecovered"
-REASON_PROMOTING = "Promoting"
-REASON_PROMOTED = "Promoted"
-REASON_ABORTED = "Aborted"
-REASON_ALERT_FIRING = "AlertFiring"
-REASON_PROGRESS_DEADLINE = "ProgressDeadlineExceeded"
-REASON_HALTED = "Halted"
-REASON_UNHALTED = "KillSwitchCleared"
-REASON_DELETED = "Deleted"
-REASON_RETRIED = "Retried"
-REASON_RETRY_REFUSED = "RetryRefused"
-REASON_RESTARTED = "AnalysisRestarted"
-
 
 class CandidateTraining(StrEnum):
     """The trainer Job of the candidate version, as observed."""

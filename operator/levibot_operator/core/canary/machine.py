@@ -15,7 +15,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from levibot_operator import constants as c
-from levibot_operator.core.canary import decision as d
 from levibot_operator.core.canary.analysis_step import decide_analysis_step
 from levibot_operator.core.canary.compatibility import find_provider_conflict
 from levibot_operator.core.canary.controls import decide_restart, decide_retry
@@ -49,7 +48,7 @@ def _promote_now(status: CanaryStatus, now: datetime) -> CanaryDecision:
         status,
         now,
         Phase.PROMOTING,
-        d.REASON_PROMOTING,
+        c.REASON_PROMOTING,
         message,
         analysis=None,
         step_started_at=now,
@@ -68,7 +67,7 @@ def _decide_pending(
     stable, version = seen.stable_version, state.spec.candidate_version or status.candidate_version
     if stable is None or (version is None and seen.next_version is None):
         message = f"waiting for ModelDeployment {state.spec.target} to serve a stable version"
-        waiting = replace(status, reason=d.REASON_WAITING_FOR_TARGET, message=message)
+        waiting = replace(status, reason=c.REASON_WAITING_FOR_TARGET, message=message)
         return build_decision(waiting, requeue=POLL)
     conflict = find_provider_conflict(state.spec, seen.traffic_provider)
     if conflict is not None:
@@ -79,7 +78,7 @@ def _decide_pending(
     if version == stable:
         message = f"candidate {version} is already the stable version"
         return transition(
-            status, now, F, d.REASON_INVALID_CANDIDATE, message, warning=True, requeue=None
+            status, now, F, c.REASON_INVALID_CANDIDATE, message, warning=True, requeue=None
         )
     if version is not None:
         fixed = replace(status, stable_version=stable, candidate_version=version)
@@ -90,7 +89,7 @@ def _decide_pending(
         status,
         now,
         Phase.TRAINING,
-        d.REASON_TRAINING_STARTED,
+        c.REASON_TRAINING_STARTED,
         message,
         stable_version=stable,
         candidate_version=version,
@@ -107,7 +106,7 @@ def _decide_training(
         message = f"training of {status.candidate_version} failed"
         message += f": {seen.training_message}" if seen.training_message else ""
         return transition(
-            status, now, F, d.REASON_TRAINING_FAILED, message, warning=True, requeue=None
+            status, now, F, c.REASON_TRAINING_FAILED, message, warning=True, requeue=None
         )
     return build_decision(status, requeue=POLL, train=status.candidate_version)
 
@@ -127,7 +126,7 @@ def _decide_progressing(
         return enter_step(state, status, status.current_step + 1, now)
     if _past_deadline(state, status, now):
         message = f"candidate {status.candidate_version} not available at weight {weight}"
-        return roll_back(status, now, d.REASON_PROGRESS_DEADLINE, message)
+        return roll_back(status, now, c.REASON_PROGRESS_DEADLINE, message)
     return build_decision(status, requeue=POLL)
 
 
@@ -162,7 +161,7 @@ def _wait_for_resume(
     resumed = replace(status, handled_resume=token)
     # A resumed inconclusive analysis starts a fresh run at the same step.
     following = status.current_step + (0 if isinstance(step, AnalysisStep) else 1)
-    return enter_step(state, resumed, following, now, d.REASON_RESUMED)
+    return enter_step(state, resumed, following, now, c.REASON_RESUMED)
 
 
 def _probe_metrics(
@@ -176,7 +175,7 @@ def _probe_metrics(
     same step (a resume token works too, through the caller's usual rule)."""
     measurement = seen.measurement
     if measurement is not None and measurement.error is None:
-        return enter_step(state, status, status.current_step, now, d.REASON_METRICS_RECOVERED)
+        return enter_step(state, status, status.current_step, now, c.REASON_METRICS_RECOVERED)
     return build_decision(status, requeue=step.analysis.interval)
 
 
@@ -189,14 +188,14 @@ def _decide_promoting(
             status,
             now,
             Phase.SUCCEEDED,
-            d.REASON_PROMOTED,
+            c.REASON_PROMOTED,
             message,
             requeue=None,
             desired_weight=100,
         )
     if _past_deadline(state, status, now):
         message = f"candidate {status.candidate_version} not available at full scale"
-        return roll_back(status, now, d.REASON_PROGRESS_DEADLINE, message)
+        return roll_back(status, now, c.REASON_PROGRESS_DEADLINE, message)
     return build_decision(status, requeue=POLL)
 
 
@@ -209,7 +208,7 @@ def _decide_halt(
             status,
             now,
             Phase.HALTED,
-            d.REASON_HALTED,
+            c.REASON_HALTED,
             message,
             warning=True,
             requeue=None,
@@ -220,7 +219,7 @@ def _decide_halt(
     if status.phase is Phase.HALTED:
         back = status.halted_from or Phase.PENDING
         message = f"kill-switch cleared: back to {back.value}"
-        return transition(status, now, back, d.REASON_UNHALTED, message, halted_from=None)
+        return transition(status, now, back, c.REASON_UNHALTED, message, halted_from=None)
     return None
 
 
@@ -231,13 +230,13 @@ def _decide_safety(
     if seen.controls.abort:
         message = "aborted by annotation"
         if status.phase in ACTIVE:
-            return roll_back(status, now, d.REASON_ABORTED, message)
-        return transition(status, now, F, d.REASON_ABORTED, message, warning=True, requeue=None)
+            return roll_back(status, now, c.REASON_ABORTED, message)
+        return transition(status, now, F, c.REASON_ABORTED, message, warning=True, requeue=None)
     alert = seen.alert
     if alert and status.phase in ACTIVE and alert.version == status.candidate_version:
         value = f": {alert.value}" if alert.value else ""
         message = f"alert {alert.alertname} firing for {alert.version}{value}"
-        return roll_back(status, now, d.REASON_ALERT_FIRING, message)
+        return roll_back(status, now, c.REASON_ALERT_FIRING, message)
     return None
 
 
@@ -276,4 +275,4 @@ def decide_deletion(status: CanaryStatus, now: datetime) -> CanaryDecision | Non
     None when nothing is left to undo (finished, or no candidate chosen yet)."""
     if status.phase in TERMINAL or status.candidate_version is None:
         return None
-    return roll_back(status, now, d.REASON_DELETED, DELETED_MESSAGE)
+    return roll_back(status, now, c.REASON_DELETED, DELETED_MESSAGE)

@@ -19,8 +19,9 @@ from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 
+from levibot_operator import constants as c
 from levibot_operator.core.canary.analysis import Verdict, assess_measurement
-from levibot_operator.core.canary.decision import REASON_ANALYSIS_ERROR, Measurement
+from levibot_operator.core.canary.decision import Measurement
 from levibot_operator.core.canary.spec import AnalysisSpec
 from levibot_operator.core.canary.status import AnalysisRun, CanaryStatus, Phase
 
@@ -41,7 +42,7 @@ def plan_next_measurement(run: AnalysisRun, analysis: AnalysisSpec) -> datetime:
 
 def is_waiting_for_metrics(status: CanaryStatus) -> bool:
     """Paused because the metrics source errored: it keeps measuring, to resume by itself."""
-    return status.phase is Phase.PAUSED and status.reason == REASON_ANALYSIS_ERROR
+    return status.phase is Phase.PAUSED and status.reason == c.REASON_ANALYSIS_ERROR
 
 
 def is_measurement_due(run: AnalysisRun, analysis: AnalysisSpec, now: datetime) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from levibot_operator.core.canary import decision as d
+from levibot_operator import constants as c
 from levibot_operator.core.canary.decision import CanaryDecision, CanaryState, plan_traffic_intent
 from levibot_operator.core.canary.spec import PauseStep, SetWeightStep
 from levibot_operator.core.canary.status import (
@@ -109,7 +109,7 @@ def enter_step(
     status: CanaryStatus,
     index: int,
     now: datetime,
-    reason: str = d.REASON_STEP_STARTED,
+    reason: str = c.REASON_STEP_STARTED,
 ) -> CanaryDecision:
     """Start step ``index``; past the last step, start promoting."""
     steps = state.spec.steps
@@ -117,7 +117,7 @@ def enter_step(
     if index >= len(steps):
         changes["current_step"] = len(steps)
         message = "all steps completed"
-        return transition(status, now, Phase.PROMOTING, d.REASON_PROMOTING, message, **changes)
+        return transition(status, now, Phase.PROMOTING, c.REASON_PROMOTING, message, **changes)
     step, phase, text = steps[index], Phase.PROGRESSING, f"step {index + 1}/{len(steps)}: "
     if isinstance(step, SetWeightStep):
         changes["desired_weight"], text = step.weight, text + f"setWeight {step.weight}"

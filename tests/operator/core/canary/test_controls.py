@@ -34,7 +34,7 @@ def test_retry_from_rolled_back_starts_afresh_and_makes_the_candidate_a_candidat
     status = decision.status
     assert (status.phase, status.reason, status.current_step) == (
         Phase.PENDING,
-        d.REASON_RETRIED,
+        c.REASON_RETRIED,
         0,
     )
     assert (status.handled_retry, status.analysis, status.desired_weight) == ("t1", None, 0)
@@ -67,7 +67,7 @@ def test_retry_is_refused_while_abort_is_still_set() -> None:
     assert decision.status.phase is Phase.ROLLED_BACK
     assert decision.status.handled_retry == "t1"
     assert [(e.reason, e.type) for e in decision.events] == [
-        (d.REASON_RETRY_REFUSED, EVENT_WARNING)
+        (c.REASON_RETRY_REFUSED, EVENT_WARNING)
     ]
 
 
@@ -115,7 +115,7 @@ def test_restart_starts_a_fresh_run_at_the_same_step_and_weight() -> None:
     status = decision.status
     assert (status.phase, status.reason, status.current_step) == (
         Phase.PROGRESSING,
-        d.REASON_RESTARTED,
+        c.REASON_RESTARTED,
         2,
     )
     assert status.analysis is not None

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from levibot_operator.core.canary import decision as d
+from levibot_operator import constants as c
 from levibot_operator.core.canary.analysis import (
     CheckVerdict,
     Query,
@@ -84,7 +84,7 @@ def test_equivalent_passes_the_run_after_count_measurements() -> None:
     for _ in range(3):
         decision = driver.tick(observe(measurement=EQUIVALENT), after=60)
     assert decision.status.current_step == 3
-    assert d.REASON_ANALYSIS_PASSED in [e.reason for e in decision.events]
+    assert c.REASON_ANALYSIS_PASSED in [e.reason for e in decision.events]
 
 
 def test_different_rolls_back_naming_the_check_its_estimate_and_bounds() -> None:
@@ -101,7 +101,7 @@ def test_every_new_verdict_is_an_event_once() -> None:
     first = driver.tick(observe(measurement=WAITING), after=60)
     again = driver.tick(observe(measurement=WAITING), after=60)
     then = driver.tick(observe(measurement=EQUIVALENT), after=60)
-    assert [e.reason for e in first.events] == [d.REASON_CHECK_VERDICT]
+    assert [e.reason for e in first.events] == [c.REASON_CHECK_VERDICT]
     assert first.events[0].message.startswith("agreement: Waiting: agreement=0.01 [0, 0.02]")
     assert again.events == ()
     assert [e.message.split(":")[:2] for e in then.events] == [
@@ -116,7 +116,7 @@ def test_the_budget_pauses_by_default() -> None:
         decision = driver.tick(observe(measurement=WAITING), after=60)
     assert decision.status.phase is Phase.PROGRESSING
     decision = driver.tick(observe(measurement=WAITING), after=60)
-    assert (decision.status.phase, decision.status.reason) == (Phase.PAUSED, d.REASON_OUT_OF_BUDGET)
+    assert (decision.status.phase, decision.status.reason) == (Phase.PAUSED, c.REASON_OUT_OF_BUDGET)
     assert "budget of 600 s" in decision.status.message
 
 
@@ -127,7 +127,7 @@ def test_the_budget_rolls_back_when_the_spec_says_so() -> None:
     decision = driver.tick(observe(measurement=WAITING), after=60)
     assert (decision.status.phase, decision.status.reason) == (
         Phase.ROLLED_BACK,
-        d.REASON_OUT_OF_BUDGET,
+        c.REASON_OUT_OF_BUDGET,
     )
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from levibot_operator import constants as c
 from levibot_operator.core.canary import decision as d
 from levibot_operator.core.canary.decision import CanaryObservation, CandidateTraining, FiringAlert
 from levibot_operator.core.canary.machine import decide_deletion
@@ -45,7 +46,7 @@ def measure(driver: Driver, measurement: d.Measurement, times: int = 1) -> d.Can
 def test_pending_waits_for_a_stable_version() -> None:
     decision = Driver(make_spec()).tick(observe(stable_version=None))
     assert decision.status.phase is Phase.PENDING
-    assert decision.status.reason == d.REASON_WAITING_FOR_TARGET
+    assert decision.status.reason == c.REASON_WAITING_FOR_TARGET
     assert decision.traffic == TrafficIntent(0, Scale.ZERO, Scale.FULL)
     assert decision.events == ()
 
@@ -56,7 +57,7 @@ def test_pending_with_an_existing_candidate_starts_the_first_step() -> None:
     assert (status.phase, status.current_step, status.desired_weight) == (Phase.PROGRESSING, 0, 10)
     assert (status.stable_version, status.candidate_version) == ("v1", "v2")
     assert decision.traffic == TrafficIntent(10, Scale.WEIGHTED, Scale.FULL)
-    assert [e.reason for e in decision.events] == [d.REASON_STEP_STARTED]
+    assert [e.reason for e in decision.events] == [c.REASON_STEP_STARTED]
 
 
 def test_a_candidate_equal_to_stable_fails() -> None:
@@ -90,7 +91,7 @@ def test_set_weight_waits_for_the_candidate_then_rolls_back_past_the_deadline() 
     assert (waiting.status.phase, waiting.status.current_step) == (Phase.PROGRESSING, 0)
     late = driver.tick(observe(candidate_available=False), after=61)
     assert late.status.phase is Phase.ROLLED_BACK
-    assert late.status.reason == d.REASON_PROGRESS_DEADLINE
+    assert late.status.reason == c.REASON_PROGRESS_DEADLINE
     assert late.traffic == TrafficIntent(0, Scale.ZERO, Scale.FULL)
 
 
@@ -116,7 +117,7 @@ def test_analysis_passes_after_count_measurements() -> None:
     driver = at_analysis()
     decision = measure(driver, PASSING, times=3)
     assert (decision.status.current_step, decision.status.desired_weight) == (3, 50)
-    assert decision.status.reason == d.REASON_ANALYSIS_PASSED
+    assert decision.status.reason == c.REASON_ANALYSIS_PASSED
 
 
 def test_analysis_failure_rolls_back_naming_the_check() -> None:
@@ -137,7 +138,7 @@ def test_inconclusive_analysis_pauses_and_a_resume_starts_a_fresh_run() -> None:
     paused = measure(driver, INCONCLUSIVE)
     assert (paused.status.phase, paused.status.reason) == (
         Phase.PAUSED,
-        d.REASON_ANALYSIS_INCONCLUSIVE,
+        c.REASON_ANALYSIS_INCONCLUSIVE,
     )
     assert driver.tick(after=3600).status.phase is Phase.PAUSED  # waits, never promotes
     resumed = driver.tick(observe(controls=CanaryControls(resume="r1")))
@@ -163,7 +164,7 @@ def test_consecutive_errors_beyond_the_limit_hold_traffic_and_resume_by_themselv
     assert run is not None
     assert run.consecutive_errors == 0  # a success resets the streak
     held = measure(driver, ERRORED, times=3)
-    assert (held.status.phase, held.status.reason) == (Phase.PAUSED, d.REASON_ANALYSIS_ERROR)
+    assert (held.status.phase, held.status.reason) == (Phase.PAUSED, c.REASON_ANALYSIS_ERROR)
     assert "prometheus unreachable" in held.status.message
     assert held.traffic == passed.traffic  # traffic held where it was
     assert not held.registry  # the metrics source failed, not the model: nothing rejected
@@ -173,7 +174,7 @@ def test_consecutive_errors_beyond_the_limit_hold_traffic_and_resume_by_themselv
     recovered = driver.tick(observe(measurement=PASSING), after=60)
     assert (recovered.status.phase, recovered.status.reason) == (
         Phase.PROGRESSING,
-        d.REASON_METRICS_RECOVERED,
+        c.REASON_METRICS_RECOVERED,
     )
     fresh = recovered.status.analysis
     assert fresh is not None
@@ -224,7 +225,7 @@ def test_abort_rolls_back_from_any_active_phase(phase_ticks: int) -> None:
     for _ in range(phase_ticks):
         driver.tick(after=60)
     decision = driver.tick(observe(controls=CanaryControls(abort="yes")))
-    assert (decision.status.phase, decision.status.reason) == (Phase.ROLLED_BACK, d.REASON_ABORTED)
+    assert (decision.status.phase, decision.status.reason) == (Phase.ROLLED_BACK, c.REASON_ABORTED)
 
 
 def test_abort_before_serving_fails_without_rejecting() -> None:
@@ -242,7 +243,7 @@ def test_an_alert_for_the_candidate_rolls_back_at_once() -> None:
     decision = driver.tick(observe(alert=alert))
     assert (decision.status.phase, decision.status.reason) == (
         Phase.ROLLED_BACK,
-        d.REASON_ALERT_FIRING,
+        c.REASON_ALERT_FIRING,
     )
     assert "LevibotFeatureDrift" in decision.registry[0].reason
     assert "0.41" in decision.events[0].message
@@ -319,7 +320,7 @@ def test_deleting_a_live_canary_rolls_it_back_and_rejects_the_candidate() -> Non
     driver = at_analysis()
     decision = decide_deletion(driver.status, driver.now)
     assert decision is not None
-    assert (decision.status.phase, decision.status.reason) == (Phase.ROLLED_BACK, d.REASON_DELETED)
+    assert (decision.status.phase, decision.status.reason) == (Phase.ROLLED_BACK, c.REASON_DELETED)
     assert decision.traffic == TrafficIntent(0, Scale.ZERO, Scale.FULL)
     assert [(r.version, r.status, r.reason) for r in decision.registry] == [
         ("v2", "rejected", "canary deleted")
