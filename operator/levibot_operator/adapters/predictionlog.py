@@ -14,7 +14,6 @@ version's retraining-noise envelope is its registry metric
 ``envelope_rms`` (written by the trainer; None when absent).
 """
 
-import asyncio
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +23,7 @@ import numpy as np
 from kubernetes_asyncio.client import ApiClient
 
 from levibot_common import registry as shared
-from levibot_operator.adapters.registry import RegistryUnavailableError, fetch_dsn
+from levibot_operator.adapters.registry import RegistryUnavailableError, connect_database
 from levibot_operator.core.canary.judgement import PairedRows
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
 from levibot_operator.settings import OperatorSettings
@@ -99,18 +98,6 @@ async def fetch_envelope(conn: asyncpg.Connection, model_name: str, version: str
     return value if math.isfinite(value) and value >= 0 else None
 
 
-async def connect_log(
-    api: ApiClient, md: ModelDeployment, settings: OperatorSettings
-) -> asyncpg.Connection:
-    """A connection to the MD's database; RegistryUnavailableError when it cannot be had."""
-    dsn = await fetch_dsn(api, md, settings)
-    timeout = settings.registry_timeout_seconds
-    try:
-        return await asyncio.wait_for(asyncpg.connect(dsn, timeout=timeout), timeout)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        raise RegistryUnavailableError(f"database unreachable: {type(exc).__name__}") from exc
-
-
 async def fetch_judgement_input(
     api: ApiClient,
     md: ModelDeployment,
@@ -120,7 +107,7 @@ async def fetch_judgement_input(
 ) -> tuple[PairedRows, float | None]:
     """The paired rows of ``window`` and the stable version's envelope, in one connection;
     raises RegistryUnavailableError (the measurement then counts as an error)."""
-    conn = await connect_log(api, md, settings)
+    conn = await connect_database(api, md, settings)
     try:
         rows = await fetch_paired_rows(conn, pair, *window)
         envelope = await fetch_envelope(conn, pair.model_name, pair.stable_version)
@@ -135,7 +122,7 @@ async def apply_pair(
     api: ApiClient, md: ModelDeployment, pair: VersionPair, canary: str, settings: OperatorSettings
 ) -> None:
     """Name the pair every predictor of the model scores in shadow (idempotent upsert)."""
-    conn = await connect_log(api, md, settings)
+    conn = await connect_database(api, md, settings)
     try:
         await shared.apply_shadow_pair(
             conn, pair.model_name, pair.stable_version, pair.candidate_version, canary
@@ -150,7 +137,7 @@ async def clear_pair(
     api: ApiClient, md: ModelDeployment, canary: str, settings: OperatorSettings
 ) -> None:
     """Remove the model's pair if ``canary`` wrote it (idempotent; a missing table is fine)."""
-    conn = await connect_log(api, md, settings)
+    conn = await connect_database(api, md, settings)
     try:
         await shared.clear_shadow_pair(conn, md.model_name, canary)
     except asyncpg.UndefinedTableError:

@@ -47,7 +47,12 @@ async def fetch_dsn(api: ApiClient, md: ModelDeployment, settings: OperatorSetti
     return base64.b64decode(encoded).decode()
 
 
-async def _connect(dsn: str, settings: OperatorSettings) -> asyncpg.Connection:
+async def connect_database(
+    api: ApiClient, md: ModelDeployment, settings: OperatorSettings
+) -> asyncpg.Connection:
+    """A connection to the MD's database (registry and prediction log); RegistryUnavailableError
+    when the DSN or the connection cannot be had."""
+    dsn = await fetch_dsn(api, md, settings)
     timeout = settings.registry_timeout_seconds
     try:
         return await asyncio.wait_for(asyncpg.connect(dsn, timeout=timeout), timeout)
@@ -60,7 +65,7 @@ async def fetch_registered(
 ) -> RegistryObservation:
     """Whether ``version`` is registered, with its status, creation time and metrics."""
     try:
-        conn = await _connect(await fetch_dsn(api, md, settings), settings)
+        conn = await connect_database(api, md, settings)
     except RegistryUnavailableError as exc:
         return RegistryObservation(REGISTRY_UNAVAILABLE, message=str(exc))
     try:
@@ -79,7 +84,7 @@ async def fetch_highest_version(
     api: ApiClient, md: ModelDeployment, settings: OperatorSettings
 ) -> int:
     """The highest vN registered for this model (0 when none); raises RegistryUnavailableError."""
-    conn = await _connect(await fetch_dsn(api, md, settings), settings)
+    conn = await connect_database(api, md, settings)
     try:
         rows = await conn.fetch(
             "SELECT version FROM model_registry WHERE model_name = $1", md.model_name
@@ -104,7 +109,7 @@ async def patch_version_status(
     settings: OperatorSettings,
 ) -> None:
     """Set a version's registry status; a missing row is ignored (nothing to mark)."""
-    conn = await _connect(await fetch_dsn(api, md, settings), settings)
+    conn = await connect_database(api, md, settings)
     try:
         await registry.set_status(conn, md.model_name, version, status, reason)
     except registry.VersionNotFoundError:
@@ -131,7 +136,7 @@ async def fetch_history(
     api: ApiClient, md: ModelDeployment, settings: OperatorSettings
 ) -> tuple[RegistryEntry, ...]:
     """Every registered version of the model; raises RegistryUnavailableError."""
-    conn = await _connect(await fetch_dsn(api, md, settings), settings)
+    conn = await connect_database(api, md, settings)
     try:
         rows = await conn.fetch(HISTORY_SQL, md.model_name)
     except asyncpg.UndefinedTableError:
