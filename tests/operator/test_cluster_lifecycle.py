@@ -90,6 +90,7 @@ def expected_env(ns: str) -> list[dict[str, Any]]:
         "SYMBOLS": json.dumps(["BTCUSDT", "ETHUSDT"]),
         "HORIZON_SECONDS": "60",
         "DATA_WINDOW_SECONDS": "604800",
+        "ENVELOPE_RETRAINS": "8",
         "RESULT_PATH": "/dev/termination-log",
     }
     env = [{"name": "LEVIBOT_TRAINER_DSN", "valueFrom": secret}]
