@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 from levibot_predictor.core.policy import parse_kill_switch_text
+from levibot_predictor.io.watched import WatchedFile
 
 log = logging.getLogger(__name__)
 
@@ -20,29 +21,17 @@ class KillSwitch:
     def __init__(self, initial: bool, path: Path | None) -> None:
         self.initial = initial
         self.on = initial
-        self._path = path
-        self._seen: tuple[int, int] | None = None
+        self._file = None if path is None else WatchedFile(path, "kill-switch")
 
     def poll(self) -> bool:
         """Re-read the file if it changed; return whether the state changed."""
-        if self._path is None:
+        change = None if self._file is None else self._file.poll()
+        if change is None:
             return False
-        try:
-            stat = self._path.stat()
-        except FileNotFoundError:
-            return self._set(self.initial, None)
-        mark = (stat.st_mtime_ns, stat.st_size)
-        if mark == self._seen:
-            return False
-        try:
-            text = self._path.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            log.warning("kill-switch file %s unreadable: %s", self._path, exc)
-            return False
-        return self._set(parse_kill_switch_text(text), mark)
+        text = change.text
+        return self._set(self.initial if text is None else parse_kill_switch_text(text))
 
-    def _set(self, on: bool, mark: tuple[int, int] | None) -> bool:
-        self._seen = mark
+    def _set(self, on: bool) -> bool:
         changed = on != self.on
         if changed:
             log.warning("kill-switch %s", "ON" if on else "off")

@@ -15,6 +15,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from levibot_predictor.io.watched import WatchedFile
+
 log = logging.getLogger(__name__)
 STABLE = "stable"
 CANARY = "canary"
@@ -34,8 +36,7 @@ class TrackFile:
         self.version = version
         self.initial = initial
         self.current = initial
-        self._path = path
-        self._seen: tuple[int, int] | None = None
+        self._file = None if path is None else WatchedFile(path, "stable-version")
         self._listeners: list[Callable[[str], None]] = []
         self.poll()
 
@@ -45,24 +46,13 @@ class TrackFile:
 
     def poll(self) -> bool:
         """Re-read the file if it changed; return whether the track changed."""
-        if self._path is None:
+        change = None if self._file is None else self._file.poll()
+        if change is None:
             return False
-        try:
-            stat = self._path.stat()
-        except FileNotFoundError:
-            return self._set(self.initial, None)
-        mark = (stat.st_mtime_ns, stat.st_size)
-        if mark == self._seen:
-            return False
-        try:
-            text = self._path.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            log.warning("stable-version file %s unreadable: %s", self._path, exc)
-            return False
-        return self._set(decide_track(self.version, text.strip(), self.initial), mark)
+        stable_version = (change.text or "").strip()
+        return self._set(decide_track(self.version, stable_version, self.initial))
 
-    def _set(self, track: str, mark: tuple[int, int] | None) -> bool:
-        self._seen = mark
+    def _set(self, track: str) -> bool:
         if track == self.current:
             return False
         log.info("version %s now serves as %s (was %s)", self.version, track, self.current)
