@@ -146,7 +146,12 @@ def test_retry_starts_a_rolled_back_canary_afresh(
     register_version(pg_dsn, f"{ns}.{MD}", "v2")
     with serve_metrics() as exporter:
         prometheus.reload(scrape_config(exporter.port, ns))
-        retry_after_rollback(kube, ns, pg_dsn, exporter)
+        try:
+            retry_after_rollback(kube, ns, pg_dsn, exporter)
+        except AssertionError:
+            print(kube.kubectl("-n", ns, "get", "canary", "-o", "yaml").stdout[-5000:])
+            print(operator.log_path.read_text()[-4000:])
+            raise
 
 
 def retry_after_rollback(kube: LocalCluster, ns: str, dsn: str, exporter: PredictorMetrics) -> None:
