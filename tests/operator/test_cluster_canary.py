@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ def wait_condition(kube: LocalCluster, ns: str, condition: str) -> str:
 def exporter(prometheus: PrometheusServer, kube_namespace: str) -> Iterator[PredictorMetrics]:
     with serve_metrics() as metrics:
         prometheus.reload(scrape_config(metrics.port, kube_namespace))
-        yield metrics
+        yield replace(metrics, prometheus_url=prometheus.url)
 
 
 @pytest.fixture

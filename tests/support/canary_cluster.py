@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
+import urllib.request
 from typing import Any
 
 from levibot_devstack.cluster import LocalCluster
@@ -128,12 +130,27 @@ def canary_doc(steps: list[dict[str, Any]], **analysis: Any) -> dict[str, Any]:
 
 
 def feed(metrics: PredictorMetrics, *, ece: float = 0.03, samples: int = 500) -> None:
-    """The candidate's (v2, canary) and the stable's (v1, stable) quality series."""
+    """The candidate's (v2, canary) and the stable's (v1, stable) quality series; with a
+    ``prometheus_url``, returns once Prometheus has scraped them (a candidate on kwok is
+    available within a second, often before the next scrape)."""
     for version, track, value in (("v2", "canary", ece), ("v1", "stable", 0.03)):
         metrics.resolved.labels(MD, version, track).set(samples)
         metrics.ece.labels(MD, version, track).set(value)
         metrics.psi.labels(MD, version, track, "ret_1m").set(0.05)
         metrics.ks.labels(MD, version, track, "ret_1m").set(0.6)
+    if metrics.prometheus_url:
+        wait_for(lambda: scraped(metrics.prometheus_url, samples, ece), what="series scraped")
+
+
+def scraped(url: str, samples: int, ece: float) -> bool:
+    """Whether Prometheus answers the candidate's fed samples and ECE."""
+    values = []
+    for metric in ("levibot_resolved_predictions", "levibot_model_ece"):
+        query = urllib.parse.urlencode({"query": f'{metric}{{version="v2",track="canary"}}'})
+        with urllib.request.urlopen(f"{url}/api/v1/query?{query}", timeout=5) as response:
+            result = json.load(response)["data"]["result"]
+        values.append(float(result[0]["value"][1]) if result else None)
+    return values == [float(samples), ece]
 
 
 def canary(kube: LocalCluster, ns: str) -> dict[str, Any]:

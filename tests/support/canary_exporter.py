@@ -24,6 +24,7 @@ class PredictorMetrics:
     requests: Counter
     errors: Counter
     latency: Histogram
+    prometheus_url: str = ""  # set by a test that needs its values scraped before it goes on
 
 
 def build_metrics(registry: CollectorRegistry, port: int) -> PredictorMetrics:
