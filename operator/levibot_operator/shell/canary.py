@@ -18,7 +18,7 @@ from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from levibot_operator import constants as c
-from levibot_operator.adapters import kube, registry
+from levibot_operator.adapters import kube
 from levibot_operator.adapters.metrics import OperatorMetrics
 from levibot_operator.adapters.notifier import Notifier
 from levibot_operator.adapters.prometheus import PrometheusClient
@@ -45,7 +45,13 @@ from levibot_operator.core.canary.status import (
 )
 from levibot_operator.core.canary.transitions import move_status
 from levibot_operator.core.fields import SpecError
-from levibot_operator.core.intents import EVENT_WARNING, ApplyObject, CreateJob, SetRegistryStatus
+from levibot_operator.core.intents import (
+    EVENT_WARNING,
+    ApplyObject,
+    CreateJob,
+    EventIntent,
+    SetRegistryStatus,
+)
 from levibot_operator.core.modeldeployment.spec import ModelDeployment, parse_modeldeployment
 from levibot_operator.core.modeldeployment.status import (
     MDStatus,
@@ -63,6 +69,7 @@ from levibot_operator.shell.canary_observation import (
 from levibot_operator.shell.failures import describe_refusal, describe_write, is_refusal
 from levibot_operator.shell.locks import ObjectLocks
 from levibot_operator.shell.notifications import announce_written
+from levibot_operator.shell.writes import patch_registry, post_event
 
 log = logging.getLogger(__name__)
 Body = Mapping[str, Any]
@@ -214,7 +221,9 @@ class CanaryReconciler:
         if new != status:
             await self._write_status(body, status, new)
             if refused:
-                await self._post_event(body, c.EVENT_WRITE_REFUSED, new.message, EVENT_WARNING)
+                await self._post_event(
+                    body, EventIntent(c.EVENT_WRITE_REFUSED, new.message, EVENT_WARNING)
+                )
 
     async def _write_invalid(self, body: Body, status: CanaryStatus, error: SpecError) -> None:
         """An invalid spec: phase Failed, the message names the field; an Event once."""
@@ -223,7 +232,7 @@ class CanaryReconciler:
             return
         failed = move_status(status, self.clock(), Phase.FAILED, c.REASON_INVALID_SPEC, message)
         await self._write_status(body, status, failed)
-        await self._post_event(body, c.EVENT_INVALID_SPEC, message, EVENT_WARNING)
+        await self._post_event(body, EventIntent(c.EVENT_INVALID_SPEC, message, EVENT_WARNING))
 
     async def _apply_all(self, md: ModelDeployment, writes: tuple[CanaryIntent, ...]) -> list[str]:
         """Every write; one the API server refuses (4xx) is described and the others go on."""
@@ -244,22 +253,9 @@ class CanaryReconciler:
         elif isinstance(intent, CreateJob):
             await kube.apply_created(self.api, intent.manifest)
         elif isinstance(intent, SetRegistryStatus):
-            await self._set_registry(md, intent)
+            await patch_registry(self.api, self.settings, md, intent)
         elif isinstance(intent, PromoteVersion):
             await self.promote(md, intent)
-
-    async def _set_registry(self, md: ModelDeployment, intent: SetRegistryStatus) -> None:
-        try:
-            await registry.patch_version_status(
-                self.api,
-                md,
-                intent.version,
-                status=intent.status,
-                reason=intent.reason,
-                settings=self.settings,
-            )
-        except registry.RegistryUnavailableError as exc:
-            log.warning("registry status of %s %s not set: %s", md.name, intent.version, exc)
 
     async def promote(self, md: ModelDeployment, intent: PromoteVersion) -> None:
         """Stable := candidate on the target (under its lock), then let it converge."""
@@ -287,14 +283,10 @@ class CanaryReconciler:
         if new.phase is Phase.ROLLED_BACK and old.phase is not Phase.ROLLED_BACK:
             self.metrics.rollbacks.labels(new.reason).inc()
         for event in decision.events:
-            await self._post_event(body, event.reason, event.message, event.type)
+            await self._post_event(body, event)
 
-    async def _post_event(self, body: Body, reason: str, message: str, kind: str) -> None:
-        event = kube.build_event(body, reason, message, kind, self.clock())
-        try:
-            await kube.apply_event(self.api, event)
-        except Exception as exc:  # Events are advisory
-            log.warning("event %s not posted: %s", reason, exc)
+    async def _post_event(self, body: Body, event: EventIntent) -> None:
+        await post_event(self.api, body, event, self.clock())
 
 
 def _parse_target(body: Body | None) -> ModelDeployment | None:

@@ -13,6 +13,8 @@ from typing import Any
 
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from levibot_operator.core.intents import DeleteDeployment, DeleteObject
+
 # Not a refusal of the write itself: gone, conflict, throttled (retried as transient).
 TRANSIENT_STATUSES = frozenset({404, 409, 429})
 BACKOFF_CAP_SECONDS = 600.0
@@ -49,13 +51,18 @@ def describe_refusal(exc: ApiException, kind: str, name: str) -> str:
 
 
 def describe_write(intent: object) -> tuple[str, str]:
-    """The kind and name a write intent targets (its manifest's, else its type and version)."""
+    """The kind and name a write intent targets (its manifest's, the deleted object's, else its
+    type and version), for a refusal's message."""
     manifest = getattr(intent, "manifest", None)
     if isinstance(manifest, Mapping):
         meta = manifest.get("metadata")
         meta = meta if isinstance(meta, Mapping) else {}
         name = meta.get("name") or meta.get("generateName")
         return str(manifest.get("kind")), str(name)
+    if isinstance(intent, DeleteDeployment):
+        return "Deployment", intent.name
+    if isinstance(intent, DeleteObject):
+        return intent.kind, intent.name
     return type(intent).__name__, str(getattr(intent, "version", ""))
 
 

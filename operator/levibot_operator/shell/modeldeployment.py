@@ -62,8 +62,14 @@ from levibot_operator.core.modeldeployment.undo import (
 )
 from levibot_operator.errors import InvalidSpecError
 from levibot_operator.settings import OperatorSettings
-from levibot_operator.shell.failures import describe_refusal, describe_unexpected, is_refusal
+from levibot_operator.shell.failures import (
+    describe_refusal,
+    describe_unexpected,
+    describe_write,
+    is_refusal,
+)
 from levibot_operator.shell.locks import ObjectLocks
+from levibot_operator.shell.writes import patch_registry, post_event
 
 log = logging.getLogger(__name__)
 Body = Mapping[str, Any]
@@ -172,9 +178,9 @@ class Reconciler:
     async def apply_undo(self, body: Body, md: ModelDeployment, undo: UndoDecision) -> None:
         """The restored version's registry status and the undo's Event (status went first)."""
         for intent in undo.registry:
-            await self.patch_registry(md, intent)
+            await patch_registry(self.api, self.settings, md, intent)
         for event in undo.events:
-            await self.post_event(body, event.reason, event.message, event.type)
+            await post_event(self.api, body, event, self.clock())
 
     async def fetch_snapshot(self, md: ModelDeployment, status: MDStatus) -> Snapshot:
         """Observe the Job in flight, the registry, the predictors, freshness, canaries."""
@@ -237,7 +243,7 @@ class Reconciler:
             await kube.patch_md_status(self.api, meta["namespace"], meta["name"], new_json)
         refused = [r for intent in plan.intents if (r := await self.try_intent(intent, md))]
         for event in plan.events:
-            await self.post_event(body, event.reason, event.message, event.type)
+            await post_event(self.api, body, event, self.clock())
         return refused
 
     async def try_intent(self, intent: Intent, md: ModelDeployment | None) -> str | None:
@@ -247,7 +253,7 @@ class Reconciler:
         except ApiException as exc:
             if not is_refusal(exc):
                 raise
-            kind, name = describe_intent(intent)
+            kind, name = describe_write(intent)
             log.warning("%s: %s", md.name if md else "?", describe_refusal(exc, kind, name))
             return describe_refusal(exc, kind, name)
         return None
@@ -265,29 +271,7 @@ class Reconciler:
                 self.api, intent.api_version, intent.kind, md.namespace, intent.name
             )
         elif isinstance(intent, SetRegistryStatus) and md is not None:
-            await self.patch_registry(md, intent)
-
-    async def patch_registry(self, md: ModelDeployment, intent: SetRegistryStatus) -> None:
-        """Best effort: the registry status is advisory for the operator."""
-        try:
-            await registry.patch_version_status(
-                self.api,
-                md,
-                intent.version,
-                status=intent.status,
-                reason=intent.reason,
-                settings=self.settings,
-            )
-        except registry.RegistryUnavailableError as exc:
-            log.warning("registry status of %s %s not set: %s", md.name, intent.version, exc)
-
-    async def post_event(self, body: Body, reason: str, message: str, kind: str) -> None:
-        """Best effort: a lost Event must not fail the reconcile."""
-        event = kube.build_event(body, reason, message, kind, self.clock())
-        try:
-            await kube.apply_event(self.api, event)
-        except Exception as exc:  # Events are advisory
-            log.warning("event %s not posted: %s", reason, exc)
+            await patch_registry(self.api, self.settings, md, intent)
 
 
 async def fetch_freshness(
@@ -337,16 +321,3 @@ async def fetch_highest_job_version(api: ApiClient, md: ModelDeployment) -> int:
     jobs = await kube.fetch_list(api, "batch/v1", "Job", md.namespace, selector)
     labels = [str((j["metadata"].get("labels") or {}).get(c.LABEL_VERSION, "")) for j in jobs]
     return max((int(v[1:]) for v in labels if v[:1] == "v" and v[1:].isdigit()), default=0)
-
-
-def describe_intent(intent: Intent) -> tuple[str, str]:
-    """The kind and name an intent writes, for a refusal's message."""
-    if isinstance(intent, ApplyObject | CreateJob | CreateCanary):
-        meta = intent.manifest.get("metadata")
-        meta = meta if isinstance(meta, Mapping) else {}
-        return str(intent.manifest.get("kind")), str(meta.get("name") or meta.get("generateName"))
-    if isinstance(intent, DeleteDeployment):
-        return "Deployment", intent.name
-    if isinstance(intent, DeleteObject):
-        return intent.kind, intent.name
-    return type(intent).__name__, getattr(intent, "version", "")
