@@ -25,6 +25,7 @@ from tests.support.operator_cluster import (
     registry_status,
     wait_for,
 )
+from tests.support.plugin_cluster import run_plugin
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.slow]
 MD = "btc-direction"
@@ -212,6 +213,17 @@ def test_updates_in_place_kill_switch_and_retraining(
     assert wait_for(
         lambda: registry_status(pg_dsn, f"{ns}.{MD}", "v1") == "retired", what="retired"
     )
+
+    # `kubectl levibot undo --now`: v1 stable again at once, no canary, no retraining (issue 16).
+    out = run_plugin(kube, "undo", MD, "-n", ns, "--now")
+    assert out.returncode == 0, out.stderr
+    wait_ready(kube, ns, "v1")
+    wait_for(
+        lambda: [d["metadata"]["name"] for d in deployments(kube, ns)] == [f"{MD}-v1"],
+        what="v2 retired by the undo",
+    )
+    assert wait_for(lambda: registry_status(pg_dsn, f"{ns}.{MD}", "v1") == "active", what="v1")
+    assert len(jobs(kube, ns)) == 2
 
 
 def switch_is(kube: LocalCluster, ns: str, value: str) -> bool:
