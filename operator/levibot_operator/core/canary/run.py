@@ -12,7 +12,10 @@ started, so the candidate has served traffic), ``count`` times. It ends:
 A *waiting* measurement (a judgement check has too few finished blocks) is counted apart: it is
 not a measurement, so it neither uses up ``count`` nor counts towards ``inconclusiveLimit``. A
 run with a judgement that has not ended by its ``budget`` is *out of budget*: the judgement's
-``onInconclusive`` says whether it pauses or rolls back.
+``onInconclusive`` says whether it pauses or rolls back. Under a judgement an inconclusive
+measurement does not use up ``count`` either (it still counts towards ``inconclusiveLimit``):
+an interval that still holds the threshold means "keep measuring until the budget" (issue 13),
+so ``count`` counts decided (passed or failed) measurements.
 """
 
 from dataclasses import replace
@@ -79,7 +82,8 @@ def assess_run(run: AnalysisRun, analysis: AnalysisSpec, now: datetime | None = 
         return RunOutcome.ERRORED
     if run.inconclusives > analysis.inconclusive_limit:
         return RunOutcome.INCONCLUSIVE
-    if run.measurements < analysis.count:
+    counted = run.passes + run.failures if analysis.judgement else run.measurements
+    if counted < analysis.count:
         spent = now is not None and is_budget_spent(run, analysis, now)
         return RunOutcome.OUT_OF_BUDGET if spent else RunOutcome.RUNNING
     return RunOutcome.PASSED if run.passes > 0 else RunOutcome.INCONCLUSIVE

@@ -163,3 +163,17 @@ def test_judged_checks_round_trip_through_the_status() -> None:
         (c.name, c.verdict, c.gating, c.n_eff) for c in checks
     ]
     assert build_canary_status(parse_canary_status(body)) == body
+
+
+def test_inconclusive_looks_do_not_use_up_count_under_a_judgement() -> None:
+    analysis = {**ANALYSIS, "inconclusiveLimit": 10, "judgement": {"budget": "30m"}}
+    driver = Driver(make_spec(analysis=analysis))
+    driver.tick()
+    driver.tick()
+    driver.tick(after=60)
+    for _ in range(4):  # count 3: without a judgement the run would end inconclusive here
+        decision = driver.tick(observe(measurement=UNSURE), after=60)
+    assert (decision.status.phase, decision.status.current_step) == (Phase.PROGRESSING, 2)
+    for _ in range(3):
+        decision = driver.tick(observe(measurement=EQUIVALENT), after=60)
+    assert c.REASON_ANALYSIS_PASSED in [e.reason for e in decision.events]
