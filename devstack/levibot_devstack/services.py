@@ -14,6 +14,7 @@ import subprocess
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from levibot_devstack.net import free_port, http_ok
 from levibot_devstack.processes import Process, require_binary, wait_until
@@ -117,12 +118,15 @@ class PostgresServer:
 
 
 @dataclass
-class PrometheusServer:
-    """Prometheus with lifecycle API (config reload) and a short scrape interval."""
+class _PromServer:
+    """What Prometheus and Alertmanager share: one YAML config in ``workdir``, a loopback port,
+    ``/-/ready`` once started and ``/-/reload`` to load a new config."""
 
     workdir: Path
     port: int = field(default_factory=free_port)
     process: Process | None = None
+    title: ClassVar[str]  # names the server in errors: "Prometheus"
+    stem: ClassVar[str]  # names its config and log files: "prometheus"
 
     @property
     def url(self) -> str:
@@ -130,35 +134,28 @@ class PrometheusServer:
 
     @property
     def config_path(self) -> Path:
-        return self.workdir / "prometheus.yml"
+        return self.workdir / f"{self.stem}.yml"
 
     def write_config(self, text: str) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(text)
 
-    def start(self, config: str | None = None, timeout: float = 60) -> PrometheusServer:
-        if config is not None or not self.config_path.exists():
-            self.write_config(config or "global:\n  scrape_interval: 1s\n")
-        argv = [
-            require_binary("prometheus"),
-            f"--config.file={self.config_path}",
-            f"--storage.tsdb.path={self.workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{self.port}",
-            "--web.enable-lifecycle",
-            "--log.level=warn",
-        ]
-        self.process = Process(argv, self.workdir / "prometheus.log")
+    def build_argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def launch(self, timeout: float) -> None:
+        """Starts the server on its written config and waits until it is ready."""
+        self.process = Process(self.build_argv(), self.workdir / f"{self.stem}.log")
         self.process.start()
-        wait_until(lambda: http_ok(f"{self.url}/-/ready"), timeout, "Prometheus ready")
-        return self
+        wait_until(lambda: http_ok(f"{self.url}/-/ready"), timeout, f"{self.title} ready")
 
     def reload(self, config: str) -> None:
-        """Writes a new configuration and asks Prometheus to load it."""
+        """Writes a new configuration and asks the server to load it."""
         self.write_config(config)
         req = urllib.request.Request(f"{self.url}/-/reload", method="POST")
         with urllib.request.urlopen(req, timeout=10) as resp:
             if resp.status != 200:
-                raise RuntimeError(f"Prometheus reload failed: {resp.status}")
+                raise RuntimeError(f"{self.title} reload failed: {resp.status}")
 
     def stop(self) -> None:
         if self.process:
@@ -166,25 +163,38 @@ class PrometheusServer:
 
 
 @dataclass
-class AlertmanagerServer:
+class PrometheusServer(_PromServer):
+    """Prometheus with lifecycle API (config reload) and a short scrape interval."""
+
+    title: ClassVar[str] = "Prometheus"
+    stem: ClassVar[str] = "prometheus"
+
+    def build_argv(self) -> list[str]:
+        return [
+            require_binary("prometheus"),
+            f"--config.file={self.config_path}",
+            f"--storage.tsdb.path={self.workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--web.enable-lifecycle",
+            "--log.level=warn",
+        ]
+
+    def start(self, config: str | None = None, timeout: float = 60) -> PrometheusServer:
+        if config is not None or not self.config_path.exists():
+            self.write_config(config or "global:\n  scrape_interval: 1s\n")
+        self.launch(timeout)
+        return self
+
+
+@dataclass
+class AlertmanagerServer(_PromServer):
     """Alertmanager without clustering, with fast grouping for tests and demos."""
 
-    workdir: Path
-    port: int = field(default_factory=free_port)
-    process: Process | None = None
+    title: ClassVar[str] = "Alertmanager"
+    stem: ClassVar[str] = "alertmanager"
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def config_path(self) -> Path:
-        return self.workdir / "alertmanager.yml"
-
-    def start(self, config: str, timeout: float = 60) -> AlertmanagerServer:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(config)
-        argv = [
+    def build_argv(self) -> list[str]:
+        return [
             require_binary("prometheus-alertmanager"),
             f"--config.file={self.config_path}",
             f"--storage.path={self.workdir / 'data'}",
@@ -192,18 +202,8 @@ class AlertmanagerServer:
             "--cluster.listen-address=",
             "--log.level=warn",
         ]
-        self.process = Process(argv, self.workdir / "alertmanager.log")
-        self.process.start()
-        wait_until(lambda: http_ok(f"{self.url}/-/ready"), timeout, "Alertmanager ready")
+
+    def start(self, config: str, timeout: float = 60) -> AlertmanagerServer:
+        self.write_config(config)
+        self.launch(timeout)
         return self
-
-    def reload(self, config: str) -> None:
-        self.config_path.write_text(config)
-        req = urllib.request.Request(f"{self.url}/-/reload", method="POST")
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            if resp.status != 200:
-                raise RuntimeError(f"Alertmanager reload failed: {resp.status}")
-
-    def stop(self) -> None:
-        if self.process:
-            self.process.stop()
