@@ -103,7 +103,7 @@ def build_report(
 
 
 class ScipyDriftDetector:
-    """The default detector: our PSI and scipy's KS."""
+    """The default detector: our PSI and scipy's KS (a subclass swaps the KS: ``_ks_pvalue``)."""
 
     def assess(
         self,
@@ -113,10 +113,13 @@ class ScipyDriftDetector:
         thinned: Columns | None = None,
     ) -> DriftReport:
         """Per-feature PSI (on ``current``) and KS p-value (on ``thinned``)."""
-        return build_report(features, reference, current, thinned, assess_ks_pvalue)
+        return build_report(features, reference, current, thinned, self._ks_pvalue)
+
+    def _ks_pvalue(self, reference: NDArray[np.float64], current: NDArray[np.float64]) -> float:
+        return assess_ks_pvalue(reference, current)
 
 
-class AlibiDriftDetector:
+class AlibiDriftDetector(ScipyDriftDetector):
     """KS p-values from alibi-detect's KSDrift (optional extra ``levibot[alibi]``); our PSI."""
 
     def __init__(self) -> None:
@@ -127,16 +130,6 @@ class AlibiDriftDetector:
                 "alibi-detect is not installed (pip install levibot[alibi])"
             ) from exc
         self._ks_drift = KSDrift
-
-    def assess(
-        self,
-        features: tuple[str, ...],
-        reference: NDArray[np.float64],
-        current: NDArray[np.float64],
-        thinned: Columns | None = None,
-    ) -> DriftReport:
-        """Per-feature PSI (ours, on ``current``) and KS p-value (alibi-detect, on ``thinned``)."""
-        return build_report(features, reference, current, thinned, self._ks_pvalue)
 
     def _ks_pvalue(self, reference: NDArray[np.float64], current: NDArray[np.float64]) -> float:
         detector = self._ks_drift(reference.astype(np.float32)[:, None], p_val=0.05)
