@@ -111,13 +111,23 @@ def _decide_training(
     return build_decision(status, requeue=POLL, train=status.candidate_version)
 
 
-def _decide_progressing(
+def _decide_overrides(
     state: CanaryState, status: CanaryStatus, seen: CanaryObservation, now: datetime
-) -> CanaryDecision:
+) -> CanaryDecision | None:
+    """What comes before the current step, progressing or paused: a promote request, then
+    a step index past the last step (entering it starts promoting)."""
     if seen.controls.promote:
         return _promote_now(status, now)
     if status.current_step >= len(state.spec.steps):
         return enter_step(state, status, status.current_step, now)
+    return None
+
+
+def _decide_progressing(
+    state: CanaryState, status: CanaryStatus, seen: CanaryObservation, now: datetime
+) -> CanaryDecision:
+    if (override := _decide_overrides(state, status, seen, now)) is not None:
+        return override
     step = state.spec.steps[status.current_step]
     if isinstance(step, AnalysisStep):
         return decide_analysis_step(state, status, step, seen, now)
@@ -133,10 +143,8 @@ def _decide_progressing(
 def _decide_paused(
     state: CanaryState, status: CanaryStatus, seen: CanaryObservation, now: datetime
 ) -> CanaryDecision:
-    if seen.controls.promote:
-        return _promote_now(status, now)
-    if status.current_step >= len(state.spec.steps):
-        return enter_step(state, status, status.current_step, now)
+    if (override := _decide_overrides(state, status, seen, now)) is not None:
+        return override
     step = state.spec.steps[status.current_step]
     if isinstance(step, AnalysisStep) and is_waiting_for_metrics(status):
         return _probe_metrics(state, status, step, seen, now)
