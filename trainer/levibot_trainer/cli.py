@@ -42,8 +42,8 @@ def build_train_parser() -> argparse.ArgumentParser:
     )
     for name, info in TrainerSettings.model_fields.items():
         hint = " (JSON)" if name in _JSON_FIELDS else ""
-        parser.add_argument(f"--{name.replace('_', '-')}", dest=name,
-                            help=f"{info.description}{hint}")  # fmt: skip
+        text = f"{info.description}{hint}".replace("%", "%%")  # argparse %-formats help
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=text)
     return parser
 
 
