@@ -115,3 +115,40 @@ def test_identical_versions_are_equivalent_and_waiting_before_enough_blocks() ->
     early = assess_agreement(_first(msq, MIN_BLOCKS - 1), 0.02, ALPHA, planned_blocks=BLOCKS)
     assert early.verdict is Verdict.WAITING
     assert not math.isfinite(early.upper)
+
+
+def _short_block_assessments(scale: float, envelope_from_truth: float) -> list[Verdict]:
+    """Stage 1 with 30-s blocks and 11 lags over 45 min, per market: the first decided verdict
+    (or the last) for ``d = sigmoid(0.6 f) - sigmoid(0.4 f)`` times ``scale``, ``f`` a 300-s
+    return (the squared difference swings with the market), against an envelope set to
+    ``envelope_from_truth`` times the true RMS."""
+    rng, window, seconds, reps = np.random.default_rng(41), 300, 2700, 100
+    grid = np.linspace(-8.0, 8.0, 20001)
+    weights = np.exp(-grid * grid / 2.0) / np.exp(-grid * grid / 2.0).sum()
+
+    def squared(z: FloatArray) -> FloatArray:
+        return (scale * (1.0 / (1.0 + np.exp(-0.6 * z)) - 1.0 / (1.0 + np.exp(-0.4 * z)))) ** 2
+
+    envelope = envelope_from_truth * math.sqrt(float((squared(grid) * weights).sum()))
+    walk = np.cumsum(rng.standard_normal((reps, seconds + window)), axis=1)
+    feature = (walk[:, window:] - walk[:, :seconds]) / math.sqrt(window)
+    t, verdicts = np.arange(seconds, dtype=np.float64), []
+    for per_second in squared(feature):
+        blocks = compute_block_means(t, per_second, 30)
+        for k in range(13, blocks.n_eff + 1):
+            part = compute_block_means(t[: k * 30], per_second[: k * 30], 30)
+            found = assess_agreement(part, envelope, ALPHA, planned_blocks=90, lags=11)
+            if found.verdict in (Verdict.EQUIVALENT, Verdict.DIFFERENT):
+                break
+        verdicts.append(found.verdict)
+    return verdicts
+
+
+def test_capped_lower_bound_keeps_the_error_rate_at_the_envelope() -> None:
+    at_boundary = _short_block_assessments(1.0, 1.0)  # the hardest inside case: RMS = envelope
+    assert at_boundary.count(Verdict.DIFFERENT) / len(at_boundary) <= ALPHA  # measured 0.0
+
+
+def test_capped_lower_bound_finds_a_swinging_difference_fast() -> None:
+    far = _short_block_assessments(1.0, 1.0 / 7.0)  # RMS 7 x the envelope, like an inverted p_up
+    assert far.count(Verdict.DIFFERENT) / len(far) >= 0.95  # measured 1.0
