@@ -14,7 +14,9 @@ and paused and the median time to each verdict, the gate sets side by side, and 
 See ``bench/gatesim`` for every modelling choice.
 
 Run: ``.venv/bin/python bench/gate_error_rates.py [--quick] [--rates 1,10,100]
-[--canaries N] [--markets seed,eurusd] [--processes 2] [--json]``. ``--json`` prints only the
+[--canaries N] [--markets seed,eurusd] [--processes 2] [--json]``; ``--quick``: 200 canaries of
+the seed market at 10 req/s unless told otherwise (training the 7-day versions and the
+envelope is most of its CPU time). ``--json`` prints only the
 issue's object for the seed market at 10 req/s with the new gates (the production spec).
 """
 
@@ -34,17 +36,20 @@ import numpy as np
 from gatesim.report import build_issue_json, format_table, summarize_rows
 from gatesim.simulate import Job, Row, Score, run_job
 
-CANARIES_PER_JOB = {"seed": 50, "eurusd": 25}  # eurusd: ~41 h per symbol stretch
+CANARIES_PER_JOB = {"seed": 100, "eurusd": 25}  # eurusd: ~41 h per symbol stretch
 QUICK, DEFAULT = 200, 1000
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK} canaries per scenario")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help=f"{QUICK} canaries per scenario, and unless given: --markets seed --rates 10",
+    )  # fmt: skip
     parser.add_argument("--canaries", type=int, default=None, help=f"default {DEFAULT}")
-    parser.add_argument("--rates", default="1,10,100", help="predictions/s per symbol")
-    parser.add_argument("--markets", default="seed,eurusd")
+    parser.add_argument("--rates", default=None, help="predictions/s per symbol (1,10,100)")
+    parser.add_argument("--markets", default=None, help="seed,eurusd")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--json", action="store_true", help="print the issue's JSON only")
     return parser.parse_args(argv)
@@ -72,8 +77,8 @@ def main(argv: list[str]) -> None:
     """Run, then print the tables (or the JSON)."""
     args = parse_args(argv)
     canaries = args.canaries or (QUICK if args.quick else DEFAULT)
-    rates = tuple(float(r) for r in args.rates.split(","))
-    markets = args.markets.split(",")
+    rates = tuple(float(r) for r in (args.rates or ("10" if args.quick else "1,10,100")).split(","))
+    markets = (args.markets or ("seed" if args.quick else "seed,eurusd")).split(",")
     began = time.monotonic()
     rows: list[Row] = []
     scores: list[Score] = []
