@@ -35,10 +35,22 @@ def crds(kube: LocalCluster) -> LocalCluster:
     return kube
 
 
+# The Canary cases name steps by index: they run on these steps, not the example's, which change.
+CANARY_STEPS = [
+    {"setWeight": 10},
+    {"pause": {"duration": "5m"}},
+    {"analysis": {}},
+    {"setWeight": 25},
+    {"analysis": {}},
+]
+
+
 def build_doc(kind: str, path: str, value: Any) -> dict[str, Any]:
     """The kind's example with ``value`` set at the dotted ``path`` (list indices as digits)."""
     load = operator_cluster.load_example if kind == "md" else canary_crd.load_example
     doc = copy.deepcopy(load())
+    if kind == "canary":
+        doc["spec"]["steps"] = copy.deepcopy(CANARY_STEPS)
     *parents, leaf = path.split(".")
     node: Any = doc
     for key in parents:
