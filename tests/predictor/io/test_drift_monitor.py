@@ -44,11 +44,17 @@ async def test_drift_gauges_wait_for_rows_and_vanish_when_the_rows_age_out() -> 
         def psi() -> float | None:
             return running.metric("levibot_feature_psi", **LABELS)
 
-        await post_rows(running, 20, seed=5)
+        # Client rows enter the window at most drift_client_rows_per_second (10) a second: post
+        # them 10 a second of the clock.
+        for seed in (5, 6):
+            await post_rows(running, 10, seed=seed)
+            now[0] += 1.0
         await asyncio.sleep(0.3)  # a few monitor passes
-        assert psi() is None
+        assert psi() is None  # 20 rows, below drift_min_rows
         assert running.metric("levibot_feature_ks_pvalue", **LABELS) is None
-        await post_rows(running, 20, seed=6)
+        for seed in (7, 8):
+            await post_rows(running, 10, seed=seed)
+            now[0] += 1.0
         await wait_for(lambda: psi() is not None, "PSI exported")
         assert 0.0 <= (running.metric("levibot_feature_ks_pvalue", **LABELS) or -1.0) <= 1.0
         now[0] += 601.0  # every row is now older than the window
