@@ -28,8 +28,8 @@ from levibot_operator.adapters import registry
 from levibot_operator.core.alerts.payload import AlertTarget
 from levibot_operator.servers.webhook import WebhookConfig, build_webhook_app
 from levibot_operator.shell.alerts import AlertHandler
-from tests.support.canary_alerts import alert, payload
-from tests.support.canary_handlers import (
+from tests.operator.support.canary.alerts import alert, payload
+from tests.operator.support.canary.handlers import (
     CANARY,
     CANARY_PATH,
     NS,
@@ -37,7 +37,7 @@ from tests.support.canary_handlers import (
     build_world,
     make_ready,
 )
-from tests.support.canary_handlers import CANDIDATE_PATH as CANDIDATE
+from tests.operator.support.canary.handlers import CANDIDATE_PATH as CANDIDATE
 
 ROUNDS = 200
 TOKEN = "bench-token"  # noqa: S105 - a throwaway token for the local run

@@ -33,9 +33,9 @@ from levibot_operator.adapters import registry
 from levibot_operator.core.alerts.payload import AlertTarget, parse_alert_payload
 from levibot_operator.servers.webhook import ALERTS_PATH, WebhookConfig, build_webhook_app
 from levibot_operator.shell.alerts import AlertHandler
-from tests.support.canary_alerts import alert
-from tests.support.canary_alerts import payload as build_payload
-from tests.support.canary_handlers import (
+from tests.operator.support.canary.alerts import alert
+from tests.operator.support.canary.alerts import payload as build_payload
+from tests.operator.support.canary.handlers import (
     CANARY,
     CANDIDATE_PATH,
     NS,
@@ -43,7 +43,7 @@ from tests.support.canary_handlers import (
     build_world,
     make_ready,
 )
-from tests.support.operator_fakeapi import FakeApi
+from tests.operator.support.fakeapi import FakeApi
 
 ROUNDS = 400
 TOKEN = "bench-token"  # noqa: S105 - a throwaway token for a loopback benchmark

@@ -23,8 +23,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.chart_promtool import SEED_CASES, build_promtool_tests
-from tests.support.chart_render import (
+from tests.chart.support.promtool import SEED_CASES, build_promtool_tests
+from tests.chart.support.render import (
     CHART,
     FULL_VALUES,
     helm_bin,

@@ -26,8 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from levibot_devstack.cluster import LocalCluster  # noqa: E402
-from tests.support import services  # noqa: E402
-from tests.support.operator_cluster import (  # noqa: E402
+from tests.operator.support.cluster import (  # noqa: E402
     OperatorProcess,
     apply_schema,
     create_db_secret,
@@ -37,6 +36,7 @@ from tests.support.operator_cluster import (  # noqa: E402
     register_version,
     wait_for,
 )
+from tests.support import services  # noqa: E402
 
 
 def md_doc(name: str) -> dict[str, Any]:

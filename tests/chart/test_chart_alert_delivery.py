@@ -19,7 +19,7 @@ from levibot_devstack.net import free_port
 from levibot_devstack.services import AlertmanagerServer, PrometheusServer
 from levibot_operator.core.alerts.payload import AlertTarget
 from levibot_operator.servers.webhook import WebhookConfig, build_webhook_app
-from tests.support.chart_render import one, render, rule_groups
+from tests.chart.support.render import one, render, rule_groups
 from tests.support.services import NULL_ALERTMANAGER_CONFIG
 
 pytestmark = pytest.mark.prometheus

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.chart_promtool import SEED_CASES, AlertCase, build_promtool_tests
-from tests.support.chart_render import FULL_VALUES, alerts, find, one, render, rule_groups
+from tests.chart.support.promtool import SEED_CASES, AlertCase, build_promtool_tests
+from tests.chart.support.render import FULL_VALUES, alerts, find, one, render, rule_groups
 
 WEBHOOK_LABELS = {"namespace", "modeldeployment", "version", "severity"}
 

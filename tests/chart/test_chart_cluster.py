@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from levibot_devstack.cluster import LocalCluster
-from tests.support.chart_cluster import (
+from tests.chart.support.cluster import (
     can_i,
     chart_operator_env,
     ensure_namespace,
@@ -20,8 +20,8 @@ from tests.support.chart_cluster import (
     lease_holder,
     run_example,
 )
-from tests.support.chart_render import FULL_VALUES, NAMESPACE, render_text
-from tests.support.operator_cluster import (
+from tests.chart.support.render import FULL_VALUES, NAMESPACE, render_text
+from tests.operator.support.cluster import (
     OperatorProcess,
     apply_schema,
     create_db_secret,

@@ -15,9 +15,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from levibot_devstack.services import PrometheusServer
 from levibot_operator.adapters.metrics import OperatorMetrics
-from tests.support.chart_images import fetch_url, running_predictor
-from tests.support.chart_render import CHART, ROOT, alerts, one, render, rule_groups
-from tests.support.predictor_models import make_model, write_model
+from tests.chart.support.images import fetch_url, running_predictor
+from tests.chart.support.render import CHART, ROOT, alerts, one, render, rule_groups
+from tests.predictor.support.models import make_model, write_model
 
 DASHBOARD = CHART / "files" / "dashboard.json"
 METRIC = re.compile(r"\blevibot_[a-z0-9_]+")

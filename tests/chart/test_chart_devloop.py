@@ -12,7 +12,7 @@ import re
 
 import yaml
 
-from tests.support.chart_render import CHART, ROOT
+from tests.chart.support.render import CHART, ROOT
 
 TILTFILE = ROOT / "Tiltfile"
 DOC = ROOT / "docs" / "kind-tilt.md"

@@ -12,7 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.chart_images import (
+from tests.chart.support.images import (
     IMAGES,
     ROOT,
     fetch_url,
@@ -23,7 +23,7 @@ from tests.support.chart_images import (
     stage_command,
     stage_env,
 )
-from tests.support.predictor_models import make_model, write_model
+from tests.predictor.support.models import make_model, write_model
 
 NAMES = ("operator", "predictor", "trainer")
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())

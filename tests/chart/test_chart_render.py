@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from levibot_operator.settings import OperatorSettings
-from tests.support.chart_render import (
+from tests.chart.support.render import (
     CHART,
     DEV_VALUES,
     FULL_VALUES,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from levibot_common.candles import build_filled_closes, fetch_closes, iter_closes
-from tests.support.trainer_db import T0, at, connect_with_schema, insert_ticks
+from tests.trainer.support.db import T0, at, connect_with_schema, insert_ticks
 
 E0 = int(T0.timestamp())
 

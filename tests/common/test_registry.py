@@ -20,7 +20,7 @@ from levibot_common.registry import (
     register_version,
     set_status,
 )
-from tests.support.trainer_db import connect_with_schema
+from tests.trainer.support.db import connect_with_schema
 
 pytestmark = pytest.mark.postgres
 

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from levibot_common.seed import SeedSpec, build_ticks, run_live
 from levibot_common.seed.cli import main
 from levibot_common.seed.generator import DRIFT_VOL_FACTOR, build_log_path, build_rng
-from tests.support.trainer_db import connect_with_schema
+from tests.trainer.support.db import connect_with_schema
 
 SPEC = SeedSpec("BTCUSDT", 1_700_000_000.0, 3600, seed=7)
 

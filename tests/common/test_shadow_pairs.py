@@ -14,7 +14,7 @@ from levibot_common.registry import (
     fetch_shadow_pair,
 )
 from levibot_common.schema import apply_schema
-from tests.support.trainer_db import connect_with_schema
+from tests.trainer.support.db import connect_with_schema
 
 pytestmark = pytest.mark.postgres
 

@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 from levibot_devstack.cluster import LocalCluster
-from tests.support import canary_crd, operator_cluster
+from tests.operator.support import cluster as operator_cluster
+from tests.operator.support.canary import crd as canary_crd
 
 pytestmark = pytest.mark.cluster
 

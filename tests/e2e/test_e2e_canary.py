@@ -20,8 +20,7 @@ import pytest
 
 from levibot_devstack.stack import LocalStack
 from levibot_devstack.traffic import BackgroundTraffic
-from tests.support.canary_alerts import alert, payload
-from tests.support.e2e import (
+from tests.e2e.support.stack import (
     MD,
     canary_phase_history,
     eventually,
@@ -32,6 +31,7 @@ from tests.support.e2e import (
     wait_canary,
     wait_phase,
 )
+from tests.operator.support.canary.alerts import alert, payload
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.prometheus, pytest.mark.slow]
 OUTAGE = "btc-direction-outage"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from levibot_devstack.stack import LocalStack
-from tests.support.e2e import eventually, load_example, new_namespace, wait_phase
+from tests.e2e.support.stack import eventually, load_example, new_namespace, wait_phase
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.prometheus, pytest.mark.slow]
 

@@ -10,7 +10,7 @@ import pytest
 from levibot_devstack.cluster import LocalCluster
 from levibot_operator.core.canary.spec import SetWeightStep, parse_canary_spec
 from levibot_operator.core.canary.status import Phase
-from tests.support.canary_crd import (
+from tests.operator.support.canary.crd import (
     example_with,
     install_canary_crd,
     load_crd,

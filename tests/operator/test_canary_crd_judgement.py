@@ -11,7 +11,7 @@ from levibot_devstack.cluster import LocalCluster
 from levibot_operator.core.canary.analysis import Verdict
 from levibot_operator.core.canary.judgement_spec import parse_judgement
 from levibot_operator.core.canary.spec import AnalysisStep, parse_canary_spec
-from tests.support.canary_crd import example_with, install_canary_crd, openapi_schema
+from tests.operator.support.canary.crd import example_with, install_canary_crd, openapi_schema
 
 FULL = {
     "alpha": 0.01,

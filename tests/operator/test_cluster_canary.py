@@ -15,7 +15,7 @@ import pytest
 
 from levibot_devstack.cluster import LocalCluster
 from levibot_devstack.services import PrometheusServer
-from tests.support.canary_cluster import (
+from tests.operator.support.canary.cluster import (
     CANARY,
     MD,
     canary_doc,
@@ -29,8 +29,8 @@ from tests.support.canary_cluster import (
     serve_v1,
     wait_phase,
 )
-from tests.support.canary_exporter import PredictorMetrics, scrape_config, serve_metrics
-from tests.support.operator_cluster import (
+from tests.operator.support.canary.exporter import PredictorMetrics, scrape_config, serve_metrics
+from tests.operator.support.cluster import (
     OperatorProcess,
     apply_doc,
     get_json,

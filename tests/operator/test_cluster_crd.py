@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from levibot_devstack.cluster import LocalCluster
-from tests.support.operator_cluster import install_crd, load_example
+from tests.operator.support.cluster import install_crd, load_example
 
 pytestmark = pytest.mark.cluster
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from levibot_devstack.cluster import LocalCluster
-from tests.support.operator_cluster import (
+from tests.operator.support.cluster import (
     OperatorProcess,
     apply_doc,
     apply_schema,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from levibot_devstack.cluster import LocalCluster
-from tests.support.operator_cluster import (
+from tests.operator.support.cluster import (
     OperatorProcess,
     apply_doc,
     apply_schema,
@@ -25,7 +25,7 @@ from tests.support.operator_cluster import (
     registry_status,
     wait_for,
 )
-from tests.support.plugin_cluster import run_plugin
+from tests.operator.support.plugin.cluster import run_plugin
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.slow]
 MD = "btc-direction"

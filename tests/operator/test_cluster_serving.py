@@ -19,7 +19,7 @@ import pytest
 
 from levibot_devstack.cluster import LocalCluster
 from levibot_devstack.services import PrometheusServer
-from tests.support.canary_cluster import (
+from tests.operator.support.canary.cluster import (
     CANARY,
     MD,
     canary_doc,
@@ -30,8 +30,8 @@ from tests.support.canary_cluster import (
     serve_v1,
     wait_phase,
 )
-from tests.support.canary_exporter import PredictorMetrics, scrape_config, serve_metrics
-from tests.support.operator_cluster import (
+from tests.operator.support.canary.exporter import PredictorMetrics, scrape_config, serve_metrics
+from tests.operator.support.cluster import (
     OperatorProcess,
     apply_doc,
     get_json,
@@ -40,7 +40,7 @@ from tests.support.operator_cluster import (
     registry_status,
     wait_for,
 )
-from tests.support.plugin_cluster import run_plugin
+from tests.operator.support.plugin.cluster import run_plugin
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.slow]
 PODS = {"levibot.io/modeldeployment": MD, "app.kubernetes.io/component": "predictor"}

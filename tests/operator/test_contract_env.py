@@ -10,7 +10,7 @@ from levibot_operator.core.modeldeployment.workloads import build_predictor_env,
 from levibot_operator.settings import OperatorSettings
 from levibot_predictor.settings import PredictorSettings
 from levibot_trainer.settings import TrainerSettings
-from tests.support.operator_fakes import md_body
+from tests.operator.support.fakes import md_body
 
 DSN = "postgresql://u:p@db:5432/levibot"
 

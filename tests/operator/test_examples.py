@@ -13,8 +13,8 @@ import yaml
 from levibot_devstack.cluster import LocalCluster
 from levibot_operator.core.canary.spec import parse_canary_spec
 from levibot_operator.core.canary.template import parse_checked_modeldeployment
-from tests.support.canary_crd import install_canary_crd
-from tests.support.operator_cluster import install_crd
+from tests.operator.support.canary.crd import install_canary_crd
+from tests.operator.support.cluster import install_crd
 
 ROOT = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLES = sorted(ROOT.rglob("*.yaml"))

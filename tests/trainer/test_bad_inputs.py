@@ -12,8 +12,8 @@ import pytest
 from levibot_devstack.services import PostgresServer
 from levibot_trainer.errors import DatabaseUnreachableError
 from levibot_trainer.io.market import fetch_connection
-from tests.support.trainer_cli import END, registry_count, run_train, train_args
-from tests.support.trainer_db import connect_with_schema, seed_ticks
+from tests.trainer.support.cli import END, registry_count, run_train, train_args
+from tests.trainer.support.db import connect_with_schema, seed_ticks
 
 pytestmark = pytest.mark.postgres
 

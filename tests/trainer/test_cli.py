@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from levibot_trainer.cli import main
-from tests.support.trainer_cli import registry_count
+from tests.trainer.support.cli import registry_count
 
 
 def test_unknown_or_missing_subcommand_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.trainer_cli import END, read_version, run_train, train_args
-from tests.support.trainer_db import connect_with_schema, seed_ticks
+from tests.trainer.support.cli import END, read_version, run_train, train_args
+from tests.trainer.support.db import connect_with_schema, seed_ticks
 
 pytestmark = pytest.mark.postgres
 

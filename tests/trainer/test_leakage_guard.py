@@ -10,7 +10,7 @@ import pytest
 from levibot_trainer.core.dataset import Rows, Split
 from levibot_trainer.pipeline import build_training_rows, fit_and_assess, plan_checked_split
 from levibot_trainer.settings import TrainerSettings
-from tests.support.trainer_data import make_settings, synthetic_closes
+from tests.trainer.support.data import make_settings, synthetic_closes
 
 SECONDS = 8 * 3600
 SEEDS = (1, 2, 3)

@@ -6,7 +6,7 @@ import pytest
 
 from levibot_trainer.cli import build_settings, build_train_parser, parse_overrides
 from levibot_trainer.errors import BadConfigError
-from tests.support.trainer_data import make_settings
+from tests.trainer.support.data import make_settings
 
 
 def test_env_is_read_with_the_contract_prefix_and_flags_override_it(

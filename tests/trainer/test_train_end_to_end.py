@@ -16,7 +16,7 @@ import pytest
 
 from levibot_common.features import FEATURES
 from levibot_common.registry import STATUS_CANDIDATE
-from tests.support.trainer_cli import (
+from tests.trainer.support.cli import (
     END,
     read_version,
     read_versions,
@@ -24,7 +24,7 @@ from tests.support.trainer_cli import (
     run_train,
     train_args,
 )
-from tests.support.trainer_db import connect_with_schema, seed_ticks
+from tests.trainer.support.db import connect_with_schema, seed_ticks
 
 pytestmark = pytest.mark.postgres
 

@@ -15,7 +15,7 @@ from levibot_operator.adapters.predictionlog import (
     fetch_envelope,
     fetch_paired_rows,
 )
-from tests.support.trainer_db import connect_with_schema
+from tests.trainer.support.db import connect_with_schema
 
 pytestmark = pytest.mark.postgres
 

@@ -25,7 +25,7 @@ from levibot_operator.core.canary.analysis import (
     build_analysis_queries,
 )
 from levibot_operator.core.canary.spec import Thresholds
-from tests.support.canary_exporter import PredictorMetrics, scrape_config, serve_metrics
+from tests.operator.support.canary.exporter import PredictorMetrics, scrape_config, serve_metrics
 
 CANDIDATE = ("btc-direction", "v2", "canary")
 

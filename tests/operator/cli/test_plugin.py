@@ -21,7 +21,7 @@ from levibot_operator.core.canary.spec import (
 )
 from levibot_operator.core.canary.status import CanaryStatus, Phase, build_canary_status
 from levibot_operator.core.modeldeployment.history import RegistryEntry, merge_version_history
-from tests.support.plugin_cluster import (
+from tests.operator.support.plugin.cluster import (
     annotations,
     create,
     install_crds,
@@ -29,7 +29,7 @@ from tests.support.plugin_cluster import (
     run_as_kubectl_plugin,
     run_plugin,
 )
-from tests.support.plugin_samples import (
+from tests.operator.support.plugin.samples import (
     SPEC,
     T0,
     canary,

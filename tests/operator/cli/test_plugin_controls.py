@@ -14,7 +14,7 @@ from levibot_operator.cli import undo as ku
 from levibot_operator.cli import view as kv
 from levibot_operator.core.canary.spec import parse_canary_spec
 from levibot_operator.core.canary.status import Phase, build_canary_status
-from tests.support.plugin_samples import (
+from tests.operator.support.plugin.samples import (
     SPEC,
     canary,
     md_status,

@@ -7,7 +7,7 @@ from dataclasses import replace
 from levibot_operator.cli import view as kv
 from levibot_operator.core.canary.analysis import CheckVerdict, Verdict
 from levibot_operator.core.canary.status import AnalysisRun
-from tests.support.plugin_samples import T0, canary, progressing_status
+from tests.operator.support.plugin.samples import T0, canary, progressing_status
 
 JUDGED = (
     CheckVerdict("errorRate", 0.0, 0.01, "<=", Verdict.PASS, "within threshold"),

@@ -21,7 +21,7 @@ from levibot_operator.core.modeldeployment.planning import decide_modeldeploymen
 from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
 from levibot_operator.core.modeldeployment.status import MDStatus
 from levibot_operator.settings import OperatorSettings
-from tests.support.operator_fakes import NOW, md_body, snapshot
+from tests.operator.support.fakes import NOW, md_body, snapshot
 
 CORE = OperatorSettings().build_core_settings()
 FUZZ = settings(

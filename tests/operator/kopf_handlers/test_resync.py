@@ -17,8 +17,8 @@ from levibot_operator.kopf_handlers.modeldeployment import resync_forever, resyn
 from levibot_operator.settings import OperatorSettings
 from levibot_operator.shell import modeldeployment as shell
 from levibot_operator.shell.failures import Backoff
-from tests.support.operator_fakeapi import FakeApi
-from tests.support.operator_fakes import NOW, md_body
+from tests.operator.support.fakeapi import FakeApi
+from tests.operator.support.fakes import NOW, md_body
 
 BASE = "/apis/levibot.io/v1alpha1/namespaces/prod/modeldeployments"
 CURRENT: contextvars.ContextVar[str] = contextvars.ContextVar("current", default="")

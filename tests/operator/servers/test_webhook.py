@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from levibot_operator.core.alerts.payload import AlertTarget, PayloadError, parse_alert_payload
 from levibot_operator.servers.webhook import ALERTS_PATH, WebhookConfig, build_webhook_app
-from tests.support.canary_alerts import alert, payload
+from tests.operator.support.canary.alerts import alert, payload
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -22,8 +22,8 @@ from levibot_operator.adapters import registry
 from levibot_operator.core.alerts.payload import TARGET_LABELS
 from levibot_operator.servers.webhook import ALERTS_PATH, WebhookConfig, build_webhook_app
 from levibot_operator.shell.alerts import AlertHandler
-from tests.support.canary_alerts import alert, payload
-from tests.support.canary_handlers import (
+from tests.operator.support.canary.alerts import alert, payload
+from tests.operator.support.canary.handlers import (
     CANARY,
     CANDIDATE_PATH,
     NS,

@@ -8,7 +8,7 @@ from typing import Any
 
 from levibot_operator.core.alerts.payload import AlertTarget
 from levibot_operator.shell.alerts import AlertHandler
-from tests.support.canary_handlers import ROOT, ScriptedPrometheus, build_world
+from tests.operator.support.canary.handlers import ROOT, ScriptedPrometheus, build_world
 
 CANARIES = f"{ROOT}/canaries"
 

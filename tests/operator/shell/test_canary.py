@@ -13,7 +13,7 @@ from levibot_operator.core.canary.analysis import Query
 from levibot_operator.errors import InvalidSpecError
 from levibot_operator.shell.alerts import AlertHandler
 from levibot_operator.shell.canary import CanaryReconciler
-from tests.support.canary_handlers import (
+from tests.operator.support.canary.handlers import (
     CANARY,
     CANARY_PATH,
     CANDIDATE_PATH,
@@ -30,7 +30,7 @@ from tests.support.canary_handlers import (
     make_ready,
     writes,
 )
-from tests.support.operator_fakeapi import FakeApi
+from tests.operator.support.fakeapi import FakeApi
 
 STATUS = ("PATCH", CANARY_PATH + "/status")
 CANDIDATE = ("PATCH", CANDIDATE_PATH)

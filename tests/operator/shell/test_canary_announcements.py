@@ -19,7 +19,7 @@ from levibot_operator.adapters.notifier import Notifier, NotifierConfig
 from levibot_operator.core.alerts.payload import AlertTarget
 from levibot_operator.shell.alerts import AlertHandler
 from levibot_operator.shell.canary import CanaryReconciler
-from tests.support.canary_handlers import (
+from tests.operator.support.canary.handlers import (
     CANARY,
     CANARY_PATH,
     CANDIDATE_PATH,
@@ -33,7 +33,7 @@ from tests.support.canary_handlers import (
     make_ready,
     writes,
 )
-from tests.support.operator_fakeapi import FakeApi
+from tests.operator.support.fakeapi import FakeApi
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from levibot_operator.adapters import predictionlog
 from levibot_operator.adapters.registry import RegistryUnavailableError
 from levibot_operator.core.canary.judgement import PairedRows
-from tests.support.canary_handlers import (
+from tests.operator.support.canary.handlers import (
     CANARY,
     CANDIDATE_PATH,
     NS,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from levibot_operator.shell.canary import CanaryReconciler
-from tests.support.canary_handlers import (
+from tests.operator.support.canary.handlers import (
     CANARY,
     CANARY_PATH,
     CANDIDATE_PATH,
@@ -18,7 +18,7 @@ from tests.support.canary_handlers import (
     canary_status,
     make_ready,
 )
-from tests.support.operator_fakeapi import FakeApi
+from tests.operator.support.fakeapi import FakeApi
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from levibot_operator.core.modeldeployment.observation import REGISTRY_FOUND, Re
 from levibot_operator.errors import InvalidSpecError
 from levibot_operator.settings import OperatorSettings
 from levibot_operator.shell.modeldeployment import Reconciler
-from tests.support.operator_fakeapi import FakeApi
-from tests.support.operator_fakes import NOW, md_body
+from tests.operator.support.fakeapi import FakeApi
+from tests.operator.support.fakes import NOW, md_body
 
 MD_PATH = "/apis/levibot.io/v1alpha1/namespaces/prod/modeldeployments/btc-direction"
 JOB_PATH = "/apis/batch/v1/namespaces/prod/jobs/btc-direction-train-v1-1"

@@ -12,8 +12,8 @@ from levibot_operator.adapters import registry
 from levibot_operator.core.modeldeployment.observation import REGISTRY_FOUND, RegistryObservation
 from levibot_operator.settings import OperatorSettings
 from levibot_operator.shell.modeldeployment import Reconciler
-from tests.support.operator_fakeapi import FakeApi
-from tests.support.operator_fakes import NOW, md_body
+from tests.operator.support.fakeapi import FakeApi
+from tests.operator.support.fakes import NOW, md_body
 
 MD_PATH = "/apis/levibot.io/v1alpha1/namespaces/prod/modeldeployments/btc-direction"
 JOBS = "/apis/batch/v1/namespaces/prod/jobs"

@@ -12,8 +12,8 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from levibot_operator.settings import OperatorSettings
 from levibot_operator.shell.modeldeployment import Reconciler
-from tests.support.canary_builders import T0
-from tests.support.canary_handlers import (
+from tests.operator.support.canary.builders import T0
+from tests.operator.support.canary.handlers import (
     CANARY,
     MD,
     NS,
@@ -24,8 +24,8 @@ from tests.support.canary_handlers import (
     canary_status,
     events,
 )
-from tests.support.operator_fakeapi import FakeApi
-from tests.support.operator_fakes import md_body
+from tests.operator.support.fakeapi import FakeApi
+from tests.operator.support.fakes import md_body
 
 REFUSED_FIELD = "metadata.name"
 RESULT = json.dumps({

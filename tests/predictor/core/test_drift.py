@@ -15,8 +15,8 @@ from scipy import stats
 from levibot_common.features import LOOKBACK_SECONDS, feature_matrix
 from levibot_predictor.core.drift import ScipyDriftDetector, assess_psi, plan_thinning
 from levibot_predictor.core.window import DriftPlan, DriftReference, RowWindow, assess_drift
-from tests.support.predictor_alibi import run_alibi_ks
-from tests.support.predictor_models import make_rows
+from tests.predictor.support.alibi import run_alibi_ks
+from tests.predictor.support.models import make_rows
 
 FEATURES = ("ret_1m", "ret_5m", "vol_1m", "vol_5m", "rsi_14", "zscore_60")
 PSI_ALERT = 0.2  # seed threshold

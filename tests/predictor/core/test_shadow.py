@@ -17,7 +17,7 @@ from levibot_predictor.core.shadow import (
     plan_shadow_columns,
     score_shadow,
 )
-from tests.support.predictor_models import make_model, make_rows
+from tests.predictor.support.models import make_model, make_rows
 
 THRESHOLDS = Thresholds(0.55, 0.45)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from levibot_predictor.core.window import RowWindow, plan_client_rows
-from tests.support.predictor_models import make_loaded, make_model, make_settings, running_app
+from tests.predictor.support.models import make_loaded, make_model, make_settings, running_app
 
 
 def rows(n: int, value: float = 1.0) -> np.ndarray:

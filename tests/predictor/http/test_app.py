@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.support.predictor_models import (
+from tests.predictor.support.models import (
     make_loaded,
     make_model,
     make_rows,

@@ -13,7 +13,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from levibot_predictor.http.app import create_app
-from tests.support.predictor_models import make_loaded, make_model, make_settings, running_app
+from tests.predictor.support.models import make_loaded, make_model, make_settings, running_app
 
 MODEL = make_model()
 GOOD_ROW = dict.fromkeys(MODEL.features, 0.1)

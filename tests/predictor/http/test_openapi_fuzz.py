@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from schemathesis.checks import not_a_server_error
 
 from levibot_predictor.http.app import create_app
-from tests.support.predictor_models import make_loaded, make_model, make_settings
+from tests.predictor.support.models import make_loaded, make_model, make_settings
 
 SETTINGS = make_settings(symbols=["BTCUSDT"], max_batch_rows=50)
 LOADED = make_loaded(make_model(), SETTINGS)

@@ -11,7 +11,7 @@ import pytest
 from levibot_predictor.core.window import RowWindow
 from levibot_predictor.http.predict import build_identity, render_rows, render_symbol
 from levibot_predictor.service import RowsResult, SymbolResult
-from tests.support.predictor_models import make_loaded, make_model, make_settings, running_app
+from tests.predictor.support.models import make_loaded, make_model, make_settings, running_app
 
 MODEL = make_model()
 GOOD_ROW = dict.fromkeys(MODEL.features, 0.1)

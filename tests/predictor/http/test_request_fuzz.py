@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
 from levibot_predictor.http.app import create_app
-from tests.support.predictor_models import make_loaded, make_model, make_settings
+from tests.predictor.support.models import make_loaded, make_model, make_settings
 
 MAX_ROWS = 20
 SETTINGS = make_settings(symbols=["BTCUSDT"], max_batch_rows=MAX_ROWS)

@@ -12,7 +12,7 @@ from levibot_common.features import FEATURES
 from levibot_predictor.core.runtime import ModelInfo, ModelRuntime
 from levibot_predictor.core.shadow import ShadowModel
 from levibot_predictor.io.predlog import LogEntry
-from tests.support.predictor_models import (
+from tests.predictor.support.models import (
     make_loaded,
     make_model,
     make_rows,

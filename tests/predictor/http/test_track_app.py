@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from tests.support.predictor_models import make_loaded, make_model, make_settings, running_app
+from tests.predictor.support.models import make_loaded, make_model, make_settings, running_app
 
 MODEL = make_model()
 ROW = dict.fromkeys(MODEL.features, 0.1)

@@ -8,7 +8,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from tests.support.predictor_models import (
+from tests.predictor.support.models import (
     RunningApp,
     make_loaded,
     make_model,

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import pytest
 
 from levibot_devstack.services import PostgresServer
-from tests.support.predictor_db import connect, insert_ticks, make_prices
-from tests.support.predictor_models import make_loaded, make_model, make_settings, running_app
+from tests.predictor.support.db import connect, insert_ticks, make_prices
+from tests.predictor.support.models import make_loaded, make_model, make_settings, running_app
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 MODEL = make_model()

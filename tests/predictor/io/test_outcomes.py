@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from tests.support.predictor_db import connect, insert_ticks, make_prices
-from tests.support.predictor_models import make_loaded, make_model, make_settings, running_app
+from tests.predictor.support.db import connect, insert_ticks, make_prices
+from tests.predictor.support.models import make_loaded, make_model, make_settings, running_app
 
 pytestmark = pytest.mark.postgres
 MODEL = make_model()

@@ -24,7 +24,7 @@ from levibot_predictor.io.outcomes import (
     apply_resolution,
     fetch_calibration,
 )
-from tests.support.predictor_db import connect, insert_ticks, make_prices
+from tests.predictor.support.db import connect, insert_ticks, make_prices
 
 pytestmark = pytest.mark.postgres
 KEY = VersionKey("ns.demo", "v1")

@@ -15,8 +15,8 @@ import pytest
 
 from levibot_predictor.io.database import Database
 from levibot_predictor.io.retention import LOCK_SQL, RetentionPlan, apply_retention
-from tests.support.predictor_db import connect
-from tests.support.predictor_models import make_loaded, make_model, make_settings, running_app
+from tests.predictor.support.db import connect
+from tests.predictor.support.models import make_loaded, make_model, make_settings, running_app
 
 pytestmark = pytest.mark.postgres
 COLUMNS = ("id", "model_name", "version", "track", "symbol", "ts", "p_up", "signal",

@@ -16,8 +16,8 @@ import pytest
 from levibot_common.features import FEATURES
 from levibot_common.registry import apply_shadow_pair, clear_shadow_pair
 from levibot_predictor.core.policy import Thresholds, decide_signal
-from tests.support.predictor_db import connect, insert_ticks, make_prices, register_model
-from tests.support.predictor_models import (
+from tests.predictor.support.db import connect, insert_ticks, make_prices, register_model
+from tests.predictor.support.models import (
     make_loaded,
     make_model,
     make_rows,

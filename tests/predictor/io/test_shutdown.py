@@ -10,8 +10,8 @@ import time
 import asyncpg
 import pytest
 
-from tests.support.predictor_db import connect
-from tests.support.predictor_models import (
+from tests.predictor.support.db import connect
+from tests.predictor.support.models import (
     make_loaded,
     make_model,
     make_rows,

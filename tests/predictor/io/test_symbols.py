@@ -11,8 +11,8 @@ import pytest
 from levibot_common.features import latest_features
 from levibot_predictor.io.database import Database
 from levibot_predictor.io.loader import fetch_model_from_registry
-from tests.support.predictor_db import connect, insert_ticks, make_prices, register_model
-from tests.support.predictor_models import make_loaded, make_model, make_settings, running_app
+from tests.predictor.support.db import connect, insert_ticks, make_prices, register_model
+from tests.predictor.support.models import make_loaded, make_model, make_settings, running_app
 
 pytestmark = pytest.mark.postgres
 MODEL = make_model()

@@ -15,7 +15,7 @@ from levibot_trainer.core.envelope import (
 )
 from levibot_trainer.core.model import build_estimator, fit_estimator
 from levibot_trainer.pipeline import build_training_rows, plan_checked_split
-from tests.support.trainer_data import make_settings, synthetic_closes
+from tests.trainer.support.data import make_settings, synthetic_closes
 
 
 def market_rows() -> tuple[Rows, Split]:

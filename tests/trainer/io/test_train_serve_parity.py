@@ -12,7 +12,7 @@ from levibot_common.candles import fetch_closes
 from levibot_common.features import FEATURES, latest_features
 from levibot_trainer.core.dataset import build_symbol_rows
 from levibot_trainer.io.market import fetch_training_closes
-from tests.support.trainer_db import connect_with_schema, seed_ticks
+from tests.trainer.support.db import connect_with_schema, seed_ticks
 
 pytestmark = pytest.mark.postgres
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from levibot_operator.core.alerts.payload import parse_alert_payload
-from tests.support.canary_alerts import alert, payload
+from tests.operator.support.canary.alerts import alert, payload
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from levibot_operator.core.canary import decision as d
 from levibot_operator.core.canary.spec import CanaryControls, parse_canary_controls
 from levibot_operator.core.canary.status import Phase, build_canary_status, parse_canary_status
 from levibot_operator.core.intents import EVENT_WARNING, SetRegistryStatus
-from tests.support.canary_builders import FAILING, PASSING, Driver, make_spec, observe
+from tests.operator.support.canary.builders import FAILING, PASSING, Driver, make_spec, observe
 
 
 def rolled_back() -> Driver:

@@ -26,7 +26,7 @@ from levibot_operator.core.canary.status import (
     build_canary_status,
     parse_canary_status,
 )
-from tests.support.canary_builders import ANALYSIS, Driver, make_spec, observe
+from tests.operator.support.canary.builders import ANALYSIS, Driver, make_spec, observe
 
 
 def judged(verdict: Verdict, name: str = "agreement", gating: bool = True) -> CheckVerdict:

@@ -15,7 +15,7 @@ from levibot_operator.core.canary.judgement_spec import (
 )
 from levibot_operator.core.canary.spec import AnalysisStep, parse_canary_spec
 from levibot_operator.core.fields import SpecError
-from tests.support.canary_builders import spec_body
+from tests.operator.support.canary.builders import spec_body
 
 FULL = {
     "alpha": 0.01,

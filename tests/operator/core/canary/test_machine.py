@@ -16,7 +16,7 @@ from levibot_operator.core.canary.status import (
     parse_canary_status,
 )
 from levibot_operator.core.intents import EVENT_WARNING, Scale, TrafficIntent
-from tests.support.canary_builders import (
+from tests.operator.support.canary.builders import (
     ERRORED,
     FAILING,
     INCONCLUSIVE,

@@ -7,7 +7,7 @@ from levibot_operator import constants as c
 from levibot_operator.core.canary.decision import CandidateTraining
 from levibot_operator.core.canary.status import Phase
 from levibot_operator.core.intents import EVENT_WARNING
-from tests.support.canary_builders import Driver, make_spec, observe
+from tests.operator.support.canary.builders import Driver, make_spec, observe
 
 REFUSED = (
     "spec.model.hyperparameters.C: rejected by the estimator (trainer: bad_config, exit code 2)"

@@ -29,8 +29,8 @@ from levibot_operator.core.modeldeployment.status import MDStatus
 from levibot_operator.servers.metrics import build_metrics_app
 from levibot_operator.servers.webhook import WebhookConfig, build_unconfigured_app
 from levibot_operator.settings import OperatorSettings
-from tests.support.canary_builders import make_spec
-from tests.support.operator_fakes import md_body
+from tests.operator.support.canary.builders import make_spec
+from tests.operator.support.fakes import md_body
 
 MD = parse_modeldeployment(md_body())
 SPEC = make_spec()

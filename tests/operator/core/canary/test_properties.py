@@ -24,7 +24,14 @@ from levibot_operator.core.traffic.weights import (
     plan_candidate_replicas,
     plan_replicas,
 )
-from tests.support.canary_builders import ERRORED, FAILING, INCONCLUSIVE, PASSING, Driver, make_spec
+from tests.operator.support.canary.builders import (
+    ERRORED,
+    FAILING,
+    INCONCLUSIVE,
+    PASSING,
+    Driver,
+    make_spec,
+)
 
 weights = st.lists(st.integers(0, 100), min_size=1, max_size=5).map(sorted)
 measurements = st.sampled_from([None, PASSING, PASSING, FAILING, INCONCLUSIVE, ERRORED])

@@ -14,7 +14,7 @@ from levibot_operator.core.canary.spec import (
     parse_canary_spec,
 )
 from levibot_operator.core.fields import SpecError
-from tests.support.canary_builders import spec_body
+from tests.operator.support.canary.builders import spec_body
 
 
 def test_a_full_spec() -> None:

@@ -19,7 +19,7 @@ from levibot_operator.core.modeldeployment.canary_template import (
     DEFAULT_CANARY_TEMPLATE,
     build_template_spec,
 )
-from tests.support.operator_fakes import md_body
+from tests.operator.support.fakes import md_body
 
 ALERT = AlertTarget(
     "prod", "btc-direction", "v1", "LevibotFeatureDriftPSICritical", "f1", "2026-11-21T12:00:00Z"

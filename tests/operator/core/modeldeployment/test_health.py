@@ -14,7 +14,7 @@ from levibot_operator.core.modeldeployment.planning import Plan, decide_modeldep
 from levibot_operator.core.modeldeployment.spec import build_model_fingerprint
 from levibot_operator.core.modeldeployment.status import MDStatus
 from levibot_operator.settings import OperatorSettings
-from tests.support.operator_fakes import md_body, ready_deployment, snapshot
+from tests.operator.support.fakes import md_body, ready_deployment, snapshot
 
 SETTINGS = OperatorSettings().build_core_settings()
 SERVING = MDStatus(stable_version="v1", stable_fingerprint="")

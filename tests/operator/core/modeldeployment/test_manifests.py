@@ -9,7 +9,7 @@ from levibot_operator.core.modeldeployment.workloads import (
     build_trainer_job,
 )
 from levibot_operator.settings import OperatorSettings
-from tests.support.operator_fakes import md_body
+from tests.operator.support.fakes import md_body
 
 SETTINGS = OperatorSettings().build_core_settings()
 

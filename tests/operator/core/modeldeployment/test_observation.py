@@ -15,7 +15,7 @@ from levibot_operator.core.modeldeployment.trainer_result import (
     parse_trainer_result,
 )
 from levibot_operator.settings import OperatorSettings
-from tests.support.operator_fakes import snapshot
+from tests.operator.support.fakes import snapshot
 
 SETTINGS = OperatorSettings().build_core_settings()
 JOB = "btc-direction-train-v1-1"

@@ -16,7 +16,7 @@ from levibot_operator.core.modeldeployment.observation import (
 from levibot_operator.core.modeldeployment.planning import Plan, decide_modeldeployment
 from levibot_operator.core.modeldeployment.status import MDStatus
 from levibot_operator.settings import OperatorSettings
-from tests.support.operator_fakes import NOW, md_body, ready_deployment, snapshot
+from tests.operator.support.fakes import NOW, md_body, ready_deployment, snapshot
 
 SETTINGS = OperatorSettings().build_core_settings()
 FOUND = RegistryObservation(REGISTRY_FOUND, "candidate", "2026-11-21T12:00:00Z", {"ece": 0.03})

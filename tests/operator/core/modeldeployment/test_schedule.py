@@ -20,7 +20,7 @@ from levibot_operator.core.modeldeployment.schedule import (
 )
 from levibot_operator.core.modeldeployment.status import MDStatus
 from levibot_operator.settings import OperatorSettings
-from tests.support.operator_fakes import NOW, snapshot
+from tests.operator.support.fakes import NOW, snapshot
 
 SETTINGS = OperatorSettings().build_core_settings()
 

@@ -17,7 +17,7 @@ from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
 from levibot_operator.core.modeldeployment.status import MDStatus
 from levibot_operator.core.modeldeployment.workloads import build_predictor_deployment
 from levibot_operator.settings import OperatorSettings
-from tests.support.operator_fakes import md_body, ready_deployment, snapshot
+from tests.operator.support.fakes import md_body, ready_deployment, snapshot
 
 SETTINGS = OperatorSettings().build_core_settings()
 SCALING = {

@@ -11,7 +11,7 @@ from levibot_operator.core.modeldeployment.spec import (
     build_model_fingerprint,
     parse_modeldeployment,
 )
-from tests.support.operator_fakes import md_body
+from tests.operator.support.fakes import md_body
 
 
 def test_example_parses_with_its_values() -> None:

@@ -19,7 +19,7 @@ from levibot_operator.core.modeldeployment.undo import (
     parse_undo_request,
     plan_undo_target,
 )
-from tests.support.operator_fakes import md_body
+from tests.operator.support.fakes import md_body
 
 MD = parse_modeldeployment(md_body())
 NOW = UndoRequest("v2", now=True)

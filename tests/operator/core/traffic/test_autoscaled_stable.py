@@ -17,8 +17,8 @@ from levibot_operator.core.modeldeployment.observation import DeploymentObservat
 from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
 from levibot_operator.core.traffic.weights import plan_replicas, plan_stable_replicas
 from levibot_operator.settings import OperatorSettings
-from tests.support.canary_builders import make_spec
-from tests.support.operator_fakes import md_body
+from tests.operator.support.canary.builders import make_spec
+from tests.operator.support.fakes import md_body
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import yaml
 
 from levibot_devstack.tools import tool_dir
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHART = ROOT / "charts" / "levibot"
 FULL_VALUES = CHART / "ci" / "full-values.yaml"
 DEV_VALUES = CHART / "values-dev.yaml"

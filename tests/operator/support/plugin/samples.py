@@ -25,9 +25,9 @@ from levibot_operator.core.modeldeployment.status import (
     VersionRecord,
     build_status_json,
 )
-from tests.support.canary_builders import STEPS, T0
+from tests.operator.support.canary.builders import STEPS, T0
 
-MD_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "modeldeployment.yaml"
+MD_EXAMPLE = Path(__file__).resolve().parents[4] / "examples" / "modeldeployment.yaml"
 # The canary core's sample steps: 1 setWeight 10, 2 pause 1m, 3 analysis, 4 setWeight 50,
 # 5 pause until resumed, 6 setWeight 100.
 SPEC: dict[str, Any] = {

@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from levibot_devstack.cluster import LocalCluster
-from tests.support.chart_render import CHART, run_helm
-from tests.support.operator_cluster import (
+from tests.chart.support.render import CHART, run_helm
+from tests.operator.support.cluster import (
     apply_doc,
     get_json,
     load_example,

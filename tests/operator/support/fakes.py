@@ -13,7 +13,7 @@ from levibot_operator.core.modeldeployment.observation import (
 )
 from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
 from levibot_operator.core.modeldeployment.status import MDStatus
-from tests.support.operator_cluster import load_example
+from tests.operator.support.cluster import load_example
 
 NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
 

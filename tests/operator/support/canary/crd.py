@@ -9,7 +9,7 @@ import yaml
 
 from levibot_devstack.cluster import LocalCluster
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 CRD = ROOT / "crds" / "canary.yaml"
 EXAMPLE = ROOT / "examples" / "canary.yaml"
 

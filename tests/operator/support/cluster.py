@@ -24,7 +24,7 @@ from levibot_common import registry, schema
 from levibot_devstack.cluster import LocalCluster
 from levibot_devstack.net import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CRD = ROOT / "crds" / "modeldeployment.yaml"
 CANARY_CRD = ROOT / "crds" / "canary.yaml"
 EXAMPLE = ROOT / "examples" / "modeldeployment.yaml"

@@ -13,10 +13,10 @@ import urllib.request
 from typing import Any
 
 from levibot_devstack.cluster import LocalCluster
-from tests.support.canary_alerts import alert, payload, post_payload
-from tests.support.canary_crd import install_canary_crd
-from tests.support.canary_exporter import PredictorMetrics
-from tests.support.operator_cluster import (
+from tests.operator.support.canary.alerts import alert, payload, post_payload
+from tests.operator.support.canary.crd import install_canary_crd
+from tests.operator.support.canary.exporter import PredictorMetrics
+from tests.operator.support.cluster import (
     apply_doc,
     apply_schema,
     create_db_secret,

@@ -13,7 +13,7 @@ from typing import Any
 
 from levibot_devstack.cluster import LocalCluster
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 CRDS = (ROOT / "crds" / "canary.yaml", ROOT / "crds" / "modeldeployment.yaml")
 
 

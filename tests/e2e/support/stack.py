@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from levibot_common import registry
 from levibot_devstack.stack import LocalStack, load_example
 from levibot_trainer.core.export import build_onnx
-from tests.support.canary_alerts import post_payload
+from tests.operator.support.canary.alerts import post_payload
 
 __all__ = [
     "MD",

@@ -9,7 +9,7 @@ import numpy as np
 
 from levibot_common.registry import DriftReference, register_version
 from levibot_common.schema import apply_schema
-from tests.support.predictor_models import TestModel
+from tests.predictor.support.models import TestModel
 
 
 async def connect(dsn: str) -> asyncpg.Connection:

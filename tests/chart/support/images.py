@@ -20,7 +20,7 @@ from pathlib import Path
 
 from levibot_devstack.net import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 IMAGES = ROOT / "images"
 VENV_BIN = Path(sys.executable).parent
 

@@ -19,9 +19,9 @@ from levibot_operator.core.canary.analysis import Query
 from levibot_operator.settings import OperatorSettings
 from levibot_operator.shell.canary import CanaryReconciler
 from levibot_operator.shell.modeldeployment import Reconciler
-from tests.support.canary_builders import T0
-from tests.support.operator_fakeapi import FakeApi
-from tests.support.operator_fakes import md_body
+from tests.operator.support.canary.builders import T0
+from tests.operator.support.fakeapi import FakeApi
+from tests.operator.support.fakes import md_body
 
 NS, MD, CANARY = "prod", "btc-direction", "btc-next"
 ROOT = "/apis/levibot.io/v1alpha1/namespaces/prod"
