@@ -52,7 +52,10 @@ from levibot_operator.core.modeldeployment.training import plan_next_version
 from levibot_operator.core.traffic.weights import assess_achieved_weight
 from levibot_operator.settings import OperatorSettings
 from levibot_operator.shell.canary_judgement import fetch_judged_measurement
-from levibot_operator.shell.modeldeployment import fetch_highest_job_version, fetch_job
+from levibot_operator.shell.modeldeployment_observation import (
+    fetch_highest_job_version,
+    fetch_job,
+)
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from levibot_operator import constants as c
 from levibot_operator.adapters import kube, registry
-from levibot_operator.adapters.prometheus import PrometheusClient, PrometheusError
+from levibot_operator.adapters.prometheus import PrometheusClient
 from levibot_operator.core.alerts.dispatch import find_live_canaries
 from levibot_operator.core.canary.template import parse_checked_modeldeployment
 from levibot_operator.core.fields import SpecError
@@ -31,14 +31,10 @@ from levibot_operator.core.intents import (
     Intent,
     SetRegistryStatus,
 )
-from levibot_operator.core.modeldeployment.health import build_freshness_query
 from levibot_operator.core.modeldeployment.observation import (
     REGISTRY_UNAVAILABLE,
-    Freshness,
-    JobObservation,
     Snapshot,
     parse_deployment,
-    parse_job,
 )
 from levibot_operator.core.modeldeployment.planning import (
     Plan,
@@ -46,7 +42,6 @@ from levibot_operator.core.modeldeployment.planning import (
     decide_modeldeployment,
     decide_reconcile_error,
 )
-from levibot_operator.core.modeldeployment.scaling_plan import HPA, PDB
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
 from levibot_operator.core.modeldeployment.status import (
     RUNNING,
@@ -69,6 +64,12 @@ from levibot_operator.shell.failures import (
     is_refusal,
 )
 from levibot_operator.shell.locks import ObjectLocks
+from levibot_operator.shell.modeldeployment_observation import (
+    fetch_freshness,
+    fetch_highest_job_version,
+    fetch_job,
+    fetch_scaling_found,
+)
 from levibot_operator.shell.writes import patch_registry, post_event
 
 log = logging.getLogger(__name__)
@@ -272,52 +273,3 @@ class Reconciler:
             )
         elif isinstance(intent, SetRegistryStatus) and md is not None:
             await patch_registry(self.api, self.settings, md, intent)
-
-
-async def fetch_freshness(
-    prometheus: PrometheusClient | None, md: ModelDeployment
-) -> Freshness | None:
-    """The worst feature staleness of the model's predictors (None without Prometheus)."""
-    if prometheus is None:
-        return None
-    try:
-        value = await prometheus.fetch_value(build_freshness_query(md.namespace, md.name))
-    except PrometheusError as exc:
-        return Freshness(None, error=str(exc))
-    return Freshness(value)
-
-
-async def fetch_scaling_found(api: ApiClient, md: ModelDeployment) -> frozenset[str]:
-    """The HPA and PDB kinds that exist although their setting is absent (to be deleted);
-    a setting that is present is applied anyway, so it costs no read."""
-    serving = md.spec.serving
-    wanted = [HPA] if serving.autoscaling is None else []
-    wanted += [PDB] if serving.disruption_budget is None else []
-    found = [
-        kind
-        for api_version, kind in wanted
-        if await kube.fetch_object(api, api_version, kind, md.namespace, md.name)
-    ]
-    return frozenset(found)
-
-
-async def fetch_job(api: ApiClient, namespace: str, name: str) -> JobObservation | None:
-    """A trainer Job; once failed, read with its pods, whose termination message is the
-    trainer's result naming the field at fault (best effort: the Job alone says it failed)."""
-    body = await kube.fetch_object(api, "batch/v1", "Job", namespace, name)
-    if body is None or not (job := parse_job(body)).failed:
-        return None if body is None else job
-    try:
-        pods = await kube.fetch_list(api, "v1", "Pod", namespace, {c.LABEL_JOB_NAME: name})
-    except ApiException as exc:
-        log.warning("pods of job %s/%s not read: %s", namespace, name, exc.status)
-        return job
-    return parse_job(body, pods)
-
-
-async def fetch_highest_job_version(api: ApiClient, md: ModelDeployment) -> int:
-    """The highest vN any trainer Job of ``md`` trains (a canary's may not be registered yet)."""
-    selector = {c.LABEL_MODELDEPLOYMENT: md.name, c.LABEL_COMPONENT: c.COMPONENT_TRAINER}
-    jobs = await kube.fetch_list(api, "batch/v1", "Job", md.namespace, selector)
-    labels = [str((j["metadata"].get("labels") or {}).get(c.LABEL_VERSION, "")) for j in jobs]
-    return max((int(v[1:]) for v in labels if v[:1] == "v" and v[1:].isdigit()), default=0)

@@ -16,6 +16,7 @@ from levibot_operator.core.modeldeployment.observation import REGISTRY_FOUND, Re
 from levibot_operator.kopf_handlers.modeldeployment import resync_forever, resync_once
 from levibot_operator.settings import OperatorSettings
 from levibot_operator.shell import modeldeployment as shell
+from levibot_operator.shell import modeldeployment_observation as observation
 from levibot_operator.shell.failures import Backoff
 from tests.operator.support.fakeapi import FakeApi
 from tests.operator.support.fakes import NOW, md_body
@@ -27,7 +28,7 @@ PLANNERS = [
     (shell, "parse_md_status"),
     (shell, "parse_checked_modeldeployment"),
     (shell, "decide_training_need"),
-    (shell, "parse_job"),
+    (observation, "parse_job"),
     (shell, "parse_deployment"),
     (shell, "decide_modeldeployment"),
     (shell, "decide_invalid_spec"),

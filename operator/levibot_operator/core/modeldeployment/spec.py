@@ -23,6 +23,7 @@ from levibot_operator.core.modeldeployment.canary_template import (
     DEFAULT_CANARY_TEMPLATE,
     parse_canary_template,
 )
+from levibot_operator.core.modeldeployment.monitoring import MonitoringSpec, parse_monitoring
 from levibot_operator.core.modeldeployment.placement import Placement, parse_placement
 from levibot_operator.core.modeldeployment.scaling import (
     Autoscaling,
@@ -62,17 +63,6 @@ class TrainingSpec:
 
 
 @dataclass(frozen=True)
-class MonitoringSpec:
-    """The predictor's quality monitors (docs/contracts.md, LEVIBOT_PREDICTOR_* env)."""
-
-    interval_seconds: int = 15
-    outcome_window: int = 1000
-    drift_window_seconds: int = 1800
-    drift_thin_seconds: int = 60
-    drift_min_rows: int = 20
-
-
-@dataclass(frozen=True)
 class ServingSpec:
     image: str | None
     replicas: int
@@ -81,7 +71,7 @@ class ServingSpec:
     fallback: str
     buy_threshold: float
     sell_threshold: float
-    monitoring: MonitoringSpec = MonitoringSpec()
+    monitoring: MonitoringSpec = field(default_factory=MonitoringSpec)
     log_retention_seconds: int = 604_800  # spec.serving.predictionLog.retentionSeconds
     autoscaling: Autoscaling | None = None  # an HPA owns the stable side's replicas
     disruption_budget: DisruptionBudget | None = None
@@ -209,23 +199,6 @@ def parse_log_retention(obj: Json, path: str) -> int:
     """``spec.serving.predictionLog.retentionSeconds``: one hour to 366 days (as the CRD)."""
     value = read_field(obj, "retentionSeconds", path, int, 604_800)
     return check_within(value, 3600, 31_622_400, f"{path}.retentionSeconds")
-
-
-def parse_monitoring(obj: Json, path: str) -> MonitoringSpec:
-    """Parse ``spec.serving.monitoring``: positive counts and seconds, defaults as the CRD's."""
-    d = MonitoringSpec()
-
-    def count(key: str, default: int, least: int, most: int) -> int:
-        value = read_field(obj, key, path, int, default)
-        return check_within(value, least, most, f"{path}.{key}")
-
-    return MonitoringSpec(
-        interval_seconds=count("intervalSeconds", d.interval_seconds, 1, 3600),
-        outcome_window=count("outcomeWindow", d.outcome_window, 10, 100_000),
-        drift_window_seconds=count("driftWindowSeconds", d.drift_window_seconds, 10, 86_400),
-        drift_thin_seconds=count("driftThinSeconds", d.drift_thin_seconds, 1, 3600),
-        drift_min_rows=count("driftMinRows", d.drift_min_rows, 2, 100_000),
-    )
 
 
 def parse_traffic(obj: Json, path: str = "spec.traffic") -> TrafficSpec:
