@@ -102,6 +102,8 @@ def main(argv: list[str]) -> None:
         print(format_scores(scores, market))
         for rate in rates:
             print(format_table(summary, market, rate, gate_sets))
+    if ("seed", "new", 10.0, "same") in summary:
+        print("\n--json: " + json.dumps(build_issue_json(summary, "seed", "new", 10.0)))
 
 
 def format_scores(scores: list[Score], market: str) -> str:
