@@ -33,9 +33,9 @@ DEFAULT_CANARY_TEMPLATE: Final[dict[str, Any]] = {
     "progressDeadline": "10m",
     "analysis": {
         "interval": "1m",
-        "count": 5,
+        "count": 3,
         "failureLimit": 0,
-        "inconclusiveLimit": 3,
+        "inconclusiveLimit": 60,
         "consecutiveErrorLimit": 4,
         "window": "5m",
         "thresholds": {
@@ -48,9 +48,9 @@ DEFAULT_CANARY_TEMPLATE: Final[dict[str, Any]] = {
         "judgement": {
             "alpha": 0.05,
             "blockSeconds": 0,
-            "budget": "2h",
+            "budget": "45m",
             "onInconclusive": "pause",
-            "agreement": {"onDifferent": "rollback"},
+            "agreement": {"onDifferent": "rollback", "blockSeconds": 30, "lags": 11},
             "nonInferiority": {"metric": "logLoss", "tolerance": 0.01},
             "calibration": {"alpha": 0.01},
         },
