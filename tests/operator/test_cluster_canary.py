@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,7 @@ from tests.operator.support.canary.cluster import (
     wait_phase,
 )
 from tests.operator.support.canary.exporter import PredictorMetrics, scrape_config, serve_metrics
+from tests.operator.support.canary.notify import NotificationReceiver, serve_notifications
 from tests.operator.support.cluster import (
     OperatorProcess,
     apply_doc,
@@ -58,14 +60,35 @@ def exporter(prometheus: PrometheusServer, kube_namespace: str) -> Iterator[Pred
 
 
 @pytest.fixture
+def notifications(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[NotificationReceiver | None]:
+    """The notification receiver a test asks for by indirect parametrization: "up" listens,
+    "down" names a port where nothing listens; without it the operator sends no notifications."""
+    mode = getattr(request, "param", None)
+    if mode is None:
+        yield None
+        return
+    with serve_notifications(tmp_path, listening=mode == "up") as receiver:
+        yield receiver
+
+
+@pytest.fixture
 def operator(
-    kube: LocalCluster, tmp_path: Path, prometheus: PrometheusServer
+    kube: LocalCluster,
+    tmp_path: Path,
+    prometheus: PrometheusServer,
+    notifications: NotificationReceiver | None,
 ) -> Iterator[OperatorProcess]:
+    # A receiver that is down gets retries whose backoff alone would outlast any test.
+    slow = {"retries": "10", "backoff_seconds": "60", "timeout_seconds": "30"}
+    notify = {} if notifications is None else notifications.env(**slow)
     proc = OperatorProcess(
         kube,
         tmp_path / "operator.log",
         LEVIBOT_OPERATOR_PROMETHEUS_URL=prometheus.url,
         LEVIBOT_OPERATOR_CANARY_RESYNC_SECONDS="1",
+        **notify,
     ).start()
     yield proc
     proc.stop()
@@ -110,14 +133,22 @@ def test_healthy_candidate_is_promoted_through_every_step(
     assert registry_status(pg_dsn, f"{ns}.{MD}", "v1") == "retired"
 
 
-def test_miscalibrated_candidate_is_rolled_back_by_analysis(
-    kube: LocalCluster, serving: str, pg_dsn: str, exporter: PredictorMetrics
-) -> None:
-    ns = serving
+def roll_back_by_analysis(
+    kube: LocalCluster, ns: str, exporter: PredictorMetrics
+) -> dict[str, Any]:
+    """A miscalibrated candidate (ECE 0.12) analysed at 25 %: its status once rolled back."""
     feed(exporter, ece=0.12)
     apply_doc(kube, ns, canary_doc([{"setWeight": 25}, ANALYSIS, {"setWeight": 100}]))
     status = wait_phase(kube, ns, "RolledBack", "Succeeded")
     assert (status["phase"], status["reason"]) == ("RolledBack", "AnalysisFailed")
+    return status
+
+
+def test_miscalibrated_candidate_is_rolled_back_by_analysis(
+    kube: LocalCluster, serving: str, pg_dsn: str, exporter: PredictorMetrics
+) -> None:
+    ns = serving
+    status = roll_back_by_analysis(kube, ns, exporter)
     assert "ece=0.12 (threshold <= 0.06)" in status["message"]
     assert "condition met" in wait_condition(kube, ns, "RolledBack")
     assert wait_for(lambda: replicas_of(kube, ns, "v2") == 0, what="candidate at zero")
@@ -126,6 +157,41 @@ def test_miscalibrated_candidate_is_rolled_back_by_analysis(
     events = get_json(kube, "-n", ns, "events", "--field-selector", f"involvedObject.name={CANARY}")
     messages = [e["message"] for e in events["items"] if e["reason"] == "AnalysisFailed"]
     assert any("ece=0.12" in m for m in messages)
+
+
+@pytest.mark.parametrize("notifications", ["up"], indirect=True)
+def test_a_rollback_is_notified_to_the_webhook_with_its_token(
+    kube: LocalCluster,
+    serving: str,
+    exporter: PredictorMetrics,
+    notifications: NotificationReceiver,
+) -> None:
+    ns = serving
+    roll_back_by_analysis(kube, ns, exporter)
+    authorization, notice = wait_for(lambda: notifications.find("rolledBack"), what="notice")
+    assert authorization == f"Bearer {notifications.token}"
+    assert notice["namespace"] == ns
+    assert (notice["name"], notice["target"], notice["candidateVersion"]) == (CANARY, MD, "v2")
+    assert (notice["phase"], notice["reason"]) == ("RolledBack", "AnalysisFailed")
+
+
+@pytest.mark.parametrize("notifications", ["down"], indirect=True)
+def test_a_rollback_completes_while_the_notification_receiver_is_down(
+    kube: LocalCluster,
+    serving: str,
+    operator: OperatorProcess,
+    exporter: PredictorMetrics,
+    notifications: NotificationReceiver,
+) -> None:
+    ns = serving
+    started = time.monotonic()
+    roll_back_by_analysis(kube, ns, exporter)
+    assert wait_for(lambda: replicas_of(kube, ns, "v2") == 0, what="candidate at zero")
+    assert replicas_of(kube, ns, "v1") == 2
+    print(f"\nrolled back with the receiver down in {time.monotonic() - started:.1f} s")
+    # The notifier did try (and now waits out a 60-s backoff), beside the rollback, not before.
+    failed = "notification attempt failed"
+    assert wait_for(lambda: failed in operator.log_path.read_text(), what="a failed attempt")
 
 
 def test_too_few_samples_waits_and_never_promotes(
