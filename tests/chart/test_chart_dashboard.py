@@ -95,6 +95,8 @@ def test_dashboard_json_parses_and_is_in_the_configmap() -> None:
         "levibot_feature_psi",
         "levibot_feature_ks_pvalue",
         "levibot_active_model_info",
+        "levibot_canary_check_estimate",
+        "levibot_canary_check_verdict",
     ],
 )
 def test_dashboard_shows_what_the_issue_asks_for(metric: str) -> None:
