@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -146,8 +147,8 @@ def test_retry_starts_a_rolled_back_canary_afresh(
     register_version(pg_dsn, f"{ns}.{MD}", "v2")
     with serve_metrics() as exporter:
         prometheus.reload(scrape_config(exporter.port, ns))
-        try:
-            retry_after_rollback(kube, ns, pg_dsn, exporter)
+        try:  # feed() waits until Prometheus has the fed values (see canary/cluster.py)
+            retry_after_rollback(kube, ns, pg_dsn, replace(exporter, prometheus_url=prometheus.url))
         except AssertionError:
             print(kube.kubectl("-n", ns, "get", "canary", "-o", "yaml").stdout[-5000:])
             print(operator.log_path.read_text()[-4000:])
