@@ -8,35 +8,19 @@ from typing import Any
 import pytest
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from levibot_operator.adapters import registry
-from levibot_operator.core.modeldeployment.observation import REGISTRY_FOUND, RegistryObservation
 from levibot_operator.errors import InvalidSpecError
 from levibot_operator.settings import OperatorSettings
 from levibot_operator.shell.modeldeployment import Reconciler
 from tests.operator.support.fakeapi import FakeApi
 from tests.operator.support.fakes import NOW, md_body
+from tests.operator.support.shell_api import MD_PATH, build_md_api
 
-MD_PATH = "/apis/levibot.io/v1alpha1/namespaces/prod/modeldeployments/btc-direction"
 JOB_PATH = "/apis/batch/v1/namespaces/prod/jobs/btc-direction-train-v1-1"
 
 
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
-    async def highest(*_: Any) -> int:
-        return 0
-
-    async def registered(*_: Any) -> RegistryObservation:
-        return RegistryObservation(REGISTRY_FOUND, "candidate", "2026-11-21T12:00:00Z", {})
-
-    async def set_status(*_: Any, **__: Any) -> None:
-        return None
-
-    monkeypatch.setattr(registry, "fetch_highest_version", highest)
-    monkeypatch.setattr(registry, "fetch_registered", registered)
-    monkeypatch.setattr(registry, "patch_version_status", set_status)
-    fake = FakeApi()
-    fake.put(MD_PATH, md_body())
-    return fake
+    return build_md_api(monkeypatch)
 
 
 def reconciler(api: FakeApi) -> Reconciler:

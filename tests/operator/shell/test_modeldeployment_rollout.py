@@ -4,18 +4,15 @@ recording fake API: the writes per tick, one Canary whatever the number of ticks
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 
-from levibot_operator.adapters import registry
-from levibot_operator.core.modeldeployment.observation import REGISTRY_FOUND, RegistryObservation
 from levibot_operator.settings import OperatorSettings
 from levibot_operator.shell.modeldeployment import Reconciler
 from tests.operator.support.fakeapi import FakeApi
-from tests.operator.support.fakes import NOW, md_body
+from tests.operator.support.fakes import NOW
+from tests.operator.support.shell_api import MD_PATH, build_md_api
 
-MD_PATH = "/apis/levibot.io/v1alpha1/namespaces/prod/modeldeployments/btc-direction"
 JOBS = "/apis/batch/v1/namespaces/prod/jobs"
 CANARIES = "/apis/levibot.io/v1alpha1/namespaces/prod/canaries"
 DEPLOYMENTS = "/apis/apps/v1/namespaces/prod/deployments"
@@ -24,21 +21,7 @@ COMPLETE = {"conditions": [{"type": "Complete", "status": "True"}]}
 
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
-    async def highest(*_: Any) -> int:
-        return 0
-
-    async def registered(*_: Any) -> RegistryObservation:
-        return RegistryObservation(REGISTRY_FOUND, "candidate", "2026-11-21T12:00:00Z", {})
-
-    async def set_status(*_: Any, **__: Any) -> None:
-        return None
-
-    monkeypatch.setattr(registry, "fetch_highest_version", highest)
-    monkeypatch.setattr(registry, "fetch_registered", registered)
-    monkeypatch.setattr(registry, "patch_version_status", set_status)
-    fake = FakeApi()
-    fake.put(MD_PATH, md_body())
-    return fake
+    return build_md_api(monkeypatch)
 
 
 class Clock:
