@@ -11,17 +11,10 @@ from levibot_devstack.cluster import LocalCluster
 from levibot_operator.core.canary.analysis import Verdict
 from levibot_operator.core.canary.judgement_spec import parse_judgement
 from levibot_operator.core.canary.spec import AnalysisStep, parse_canary_spec
+from tests.operator.support.canary.builders import FULL_JUDGEMENT
 from tests.operator.support.canary.crd import example_with, install_canary_crd, openapi_schema
 
-FULL = {
-    "alpha": 0.01,
-    "blockSeconds": 400,
-    "budget": "90m",
-    "onInconclusive": "rollback",
-    "agreement": {"onDifferent": "evaluate", "blockSeconds": 60, "lags": 6},
-    "nonInferiority": {"metric": "brier", "tolerance": 0.002},
-    "calibration": {"alpha": 0.001},
-}
+FULL = FULL_JUDGEMENT
 
 
 def test_a_full_judgement_validates_and_parses() -> None:

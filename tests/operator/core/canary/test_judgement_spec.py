@@ -15,17 +15,9 @@ from levibot_operator.core.canary.judgement_spec import (
 )
 from levibot_operator.core.canary.spec import AnalysisStep, parse_canary_spec
 from levibot_operator.core.fields import SpecError
-from tests.operator.support.canary.builders import spec_body
+from tests.operator.support.canary.builders import FULL_JUDGEMENT, spec_body
 
-FULL = {
-    "alpha": 0.01,
-    "blockSeconds": 400,
-    "budget": "90m",
-    "onInconclusive": "rollback",
-    "agreement": {"onDifferent": "evaluate", "blockSeconds": 60, "lags": 6},
-    "nonInferiority": {"metric": "brier", "tolerance": 0.002},
-    "calibration": {"alpha": 0.001},
-}
+FULL = FULL_JUDGEMENT
 
 
 def test_defaults() -> None:

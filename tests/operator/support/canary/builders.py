@@ -86,3 +86,15 @@ class Driver:
         self.status = decision.status
         self.decisions.append(decision)
         return decision
+
+
+# A judgement that sets every field away from its default (parser and CRD tests).
+FULL_JUDGEMENT: dict[str, Any] = {
+    "alpha": 0.01,
+    "blockSeconds": 400,
+    "budget": "90m",
+    "onInconclusive": "rollback",
+    "agreement": {"onDifferent": "evaluate", "blockSeconds": 60, "lags": 6},
+    "nonInferiority": {"metric": "brier", "tolerance": 0.002},
+    "calibration": {"alpha": 0.001},
+}
