@@ -5,6 +5,7 @@ Canary) reads its fields through these helpers, so every error names the field p
 and every status time is written and read by the one pair ``format_time`` / ``parse_time``.
 """
 
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -22,6 +23,9 @@ class SpecError(ValueError):
         self.problem = problem
 
 
+_FLOAT_MAX = sys.float_info.max  # a larger JSON integer has no float value
+
+
 def join_path(path: str, key: str) -> str:
     """``path.key``, or ``key`` at the top of a body (``metadata``, not ``.metadata``)."""
     return f"{path}.{key}" if path else key
@@ -33,6 +37,8 @@ def read_field(obj: Json, key: str, path: str, kind: type[T], default: T | None 
     if value is None:
         raise SpecError(join_path(path, key), "is required")
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > _FLOAT_MAX:
+            raise SpecError(join_path(path, key), "is out of range")
         value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise SpecError(join_path(path, key), f"must be of type {kind.__name__}")
