@@ -74,17 +74,21 @@ CREATE TABLE IF NOT EXISTS shadow_pairs (
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 
--- Shadow scoring columns (issue 13). ALTER TABLE takes an exclusive lock even when the columns
--- exist, which would queue every log insert behind a long read: alter only when one is missing.
+-- Shadow scoring columns (issue 13) and the horizon's simple return for paper trading (issue 15:
+-- exit_price / entry_price - 1, set with outcome). ALTER TABLE takes an exclusive lock even when
+-- the columns exist, which would queue every log insert behind a long read: alter only when one
+-- is missing.
 DO $$
 BEGIN
     IF (SELECT count(*) FROM pg_attribute
         WHERE attrelid = 'prediction_log'::regclass AND NOT attisdropped
-          AND attname IN ('shadow_version', 'shadow_p_up', 'shadow_signal')) < 3 THEN
+          AND attname IN ('shadow_version', 'shadow_p_up', 'shadow_signal',
+                          'outcome_return')) < 4 THEN
         ALTER TABLE prediction_log
             ADD COLUMN IF NOT EXISTS shadow_version text,
             ADD COLUMN IF NOT EXISTS shadow_p_up double precision,
-            ADD COLUMN IF NOT EXISTS shadow_signal text;
+            ADD COLUMN IF NOT EXISTS shadow_signal text,
+            ADD COLUMN IF NOT EXISTS outcome_return double precision;
     END IF;
 END
 $$;

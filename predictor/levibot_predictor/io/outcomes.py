@@ -2,7 +2,10 @@
 
 Outcomes: unresolved predictions of this version older than the horizon are joined with
 ``market_ticks`` (price at ts + horizon vs price at ts, last tick at or before each instant,
-resolved only once a tick at or after ts + horizon exists); ``/v1/feedback`` sets outcomes by id.
+resolved only once a tick at or after ts + horizon exists); the same UPDATE sets
+``outcome_return``, the simple return ``p1 / p0 - 1`` that paper trading settles at
+(``levibot_common.trading``). ``/v1/feedback`` sets outcomes by id (client rows have no price, so
+no return).
 
 What a client can do to these measures is bounded. Feedback sets the outcome only of this
 model's rows without a symbol (client feature rows, which have no market to resolve them) whose
@@ -56,7 +59,8 @@ WITH due AS (
     WHERE r.last_ts >= d.target
 )
 UPDATE prediction_log p
-SET outcome = CASE WHEN pr.p1 > pr.p0 THEN 1 ELSE 0 END, resolved_at = $3
+SET outcome = CASE WHEN pr.p1 > pr.p0 THEN 1 ELSE 0 END, resolved_at = $3,
+    outcome_return = pr.p1 / NULLIF(pr.p0, 0) - 1
 FROM priced pr
 WHERE p.id = pr.id AND pr.p0 IS NOT NULL AND pr.p1 IS NOT NULL
 """
