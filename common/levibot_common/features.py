@@ -22,6 +22,15 @@ LOOKBACK_SECONDS = 301
 """Prices needed before and including ``t``: 300 one-second log returns for ``vol_5m``."""
 
 RSI_PERIOD = 14
+FEATURE_LOOKBACK_SECONDS: dict[str, int] = {
+    "ret_1m": 61,  # p[t-60] and p[t]
+    "ret_5m": LOOKBACK_SECONDS,  # p[t-300] and p[t]
+    "vol_1m": 61,  # 60 one-second log returns
+    "vol_5m": LOOKBACK_SECONDS,  # 300 one-second log returns
+    "rsi_14": RSI_PERIOD + 1,  # 14 price changes
+    "zscore_60": 60,  # the last 60 prices
+}
+"""Prices each feature's value depends on (its own window, not the shared 301-price window)."""
 _CHUNK_ROWS = 8192  # bounds the (rows x 301) temporaries to a few tens of MB
 
 FloatArray = NDArray[np.float64]
@@ -48,6 +57,13 @@ def validate_feature_names(names: Sequence[str]) -> tuple[str, ...]:
     if len(set(names)) != len(names):
         raise ValueError(f"features: repeated feature name in {list(names)}")
     return tuple(names)
+
+
+def lookback_seconds(names: Sequence[str]) -> int:
+    """Prices the selected features depend on: the longest of their own windows. Two rows more
+    than this apart share no price through their features (the statistics' block length uses
+    it); rows are still computed, and dropped, on the whole ``LOOKBACK_SECONDS`` window."""
+    return max(FEATURE_LOOKBACK_SECONDS[name] for name in validate_feature_names(names))
 
 
 def _ret_1m(w: _Windows) -> FloatArray:

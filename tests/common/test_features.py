@@ -15,6 +15,7 @@ from levibot_common.features import (
     UnknownFeatureError,
     feature_matrix,
     latest_features,
+    lookback_seconds,
     validate_feature_names,
 )
 
@@ -129,3 +130,50 @@ def test_unknown_feature_error_is_a_value_error_with_the_name() -> None:
 def test_two_dimensional_input_is_rejected() -> None:
     with pytest.raises(ValueError, match="closes: expected a 1-D"):
         feature_matrix(np.ones((301, 2)))
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (("ret_1m",), 61),
+        (("vol_1m",), 61),
+        (("zscore_60",), 60),
+        (("rsi_14",), 15),
+        (("ret_5m",), 301),
+        (("vol_5m",), 301),
+        (("ret_1m", "vol_1m", "rsi_14", "zscore_60"), 61),  # the demo's feature set
+        (("rsi_14", "zscore_60"), 60),
+        (FEATURES, LOOKBACK_SECONDS),
+    ],
+)
+def test_lookback_is_the_longest_window_of_the_selected_features(
+    names: tuple[str, ...], expected: int
+) -> None:
+    assert lookback_seconds(names) == expected
+
+
+def test_lookback_rejects_what_the_feature_list_rejects() -> None:
+    with pytest.raises(UnknownFeatureError):
+        lookback_seconds(["ret_2m"])
+    with pytest.raises(ValueError, match="at least one"):
+        lookback_seconds([])
+
+
+@given(st.integers(min_value=0, max_value=5), st.integers(min_value=0, max_value=10**6))
+@settings(max_examples=30, deadline=None)
+def test_a_feature_does_not_depend_on_prices_older_than_its_lookback(index: int, seed: int) -> None:
+    """Changing every price older than a feature's look-back leaves its value unchanged."""
+    name = FEATURES[index]
+    prices = random_walk(LOOKBACK_SECONDS + 5, seed)
+    changed = prices.copy()
+    keep = lookback_seconds([name])
+    changed[: len(prices) - keep] *= 1.7
+    before = latest_features(prices, [name])
+    after = latest_features(changed, [name])
+    assert before is not None
+    assert after is not None
+    np.testing.assert_allclose(after, before, rtol=1e-9)
+    changed[len(prices) - keep] *= 1.3  # while its oldest price does change it
+    moved = latest_features(changed, [name])
+    assert moved is not None
+    assert not np.allclose(moved, before, rtol=1e-12)
