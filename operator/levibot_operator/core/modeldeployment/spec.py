@@ -32,6 +32,7 @@ from levibot_operator.core.modeldeployment.scaling import (
     parse_disruption_budget,
 )
 from levibot_operator.core.modeldeployment.schedule import is_valid_schedule
+from levibot_operator.core.modeldeployment.trading import TradingSpec, parse_trading
 from levibot_operator.core.traffic.routes import ParentRef
 
 Json = Mapping[str, Any]
@@ -98,6 +99,7 @@ class ModelDeploymentSpec:
     drift_policy: str
     # spec.canaryTemplate (or the built-in default): how every version after the first rolls out
     canary_template: Json = field(default_factory=lambda: dict(DEFAULT_CANARY_TEMPLATE))
+    trading: TradingSpec = field(default_factory=TradingSpec)  # spec.trading: paper-trade costs
 
 
 @dataclass(frozen=True)
@@ -250,6 +252,7 @@ def parse_spec(spec: Json) -> ModelDeploymentSpec:
         canary_template=parse_canary_template(
             read_optional(spec, "canaryTemplate", "spec", dict), "spec.canaryTemplate"
         ),
+        trading=parse_trading(read_field(spec, "trading", "spec", dict, {})),
     )
 
 
