@@ -26,11 +26,20 @@ from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
-PSI_BINS = 10
-PSI_EPSILON = 1e-4
-FEATURE_SPAN_SECONDS = {"ret_5m": 300.0, "vol_5m": 300.0}  # longer than the 60-s default
+from levibot_common.drift import (
+    FEATURE_SPAN_SECONDS,
+    PSI_BINS,
+    PSI_EPSILON,
+    assess_ks_pvalue,
+    assess_psi,
+    plan_thinning,
+)
+
+__all__ = [
+    "FEATURE_SPAN_SECONDS", "PSI_BINS", "PSI_EPSILON", "assess_ks_pvalue", "assess_psi",
+    "plan_thinning",
+]  # fmt: skip
 Columns = Sequence[NDArray[np.float64]]  # one 1-D sample per feature
 
 
@@ -55,37 +64,6 @@ class DriftDetector(Protocol):
         current: NDArray[np.float64],
         thinned: Columns | None = None,
     ) -> DriftReport: ...
-
-
-def plan_thinning(
-    times: NDArray[np.float64], groups: NDArray[np.int32], thin_seconds: float
-) -> NDArray[np.bool_]:
-    """Which rows to keep: the first of each (group, ``thin_seconds`` bucket) for market rows
-    (group > 0, one group per symbol), every client row (group 0). Rows are oldest first."""
-    buckets = np.floor(times / thin_seconds).astype(np.int64)
-    keep: NDArray[np.bool_] = groups == 0
-    for group in np.unique(groups[groups > 0]):
-        members = np.flatnonzero(groups == group)
-        _, first = np.unique(buckets[members], return_index=True)
-        keep[members[first]] = True
-    return keep
-
-
-def assess_psi(reference: NDArray[np.float64], current: NDArray[np.float64]) -> float:
-    """Population stability index of one feature, quantile bins from the reference."""
-    inner = np.unique(np.quantile(reference, np.linspace(0, 1, PSI_BINS + 1)[1:-1]))
-    ref_share = np.bincount(
-        np.searchsorted(inner, reference, side="right"), minlength=inner.size + 1
-    )
-    cur_share = np.bincount(np.searchsorted(inner, current, side="right"), minlength=inner.size + 1)
-    ref_p = ref_share / reference.size + PSI_EPSILON
-    cur_p = cur_share / current.size + PSI_EPSILON
-    return float(np.sum((cur_p - ref_p) * np.log(cur_p / ref_p)))
-
-
-def assess_ks_pvalue(reference: NDArray[np.float64], current: NDArray[np.float64]) -> float:
-    """Two-sample Kolmogorov-Smirnov p-value of one feature."""
-    return float(stats.ks_2samp(reference, current).pvalue)
 
 
 def build_report(

@@ -27,6 +27,7 @@ from levibot_predictor.core.drift import (
     DriftReport,
     plan_thinning,
 )
+from levibot_predictor.core.drift_score import DriftThresholds
 
 CLIENT_GROUP = 0  # rows sent by clients (/v1/predict): no market timestamp, never thinned
 
@@ -124,10 +125,12 @@ def plan_client_rows(serves_symbols: bool, per_second: int) -> int:
 
 @dataclass(frozen=True)
 class DriftReference:
-    """The version's reference sample, columns in the model's feature order."""
+    """The version's reference sample, columns in the model's feature order, and the drift
+    thresholds its scores are measured against (None: the fixed fallback)."""
 
     features: tuple[str, ...]
     rows: NDArray[np.float64]
+    thresholds: DriftThresholds | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,11 @@ from dataclasses import dataclass
 
 from levibot_predictor.core.calibration import CalibrationReport
 from levibot_predictor.core.drift import DriftDetector, DriftReport
+from levibot_predictor.core.drift_score import (
+    DriftThresholds,
+    assess_scores,
+    build_fixed_thresholds,
+)
 from levibot_predictor.core.policy import assess_staleness
 from levibot_predictor.core.window import DriftPlan, DriftReference, RowWindow, assess_drift
 from levibot_predictor.io.database import Database, DatabaseUnavailableError
@@ -88,6 +93,7 @@ async def run_monitor(
             clear_drift(parts.metrics, config.reference.features)
         else:
             export_drift(parts.metrics, drift)
+            export_drift_scores(parts.metrics, drift, config.reference.thresholds)
 
 
 def export_calibration(metrics: PredictorMetrics, report: CalibrationReport) -> None:
@@ -108,13 +114,30 @@ def export_drift(metrics: PredictorMetrics, report: DriftReport) -> None:
         metrics.ks_pvalue.labels(*base, name).set(ks)
 
 
+def export_drift_scores(
+    metrics: PredictorMetrics, report: DriftReport, thresholds: DriftThresholds | None
+) -> None:
+    """Set the per-feature drift scores (statistic over threshold) and whether the thresholds
+    are the version's calibrated ones (else the fixed fallback)."""
+    limits = thresholds or build_fixed_thresholds(report.features)
+    scores = assess_scores(report.features, report.psi, report.ks_pvalue, limits)
+    base = metrics.base
+    metrics.drift_calibrated.labels(*base).set(1.0 if limits.calibrated else 0.0)
+    for name, psi, ks in zip(scores.features, scores.psi, scores.ks, strict=True):
+        metrics.drift_score.labels(*base, name, "psi").set(psi)
+        metrics.drift_score.labels(*base, name, "ks").set(ks)
+
+
 def clear_drift(metrics: PredictorMetrics, features: tuple[str, ...]) -> None:
-    """Remove the PSI and KS series: too few rows is "no value" (absent), not a value."""
+    """Remove the PSI, KS and score series: too few rows is "no value" (absent), not a value."""
     base = metrics.base
     for name in features:
         for gauge in (metrics.psi, metrics.ks_pvalue):
             with contextlib.suppress(KeyError):  # never set, or already removed
                 gauge.remove(*base, name)
+        for statistic in ("psi", "ks"):
+            with contextlib.suppress(KeyError):
+                metrics.drift_score.remove(*base, name, statistic)
 
 
 async def run_every(interval: float, step: Callable[[], object], name: str) -> None:

@@ -90,6 +90,15 @@ class PredictorMetrics:
         self.ks_pvalue = gauge(
             "levibot_feature_ks_pvalue", "KS p-value of recent rows vs reference.", ["feature"]
         )
+        self.drift_score = gauge(
+            "levibot_feature_drift_score",
+            "Drift statistic over the version's calibrated threshold (> 1: beyond the target "
+            "false-alarm rate).", ["feature", "statistic"],
+        )  # fmt: skip
+        self.drift_calibrated = gauge(
+            "levibot_drift_thresholds_calibrated",
+            "1: drift scores use the version's calibrated thresholds; 0: the fixed fallback.",
+        )
         self.kill_switch = gauge("levibot_kill_switch", "Kill-switch state (1 = on).")
         self.shadow_active = gauge(
             "levibot_shadow_active", "1 while a partner version scores every row in shadow.",

@@ -1,0 +1,118 @@
+"""Drift scores (predictor core, pure): each feature's statistic over its calibrated threshold.
+
+The trainer calibrates, per feature, the PSI and the KS p-value that the training period's own
+healthy windows exceed at the target false-alarm rate, with the alert's persistence accounted
+for (``levibot_trainer.core.drift_calibration``), and stores them with the version
+(``metrics.drift_thresholds`` in the registry). The score is the statistic over that threshold:
+
+- psi: PSI / psi threshold;
+- ks: log(p) / log(p threshold), i.e. -log p over -log p threshold (p floored at 1e-300).
+
+So a score above 1 reads the same for every feature, statistic, window and time scale: this
+window is further from the reference than the healthy windows of the training period get, more
+often than the target rate allows. A version registered before calibration existed has no
+thresholds: it falls back to the fixed ones the chart used (PSI 0.25, KS p 0.05), flagged
+``calibrated=False`` so the predictor can say so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+FIXED_PSI_THRESHOLD = 0.25  # the chart's former psiCritical
+FIXED_KS_PVALUE = 0.05  # the chart's former ksPValue
+KS_PVALUE_FLOOR = 1e-300
+THRESHOLDS_KEY = "drift_thresholds"  # in the registry's metrics document
+
+
+@dataclass(frozen=True)
+class DriftThresholds:
+    """Per feature (the model's order) a PSI threshold and a KS p-value threshold."""
+
+    features: tuple[str, ...]
+    psi: tuple[float, ...]
+    ks_pvalue: tuple[float, ...]
+    calibrated: bool
+    monitoring: Mapping[str, float]  # the windows they were calibrated for ({} when fixed)
+
+
+@dataclass(frozen=True)
+class DriftScores:
+    """One score per feature and statistic, in the thresholds' feature order."""
+
+    features: tuple[str, ...]
+    psi: tuple[float, ...]
+    ks: tuple[float, ...]
+
+
+def build_fixed_thresholds(features: tuple[str, ...]) -> DriftThresholds:
+    """The fallback of a version without calibration: the chart's former fixed thresholds."""
+    n = len(features)
+    return DriftThresholds(
+        features, (FIXED_PSI_THRESHOLD,) * n, (FIXED_KS_PVALUE,) * n, calibrated=False,
+        monitoring={},
+    )  # fmt: skip
+
+
+def parse_thresholds(metrics: Mapping[str, Any], features: tuple[str, ...]) -> DriftThresholds:
+    """The calibrated thresholds of ``features`` from a version's metrics document, or the
+    fixed ones when it has none; ``ValueError`` naming the field when they are malformed."""
+    document = metrics.get(THRESHOLDS_KEY)
+    if document is None:
+        return build_fixed_thresholds(features)
+    per_feature = document.get("features") if isinstance(document, Mapping) else None
+    if not isinstance(per_feature, Mapping):
+        raise ValueError(f"metrics.{THRESHOLDS_KEY}.features: expected a mapping")
+    psi, ks = [], []
+    for name in features:
+        entry = per_feature.get(name)
+        path = f"metrics.{THRESHOLDS_KEY}.features.{name}"
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"{path}: missing")
+        psi.append(_read_positive(entry, "psi", path, upper=math.inf))
+        ks.append(_read_positive(entry, "ks_pvalue", path, upper=1.0))
+    monitoring = document.get("monitoring", {})
+    return DriftThresholds(features, tuple(psi), tuple(ks), True, dict(monitoring))
+
+
+def _read_positive(entry: Mapping[str, Any], key: str, path: str, upper: float) -> float:
+    value = entry.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{path}.{key}: expected a number, got {value!r}")
+    if not 0.0 < float(value) < upper:
+        raise ValueError(f"{path}.{key}: expected 0 < value < {upper}, got {value!r}")
+    return float(value)
+
+
+def assess_ks_score(pvalue: float, threshold: float) -> float:
+    """-log p over -log threshold: 1 at the threshold, above 1 for smaller p-values."""
+    return math.log(max(pvalue, KS_PVALUE_FLOOR)) / math.log(threshold)
+
+
+def assess_scores(
+    features: tuple[str, ...],
+    psi: tuple[float, ...],
+    ks_pvalue: tuple[float, ...],
+    thresholds: DriftThresholds,
+) -> DriftScores:
+    """Each feature's PSI and KS score against ``thresholds`` (the same feature order)."""
+    if features != thresholds.features:
+        raise ValueError(f"thresholds: features {thresholds.features} != report {features}")
+    return DriftScores(
+        features,
+        tuple(v / t for v, t in zip(psi, thresholds.psi, strict=True)),
+        tuple(assess_ks_score(p, t) for p, t in zip(ks_pvalue, thresholds.ks_pvalue, strict=True)),
+    )
+
+
+def check_monitoring(thresholds: DriftThresholds, serving: Mapping[str, float]) -> list[str]:
+    """The monitoring settings that differ from those the thresholds were calibrated for
+    (``key: calibrated -> serving``); empty when they agree or the thresholds are fixed."""
+    return [
+        f"{key}: {thresholds.monitoring[key]:g} -> {value:g}"
+        for key, value in serving.items()
+        if key in thresholds.monitoring and float(thresholds.monitoring[key]) != float(value)
+    ]
