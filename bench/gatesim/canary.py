@@ -16,7 +16,8 @@ canary's ``PairedLog`` (per request: ts, symbol, p_stable, p_candidate, served t
 resolved_at; a gate must read only rows with ``ts <= now`` and outcomes with
 ``resolved_at <= now``, or call ``log.view(now)``), ``now`` the simulated time in seconds,
 ``analysis`` the current step's parsed ``AnalysisSpec``, ``status`` the canary's status (its
-analysis run's start is the judgement's window start, as in the operator's shell); it returns
+``judgement_since``, set at the first step, is the judgement's window start for every analysis
+step, as in the operator's shell); it returns
 the operator's ``Measurement`` (check verdicts). Today's gates are ``today.TodayGate``; the new
 ones are ``judged.JudgedGate`` (the operator's ``assess_judgement``).
 """

@@ -4,14 +4,16 @@
 (``shell/canary_judgement.fetch_judged_measurement``) does, with the prediction log replaced by
 the simulated ``PairedLog``:
 
-* rows: the paired rows since the analysis run started (``status.analysis.started_at``, as the
-  shell reads them), one per (symbol, feature second), the earliest request of each (the
-  adapter's ``DISTINCT ON``), outcomes NaN until resolved (``PairedLog.view``);
+* rows: the paired rows since the candidate started being measured (``status.judgement_since``,
+  the canary's first step, as the shell reads them: every analysis step pools them), one per
+  (symbol, feature second), the earliest request of each (the adapter's ``DISTINCT ON``),
+  outcomes NaN until resolved (``PairedLog.view``);
 * the stable's envelope: ``measure_fitted_envelope`` of the trainer's pipeline (K = 8 retrains
   on shifted windows, ``levibot_common.stats.agreement.measure_envelope``), computed once per
   market in ``models``;
-* ``plan_judgement_context`` (block = horizon + longest feature window unless the spec sets one;
-  looks), ``assess_judgement`` and ``assess_judged_checks`` of the operator's core, with the
+* ``plan_judgement_context`` (block = horizon + the longest window of the features, all of
+  ``FEATURES`` here, unless the spec sets one; calibration's looks over the production spec's
+  judged steps), ``assess_judgement`` and ``assess_judged_checks`` of the operator's core, with the
   server checks as today's gate gives them (no errors, 5 ms while the candidate serves).
 
 The deprecated thresholds (ECE, PSI, KS) are readings under a judgement, never gating: they are
@@ -25,21 +27,24 @@ from dataclasses import replace
 
 import numpy as np
 
-from gatesim.canary import EPOCH
+from gatesim.canary import EPOCH, PRODUCTION_SPEC, load_spec
 from gatesim.markets import HORIZON_S
 from gatesim.today import TodayGate, select_first_rows
 from gatesim.traffic import IntArray, PairedLog
+from levibot_common.features import FEATURES
 from levibot_operator.core.canary.analysis import Query
 from levibot_operator.core.canary.decision import Measurement
 from levibot_operator.core.canary.judgement import PairedRows, assess_judgement
 from levibot_operator.core.canary.judgement_checks import (
     assess_judged_checks,
+    count_judged_steps,
     plan_judgement_context,
 )
 from levibot_operator.core.canary.spec import AnalysisSpec, parse_duration
 from levibot_operator.core.canary.status import CanaryStatus
 
 BOOTSTRAP_REPS = 50
+PRODUCTION_RUNS = count_judged_steps(load_spec(PRODUCTION_SPEC))  # analysis steps that pool rows
 
 
 class FirstRows:
@@ -69,9 +74,12 @@ def build_paired_rows(log: PairedLog, firsts: IntArray, since: float, now: float
 class JudgedGate:
     """The operator's judgement of one canary against the stable's envelope."""
 
-    def __init__(self, envelope_rms: float | None, firsts: FirstRows) -> None:
+    def __init__(
+        self, envelope_rms: float | None, firsts: FirstRows, runs: int = PRODUCTION_RUNS
+    ) -> None:
         self._envelope = envelope_rms
         self._firsts = firsts
+        self._runs = runs
 
     def __call__(self, log: PairedLog, now: float, analysis: AnalysisSpec,
                  status: CanaryStatus) -> Measurement:  # fmt: skip
@@ -79,9 +87,11 @@ class JudgedGate:
         judgement, run = analysis.judgement, status.analysis
         if judgement is None or run is None:
             return Measurement(error="no judgement or analysis run")
-        since = (run.started_at - EPOCH).total_seconds()
+        since = ((status.judgement_since or run.started_at) - EPOCH).total_seconds()
         rows = build_paired_rows(log, self._firsts.select(log), since, now)
-        context = plan_judgement_context(judgement, HORIZON_S, (since, now), self._envelope)
+        context = plan_judgement_context(
+            judgement, (HORIZON_S, FEATURES), (since, now), self._envelope, runs=self._runs
+        )
         result = assess_judgement(rows, judgement, replace(context, bootstrap_reps=BOOTSTRAP_REPS))
         values: dict[Query, float | None] = dict(
             TodayGate.serving_values(log, now, parse_duration(analysis.window, "window"))

@@ -1,10 +1,12 @@
 """The I/O of a canary's statistical judgement: read the paired rows, judge, keep the shadow pair.
 
 Layer: shell. ``fetch_judged_measurement`` turns an analysis with a ``judgement`` into one
-``Measurement``: the paired shadow rows of the run so far (``adapters.predictionlog``), the
-stable's envelope, ``core.canary.judgement.assess_judgement`` (numpy work, run off the event
-loop) and the Prometheus values of the server checks. An unreachable database is a measurement
-error (counted against consecutiveErrorLimit), never an exception. ``apply_shadow_state`` keeps
+``Measurement``: the paired shadow rows since the candidate started being measured
+(``status.judgement.since``, pooled by every analysis step; the run's start for a status
+written before that field existed; ``adapters.predictionlog``), the stable's envelope,
+``core.canary.judgement.assess_judgement`` (numpy work, run off the event loop) and the
+Prometheus values of the server checks. An unreachable database is a measurement error
+(counted against consecutiveErrorLimit), never an exception. ``apply_shadow_state`` keeps
 the registry's shadow pair in step with the canary: written while it is live, so that every
 predictor scores both versions, and cleared once it is finished.
 """
@@ -23,9 +25,10 @@ from levibot_operator.core.canary.decision import Measurement
 from levibot_operator.core.canary.judgement import assess_judgement
 from levibot_operator.core.canary.judgement_checks import (
     assess_judged_checks,
+    count_judged_steps,
     plan_judgement_context,
 )
-from levibot_operator.core.canary.spec import AnalysisSpec
+from levibot_operator.core.canary.spec import AnalysisSpec, CanarySpec
 from levibot_operator.core.canary.status import CanaryStatus, Phase
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
 from levibot_operator.settings import OperatorSettings
@@ -51,6 +54,7 @@ async def fetch_judged_measurement(
     settings: OperatorSettings,
     md: ModelDeployment,
     *,
+    canary: CanarySpec,
     analysis: AnalysisSpec,
     status: CanaryStatus,
     values: Values,
@@ -60,15 +64,19 @@ async def fetch_judged_measurement(
     judgement, pair, run = analysis.judgement, plan_version_pair(md, status), status.analysis
     if judgement is None or pair is None or run is None:
         return Measurement(error="no judgement, version pair or analysis run to measure")
+    since = status.judgement_since or run.started_at
     try:
         rows, envelope = await predictionlog.fetch_judgement_input(
-            api, md, pair, (run.started_at, now), settings
+            api, md, pair, (since, now), settings
         )
     except RegistryUnavailableError as exc:
         log.warning("judgement of %s/%s: %s", md.namespace, md.name, exc)
         return Measurement(error=str(exc))
-    window = (run.started_at.timestamp(), now.timestamp())
-    context = plan_judgement_context(judgement, md.spec.horizon_seconds, window, envelope)
+    target = (md.spec.horizon_seconds, md.spec.features)
+    window = (since.timestamp(), now.timestamp())
+    context = plan_judgement_context(
+        judgement, target, window, envelope, runs=count_judged_steps(canary)
+    )
     result = await asyncio.to_thread(assess_judgement, rows, judgement, context)
     return Measurement(verdicts=assess_judged_checks(values, analysis.thresholds, result))
 

@@ -134,7 +134,7 @@ async def fetch_measurement(
         return Measurement(error=str(exc))
     if analysis.judgement is not None and judge is not None:
         return await fetch_judged_measurement(
-            *judge, md, analysis=analysis, status=status, values=values, now=now
+            *judge, md, canary=spec, analysis=analysis, status=status, values=values, now=now
         )
     return Measurement(verdicts=assess_checks(values, analysis.thresholds))
 

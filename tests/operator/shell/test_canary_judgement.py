@@ -1,6 +1,7 @@
 """A canary with a judgement through the canary shell (recording fake API, fake prediction log):
-it reads the paired rows of its run, records every check's verdict with its interval in status,
-announces each verdict, and keeps the registry's shadow pair while it is live."""
+it reads the paired rows since its first step (every analysis step pools them), records every
+check's verdict with its interval in status, announces each verdict, and keeps the registry's
+shadow pair while it is live."""
 
 from __future__ import annotations
 
@@ -141,3 +142,30 @@ async def test_an_unreachable_log_is_a_measurement_error(fake_log: FakeLog) -> N
     await rec.reconcile_named(NS, CANARY)
     run = canary_status(api)["analysis"]
     assert (run["consecutiveErrors"], run["measurements"]) == (1, 0)
+
+
+async def test_a_later_analysis_step_reads_the_rows_since_the_first_step(
+    fake_log: FakeLog,
+) -> None:
+    steps = [{"setWeight": 25}, {"analysis": {}}, {"setWeight": 50}, {"analysis": {}}]
+    api, rec, clock = build_world(
+        ScriptedPrometheus(), canary_body(analysis=JUDGED_ANALYSIS, steps=steps)
+    )
+    await rec.reconcile_named(NS, CANARY)
+    make_ready(api, CANDIDATE_PATH)
+    await rec.reconcile_named(NS, CANARY)
+    since = canary_status(api)["judgement"]["since"]
+    clock.advance(10 * 60)
+    await rec.reconcile_named(NS, CANARY)  # the first analysis passes (count 1)
+    make_ready(api, CANDIDATE_PATH)  # scaled for 50 %
+    await rec.reconcile_named(NS, CANARY)  # setWeight 50 into the second analysis
+    status = canary_status(api)
+    assert (status["currentStep"], status["judgement"]["since"]) == (3, since)
+    second_run = datetime.fromisoformat(status["analysis"]["startedAt"])
+    clock.advance(60)
+    await rec.reconcile_named(NS, CANARY)
+    first_read, last_read = fake_log.reads[0][2], fake_log.reads[-1][2]
+    assert last_read == first_read  # the pool, not the second run's start
+    assert last_read < second_run
+    assert checks_of(api)["agreement"]["verdict"] == "Equivalent"  # at its first look
+    assert canary_status(api)["currentStep"] == 4  # passed (count 1): promoting

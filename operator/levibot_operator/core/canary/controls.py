@@ -12,8 +12,8 @@ remember the last one), so an annotation left in place, or in Git, never acts tw
   token spent, a Warning Event) while ``levibot.io/abort`` or ``levibot.io/promote`` is still
   set: it would be rolled back or promoted on the next tick.
 - ``restart`` (``levibot.io/restart``) on a Progressing or Paused canary at an analysis step:
-  a fresh run of that step (counters reset), weights unchanged. Elsewhere the token is spent
-  with nothing to restart.
+  a fresh run of that step (counters reset, and the judgement's pooled rows start again from
+  now), weights unchanged. Elsewhere the token is spent with nothing to restart.
 """
 
 from dataclasses import replace
@@ -82,4 +82,4 @@ def decide_restart(
     if not isinstance(step, AnalysisStep):
         message = f"restart {token}: step {index + 1} is not an analysis, nothing to restart"
         return build_decision(spent, build_event(c.REASON_RESTARTED, message))
-    return enter_step(state, spent, index, now, c.REASON_RESTARTED)
+    return enter_step(state, replace(spent, judgement_since=None), index, now, c.REASON_RESTARTED)

@@ -9,12 +9,15 @@ Layer: core (pure), in ``canary``. With ``judgement`` set, a measurement's check
 - the judgement's checks (``judgement.assess_judgement``), with their intervals and effective n.
 
 ``analysis.assess_measurement`` then applies the one rule to the gating checks.
-``plan_judgement_context`` resolves the block length and the looks for the shell.
+``plan_judgement_context`` resolves the block length and the looks for the shell: the rows are
+pooled from ``status.judgement.since`` (the candidate's first step) by every analysis step of
+the attempt, so the calibration test's alpha is split over the looks of all of them.
 """
 
 import math
+from collections.abc import Sequence
 
-from levibot_common.features import LOOKBACK_SECONDS
+from levibot_common.features import lookback_seconds
 from levibot_common.stats.blocks import plan_block_seconds
 from levibot_common.stats.results import Verdict as StatsVerdict
 from levibot_operator.core.canary.analysis import (
@@ -34,7 +37,7 @@ from levibot_operator.core.canary.judgement import (
     plan_planned_blocks,
 )
 from levibot_operator.core.canary.judgement_spec import JudgementSpec
-from levibot_operator.core.canary.spec import Thresholds
+from levibot_operator.core.canary.spec import AnalysisStep, CanarySpec, Thresholds
 
 SERVER_CHECKS = frozenset({"errorRate", "latencyP95"})
 _COMPARISON = {AGREEMENT: "<=", NON_INFERIORITY: "<=", CALIBRATION: ">="}
@@ -101,16 +104,27 @@ def assess_judged_checks(
     return (*checks, *(build_judgement_check(c) for c in result.checks))
 
 
+def count_judged_steps(spec: CanarySpec) -> int:
+    """The analysis steps with a judgement (at least 1): the runs that pool one set of rows."""
+    return max(1, sum(isinstance(s, AnalysisStep) and s.analysis.judgement is not None
+                      for s in spec.steps))  # fmt: skip
+
+
 def plan_judgement_context(
     spec: JudgementSpec,
-    horizon_seconds: int,
+    target: tuple[int, Sequence[str]],
     window: tuple[float, float],
     envelope_rms: float | None,
+    *,
+    runs: int = 1,
 ) -> JudgementContext:
-    """The context of one look at ``window`` = (run start, now), epoch seconds: the block is
-    the spec's, or horizon + the longest feature window; the calibration alpha is split over
-    the blocks of the whole budget (its data change once per finished block)."""
-    started_at, now = window
-    block = float(spec.block_seconds) or plan_block_seconds(horizon_seconds, LOOKBACK_SECONDS)
-    looks = plan_planned_blocks(spec, block)
-    return JudgementContext(now, started_at, block, envelope_rms, looks, seed=int(started_at))
+    """The context of one look at ``window`` = (pool start, now), epoch seconds, for the
+    ``target`` = (horizon seconds, feature names): the block is the spec's, or horizon + the
+    longest window of those features. The calibration alpha is split over the looks of the
+    ``runs`` analysis steps that pool these rows: a run sees at most one new data state per
+    block of its budget, plus the blocks finished before it started (its first look)."""
+    since, now = window
+    horizon, features = target
+    block = float(spec.block_seconds) or plan_block_seconds(horizon, lookback_seconds(features))
+    looks = runs * (plan_planned_blocks(spec, block) + 1)
+    return JudgementContext(now, since, block, envelope_rms, looks, seed=int(since))

@@ -74,6 +74,7 @@ class CanaryStatus:
     desired_weight: int = 0
     achieved_weight: float = 0.0
     analysis: AnalysisRun | None = None
+    judgement_since: datetime | None = None  # rows pooled by every analysis step from then
     checks: tuple[CheckVerdict, ...] = ()
     halted_from: Phase | None = None
     handled_resume: str | None = None
@@ -178,6 +179,11 @@ def parse_analysis_run(obj: Mapping[str, Any]) -> AnalysisRun:
     )
 
 
+def build_judgement_pool(since: datetime | None) -> dict[str, Any] | None:
+    """``status.judgement``: since when the analysis steps pool the paired rows."""
+    return {"since": format_time(since)} if since else None
+
+
 def build_history_entry(entry: HistoryEntry) -> dict[str, Any]:
     return {
         "time": format_time(entry.time),
@@ -212,6 +218,7 @@ def build_canary_status(status: CanaryStatus) -> dict[str, Any]:
         "desiredWeight": status.desired_weight,
         "achievedWeight": status.achieved_weight,
         "analysis": build_analysis_run(status.analysis) if status.analysis else None,
+        "judgement": build_judgement_pool(status.judgement_since),
         "checks": [build_check(c) for c in status.checks],
         "haltedFrom": status.halted_from.value if status.halted_from else None,
         "handledResume": status.handled_resume,
@@ -237,6 +244,7 @@ def parse_canary_status(obj: Mapping[str, Any] | None) -> CanaryStatus:
         desired_weight=int(obj.get("desiredWeight") or 0),
         achieved_weight=float(obj.get("achievedWeight") or 0.0),
         analysis=parse_analysis_run(analysis) if analysis else None,
+        judgement_since=_opt_time(obj.get("judgement") or {}, "since"),
         checks=tuple(parse_check(c) for c in obj.get("checks") or ()),
         halted_from=Phase(halted) if halted else None,
         handled_resume=obj.get("handledResume"),

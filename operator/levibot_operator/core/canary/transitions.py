@@ -114,6 +114,8 @@ def enter_step(
     """Start step ``index``; past the last step, start promoting."""
     steps = state.spec.steps
     changes: dict[str, Any] = {"current_step": index, "step_started_at": now, "analysis": None}
+    if status.judgement_since is None:  # the candidate is measured (shadow) from its first step
+        changes["judgement_since"] = now
     if index >= len(steps):
         changes["current_step"] = len(steps)
         message = "all steps completed"
