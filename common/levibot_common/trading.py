@@ -100,6 +100,18 @@ def encode_signals(signals: NDArray[Any] | list[str]) -> NDArray[np.int8]:
     return np.array([SIDES.get(str(s), 0) for s in values], dtype=np.int8)
 
 
+def decide_signals(
+    p_up: NDArray[np.float64], buy_threshold: float, sell_threshold: float
+) -> NDArray[np.object_]:
+    """The serving policy on many rows: BUY at ``p >= buy``, else SELL at ``p <= sell``, else
+    HOLD (as the predictor's ``decide_signal``; NaN is HOLD)."""
+    p = np.asarray(p_up, dtype=np.float64)
+    signals = np.full(p.shape, "HOLD", dtype=object)
+    signals[p <= sell_threshold] = "SELL"
+    signals[p >= buy_threshold] = "BUY"
+    return signals
+
+
 def select_openings(
     ts: NDArray[np.float64], candidates: NDArray[np.bool_], horizon_seconds: float
 ) -> NDArray[np.int64]:

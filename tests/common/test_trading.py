@@ -12,11 +12,13 @@ from levibot_common.trading import (
     Costs,
     Trades,
     compute_max_drawdown,
+    decide_signals,
     describe_summary,
     equity_curve,
     simulate_trades,
     summarize_trades,
 )
+from levibot_predictor.core.policy import Thresholds, decide_signal
 
 NO_COSTS = Costs(fee_bps=0.0, slippage_bps=0.0)
 
@@ -128,3 +130,15 @@ def test_unknown_signals_hold_and_bad_input_is_refused() -> None:
         simulate_trades(np.zeros(1), ["A"], ["BUY"], np.zeros(1), horizon_seconds=0, costs=NO_COSTS)
     with pytest.raises(ValueError, match="same length"):
         simulate_trades(np.zeros(2), ["A"], ["BUY"], np.zeros(2), horizon_seconds=1, costs=NO_COSTS)
+
+
+def test_decide_signals_is_the_predictors_policy() -> None:
+    p = np.array([0.55, 0.5499, 0.45, 0.4501, math.nan, 0.0, 1.0])
+    assert decide_signals(p, 0.55, 0.45).tolist() == [
+        "BUY", "HOLD", "SELL", "HOLD", "HOLD", "SELL", "BUY",
+    ]  # fmt: skip
+    thresholds = Thresholds(buy=0.55, sell=0.45)
+    grid = np.linspace(0, 1, 201)
+    assert decide_signals(grid, 0.55, 0.45).tolist() == [
+        decide_signal(float(v), thresholds) for v in grid
+    ]

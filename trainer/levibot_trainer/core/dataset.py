@@ -23,13 +23,17 @@ REFERENCE_THIN_SECONDS = 60  # the predictor's DRIFT_THIN_SECONDS default
 
 @dataclass(frozen=True)
 class Rows:
-    """Feature rows (sorted by time), their labels, epoch seconds and drop counts."""
+    """Feature rows (sorted by time), their labels, epoch seconds and drop counts; the
+    backtest's columns: each row's horizon return ``p[t + horizon] / p[t] - 1`` and its symbol
+    (index into the parts ``build_rows`` merged), None when built without them."""
 
     t: NDArray[np.int64]
     x: NDArray[np.float64]
     y: NDArray[np.int64]
     dropped_incomplete: int
     dropped_unlabelled: int
+    horizon_return: NDArray[np.float64] | None = None
+    symbol: NDArray[np.int64] | None = None
 
     @property
     def size(self) -> int:
@@ -45,6 +49,14 @@ class Split:
     test: NDArray[np.bool_]
     test_start: int
     train_end: int
+
+
+def build_horizon_returns(closes: NDArray[np.float64], horizon: int) -> NDArray[np.float64]:
+    """``p[t + horizon] / p[t] - 1`` (the label's sign, the paper trade's return); NaN without."""
+    returns = np.full(closes.shape[0], np.nan)
+    if closes.shape[0] > horizon:
+        returns[:-horizon] = closes[horizon:] / closes[:-horizon] - 1.0
+    return returns
 
 
 def build_labels(closes: NDArray[np.float64], horizon: int) -> NDArray[np.float64]:
@@ -70,6 +82,7 @@ def build_symbol_rows(
         y=labels[keep].astype(np.int64),
         dropped_incomplete=int((~complete).sum()),
         dropped_unlabelled=int((complete & ~labelled).sum()),
+        horizon_return=build_horizon_returns(closes, horizon)[keep],
     )
 
 
@@ -85,7 +98,22 @@ def build_rows(parts: Sequence[Rows], width: int) -> Rows:
         y=np.concatenate([p.y for p in parts])[order],
         dropped_incomplete=sum(p.dropped_incomplete for p in parts),
         dropped_unlabelled=sum(p.dropped_unlabelled for p in parts),
+        horizon_return=merge_column([p.horizon_return for p in parts], order),
+        symbol=np.concatenate([np.full(p.size, i, dtype=np.int64) for i, p in enumerate(parts)])[
+            order
+        ],
     )
+
+
+def merge_column(
+    columns: Sequence[NDArray[np.float64] | None], order: NDArray[np.intp]
+) -> NDArray[np.float64] | None:
+    """The parts' optional column in ``order``; None unless every part has it."""
+    present = [c for c in columns if c is not None]
+    if len(present) != len(columns):
+        return None
+    merged: NDArray[np.float64] = np.concatenate(present)[order]
+    return merged
 
 
 def plan_split(t: NDArray[np.int64], test_fraction: float, gap: int) -> Split:
