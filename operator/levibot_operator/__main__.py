@@ -94,7 +94,10 @@ def build_shells(
     notifier: Notifier | None = None,
 ) -> Shells:
     """The shells; a promotion asks the ModelDeployment shell to converge, under its lock."""
-    reconciler = Reconciler(api=api, settings=settings, clock=utc_now, prometheus=prometheus)
+    metrics = OperatorMetrics(CollectorRegistry())
+    reconciler = Reconciler(
+        api=api, settings=settings, clock=utc_now, prometheus=prometheus, metrics=metrics
+    )
     canaries = CanaryReconciler(
         api=api,
         settings=settings,
@@ -102,7 +105,7 @@ def build_shells(
         md_locks=reconciler.locks,
         on_promoted=reconciler.reconcile_named,
         prometheus=prometheus,
-        metrics=OperatorMetrics(CollectorRegistry()),
+        metrics=metrics,
         notifier=notifier,
     )
     return Shells(reconciler, canaries)

@@ -41,6 +41,7 @@ TRACK_CANARY: Final = "canary"
 ANNOTATION_PREFIX: Final = "levibot.io"
 ANNOTATION_TRAINING_ATTEMPT: Final = "levibot.io/training-attempt"
 ANNOTATION_SPEC_HASH: Final = "levibot.io/model-spec-hash"
+ANNOTATION_RESET_BREAKER: Final = "levibot.io/reset-breaker"  # a new value resets a tripped breaker
 ANNOTATION_PROM_SCRAPE: Final = "prometheus.io/scrape"
 ANNOTATION_PROM_PORT: Final = "prometheus.io/port"
 ANNOTATION_PROM_PATH: Final = "prometheus.io/path"
@@ -64,12 +65,14 @@ COND_SERVING: Final = "Serving"
 COND_DATA_FRESH: Final = "DataFresh"
 COND_KILL_SWITCH: Final = "KillSwitch"
 COND_DATABASE: Final = "DatabaseReachable"
+COND_CIRCUIT_BREAKER: Final = "CircuitBreaker"  # True while a breaker holds every answer at HOLD
 CONDITION_TYPES: Final = (
     COND_READY,
     COND_TRAINING,
     COND_SERVING,
     COND_DATA_FRESH,
     COND_KILL_SWITCH,
+    COND_CIRCUIT_BREAKER,
     COND_DATABASE,
 )
 
@@ -94,6 +97,9 @@ REASON_DEPLOYING: Final = "Deploying"
 REASON_AVAILABLE: Final = "PredictorsAvailable"
 REASON_KILL_SWITCH_ON: Final = "KillSwitchOn"
 REASON_KILL_SWITCH_OFF: Final = "KillSwitchOff"
+REASON_BREAKER_TRIPPED: Final = "CircuitBreakerTripped"  # also the KillSwitch reason it causes
+REASON_BREAKERS_CLOSED: Final = "BreakersClosed"
+REASON_BREAKERS_REMOVED: Final = "BreakersRemoved"
 REASON_UNKNOWN: Final = "Unknown"
 REASON_READY: Final = "Ready"
 REASON_NOT_READY: Final = "NotReady"
@@ -162,3 +168,8 @@ REASON_DELETED: Final = "Deleted"
 REASON_RETRIED: Final = "Retried"
 REASON_RETRY_REFUSED: Final = "RetryRefused"
 REASON_RESTARTED: Final = "AnalysisRestarted"
+# A drift alert describes the market (core.canary.market_drift): it pauses a canary, and only a
+# drift the candidate alone sees rolls it back.
+REASON_MARKET_DRIFT: Final = "MarketDrift"
+REASON_MARKET_DRIFT_ENDED: Final = "MarketDriftEnded"
+REASON_CANDIDATE_DRIFT: Final = "CandidateDrift"

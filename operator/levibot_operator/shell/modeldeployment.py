@@ -18,6 +18,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from levibot_operator import constants as c
 from levibot_operator.adapters import kube, registry
+from levibot_operator.adapters.metrics import OperatorMetrics
 from levibot_operator.adapters.prometheus import PrometheusClient
 from levibot_operator.core.alerts.dispatch import find_live_canaries
 from levibot_operator.core.canary.template import parse_checked_modeldeployment
@@ -70,6 +71,7 @@ from levibot_operator.shell.modeldeployment_observation import (
     fetch_job,
     fetch_scaling_found,
 )
+from levibot_operator.shell.modeldeployment_trading import fetch_trading
 from levibot_operator.shell.writes import patch_registry, post_event
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,7 @@ class Reconciler:
     clock: Callable[[], datetime]
     prometheus: PrometheusClient | None = None
     locks: ObjectLocks = field(default_factory=ObjectLocks)
+    metrics: OperatorMetrics | None = None  # paper trading and breakers per ModelDeployment
 
     def lock_for(self, namespace: str, name: str) -> asyncio.Lock:
         """The lock serialising every reconcile of one ModelDeployment."""
@@ -149,9 +152,16 @@ class Reconciler:
         # Every registered version, whoever trained it, is in the history (issue 12, 6).
         known = await registry.fetch_version_history(self.api, md, status, self.settings)
         undo = await self.decide_undo(body, md, known)
-        snap = await self.fetch_snapshot(md, undo.status)
+        snap = await fetch_trading(
+            self.api, self.settings, await self.fetch_snapshot(md, undo.status), body
+        )
         plan = decide_modeldeployment(snap, self.settings.build_core_settings())
         refused = await self.apply_plan(body, status, plan, md)
+        if self.metrics is not None:
+            self.metrics.observe_paper(
+                md.namespace, md.name, plan.status.paper_trading.get("results") or []
+            )
+            self.metrics.observe_breaker(md.namespace, md.name, plan.status.circuit_breaker)
         await self.apply_undo(body, md, undo)
         if not refused:
             return plan.requeue_after

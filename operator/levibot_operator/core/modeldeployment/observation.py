@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from levibot_operator import constants as c
+from levibot_operator.core.modeldeployment.breakers import Reading
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
 from levibot_operator.core.modeldeployment.status import MDStatus
 from levibot_operator.core.modeldeployment.trainer_result import (
@@ -69,6 +70,17 @@ class Freshness:
 
 
 @dataclass(frozen=True)
+class TradingObservation:
+    """The serving version's breaker readings (None: no check due, or the log unreadable), new
+    paper results (None: not due) and the ``levibot.io/reset-breaker`` annotation."""
+
+    version: str = ""  # the version the readings judge
+    readings: tuple[Reading, ...] | None = None
+    paper: Mapping[str, Any] | None = None
+    reset_request: str | None = None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything decide_ needs, observed at ``now``."""
 
@@ -87,6 +99,7 @@ class Snapshot:
     # kinds of the scaling objects (HorizontalPodAutoscaler, PodDisruptionBudget) found, read
     # only when their setting is absent, so a removed setting deletes what it left behind
     scaling_found: frozenset[str] = frozenset()
+    trading: TradingObservation = field(default_factory=TradingObservation)
 
 
 def _condition_true(body: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:

@@ -18,6 +18,12 @@ from levibot_operator.core.intents import (
     Intent,
     SetRegistryStatus,
 )
+from levibot_operator.core.modeldeployment.breaker_plan import (
+    build_breaker_condition,
+    build_kill_switch_condition,
+    is_kill_switch_on,
+    plan_trading,
+)
 from levibot_operator.core.modeldeployment.health import (
     build_data_fresh_condition,
     build_database_condition,
@@ -64,7 +70,9 @@ def decide_serving(snap: Snapshot, status: MDStatus, settings: CoreSettings) -> 
     autoscaler owns it), its HPA and the PDB, and retiring replaced versions."""
     md = snap.md
     intents: list[Intent] = [
-        ApplyObject(build_killswitch_configmap(md, md.spec.kill_switch, status.stable_version)),
+        ApplyObject(
+            build_killswitch_configmap(md, is_kill_switch_on(md, status), status.stable_version)
+        ),
         ApplyObject(build_predictor_service(md, settings)),
     ]
     stable = status.stable_version
@@ -167,7 +175,7 @@ def build_phase(status: MDStatus, serving: Condition) -> str:
 def build_condition_set(snap: Snapshot, status: MDStatus) -> tuple[Condition, ...]:
     """Every condition for the new status (DatabaseReachable only when there is news)."""
     serving = build_serving_condition(snap, status)
-    switch = snap.md.spec.kill_switch
+    breaker = build_breaker_condition(snap.md, status)
     ready = Condition(
         c.COND_READY,
         serving.status,
@@ -179,12 +187,8 @@ def build_condition_set(snap: Snapshot, status: MDStatus) -> tuple[Condition, ..
         build_training_condition(status, snap.status),
         serving,
         build_data_fresh_condition(snap),
-        Condition(
-            c.COND_KILL_SWITCH,
-            "True" if switch else "False",
-            c.REASON_KILL_SWITCH_ON if switch else c.REASON_KILL_SWITCH_OFF,
-            "predictors answer HOLD" if switch else "predictors answer from the model",
-        ),
+        build_kill_switch_condition(snap.md, status),
+        *((breaker,) if breaker else ()),
         *((database,) if (database := build_database_condition(snap)) else ()),
     )
 
@@ -235,6 +239,7 @@ def decide_modeldeployment(snap: Snapshot, settings: CoreSettings) -> Plan:
     """The whole reconcile decision for one ModelDeployment."""
     step = decide_training(snap, settings)
     status, marks = decide_registry_marks(snap, step.status)
+    status, breaker_events = plan_trading(snap, status)
     canary = plan_version_canary(snap.md, status, snap.live_canaries)
     intents = (*step.jobs, *decide_serving(snap, status, settings), *marks, *canary)
     conditions = build_condition_set(snap, status)
@@ -244,12 +249,13 @@ def decide_modeldeployment(snap: Snapshot, settings: CoreSettings) -> Plan:
         phase=phase,
         message=conditions[0].message if phase != c.PHASE_READY else conditions[1].message,
         observed_generation=snap.md.generation,
-        kill_switch=snap.md.spec.kill_switch,
+        kill_switch=is_kill_switch_on(snap.md, status),
         conditions=build_conditions(
             snap.status.conditions, conditions, snap.now, snap.md.generation
         ),
     )
-    return Plan(new, intents, build_events(snap.status, new, intents), step.requeue_after)
+    events = (*breaker_events, *build_events(snap.status, new, intents))
+    return Plan(new, intents, events, step.requeue_after)
 
 
 def decide_invalid_spec(status: MDStatus, error: SpecError, generation: int, now: datetime) -> Plan:

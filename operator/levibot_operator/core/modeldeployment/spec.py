@@ -19,6 +19,10 @@ from levibot_operator.core.fields import (
     read_optional,
     read_strings,
 )
+from levibot_operator.core.modeldeployment.breaker_spec import (
+    CircuitBreakers,
+    parse_circuit_breakers,
+)
 from levibot_operator.core.modeldeployment.canary_template import (
     DEFAULT_CANARY_TEMPLATE,
     parse_canary_template,
@@ -100,6 +104,7 @@ class ModelDeploymentSpec:
     # spec.canaryTemplate (or the built-in default): how every version after the first rolls out
     canary_template: Json = field(default_factory=lambda: dict(DEFAULT_CANARY_TEMPLATE))
     trading: TradingSpec = field(default_factory=TradingSpec)  # spec.trading: paper-trade costs
+    circuit_breakers: CircuitBreakers | None = None  # spec.circuitBreakers; None: no breaker
 
 
 @dataclass(frozen=True)
@@ -253,6 +258,9 @@ def parse_spec(spec: Json) -> ModelDeploymentSpec:
             read_optional(spec, "canaryTemplate", "spec", dict), "spec.canaryTemplate"
         ),
         trading=parse_trading(read_field(spec, "trading", "spec", dict, {})),
+        circuit_breakers=parse_circuit_breakers(
+            read_optional(spec, "circuitBreakers", "spec", dict)
+        ),
     )
 
 

@@ -5,12 +5,18 @@ stable version), so parsing is lenient: an unreadable field is treated as absent
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from levibot_operator import constants as c
 from levibot_operator.core.fields import format_time
+from levibot_operator.core.modeldeployment.breaker_state import (
+    BreakerState,
+    build_breaker_json,
+    parse_breaker_state,
+)
+from levibot_operator.core.modeldeployment.paper import parse_paper_json
 
 Json = Mapping[str, Any]
 
@@ -66,6 +72,8 @@ class MDStatus:
     conditions: tuple[Condition, ...] = ()
     versions_omitted: int = 0  # older registered versions left out of ``versions``
     handled_undo: str = ""  # the levibot.io/undo value acted on (core.modeldeployment.undo)
+    circuit_breaker: BreakerState = field(default_factory=BreakerState)  # breaker_state
+    paper_trading: Json = field(default_factory=dict)  # core.modeldeployment.paper
 
 
 RUNNING = "Running"
@@ -143,6 +151,8 @@ def parse_md_status(obj: Json | None) -> MDStatus:
         conditions=tuple(parse_condition(x) for x in obj.get("conditions") or ()),
         versions_omitted=_int(obj, "versionsOmitted"),
         handled_undo=_str(obj, "handledUndo"),
+        circuit_breaker=parse_breaker_state(obj.get("circuitBreaker")),
+        paper_trading=parse_paper_json(obj.get("paperTrading")),
     )
 
 
@@ -212,7 +222,17 @@ def build_status_json(status: MDStatus) -> dict[str, Any]:
         "versionsOmitted": status.versions_omitted,
         "conditions": [build_condition_json(x) for x in status.conditions],
         "handledUndo": status.handled_undo or None,
+        **build_trading_json(status),
     }
+
+
+def build_trading_json(status: MDStatus) -> dict[str, Any]:
+    """``circuitBreaker`` and ``paperTrading``, only once there is something to say (a status
+    without them is written exactly as before issue 15)."""
+    breaker = build_breaker_json(status.circuit_breaker)
+    return ({"circuitBreaker": breaker} if breaker else {}) | (
+        {"paperTrading": dict(status.paper_trading)} if status.paper_trading else {}
+    )
 
 
 def find_condition(conditions: Sequence[Condition], kind: str) -> Condition | None:
