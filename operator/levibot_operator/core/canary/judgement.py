@@ -23,6 +23,8 @@ the gating ones:
 - ``calibration``: the block calibration test of the candidate's resolved rows at
   ``calibration.alpha / planned_looks`` (Bonferroni: the data change once per finished block);
   its estimate is the p-value. ``ece`` is its reading: the ECE with a block-bootstrap interval.
+- ``tradingSharpe`` and ``tradingDrawdown`` when the judgement has a ``trading`` block and the
+  rows carry their trading columns (``trading_checks``): a veto and a reading.
 
 The verdict over the gating checks: fail if any fails, else inconclusive if any is, else
 waiting if any waits (too few finished blocks: this must not count towards
@@ -31,7 +33,7 @@ resolved, so a counted block mean never changes.
 """
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -40,7 +42,13 @@ from levibot_common.stats.blocks import BlockMeans, compute_block_index, compute
 from levibot_common.stats.calibration import BOOTSTRAP_REPS, assess_calibration
 from levibot_common.stats.results import Assessment, FloatArray, Verdict
 from levibot_common.stats.sequential import assess_noninferiority
+from levibot_common.trading import Costs
 from levibot_operator.core.canary.judgement_spec import JudgementSpec
+from levibot_operator.core.canary.trading_checks import (
+    TradingContext,
+    TradingRows,
+    assess_trading_checks,
+)
 
 LOSS_EPSILON = 1e-6  # p_up is clipped to [eps, 1 - eps] before the log-loss
 AGREEMENT, NON_INFERIORITY, CALIBRATION = "agreement", "nonInferiority", "calibration"
@@ -55,6 +63,7 @@ class PairedRows:
     p_stable: FloatArray
     p_candidate: FloatArray
     outcome: FloatArray
+    trading: TradingRows | None = None  # signals and returns, for the trading checks
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,10 @@ class JudgementContext:
     planned_looks: int
     seed: int = 0
     bootstrap_reps: int = BOOTSTRAP_REPS
+    horizon_seconds: float = 60.0
+    costs: Costs = field(
+        default_factory=Costs
+    )  # the ModelDeployment's spec.trading, for the trading checks
 
 
 @dataclass(frozen=True)
@@ -210,6 +223,19 @@ def assess_calibration_checks(
     return test, ece
 
 
+def build_trading_checks(
+    rows: PairedRows, spec: JudgementSpec, ctx: JudgementContext, *, alone: bool = False
+) -> tuple[CheckResult, ...]:
+    """The trading checks, when the spec asks for them and the rows carry their columns."""
+    if spec.trading is None or rows.trading is None:
+        return ()
+    seconds = float(spec.trading.block_seconds or ctx.block_seconds)
+    trading = TradingContext(ctx.now, ctx.started_at, seconds, ctx.horizon_seconds, ctx.costs,
+                             spec.alpha, plan_planned_blocks(spec, seconds), alone)  # fmt: skip
+    found = assess_trading_checks(rows.ts, rows.trading, spec.trading, trading)
+    return tuple(CheckResult(**asdict(c)) for c in found)
+
+
 def _stage_two_decides(spec: JudgementSpec, agreement: Assessment, has_envelope: bool) -> bool:
     if agreement.verdict is Verdict.EQUIVALENT:
         return False
@@ -251,6 +277,7 @@ def assess_judgement(
         ),
         calibration,
         ece,
+        *build_trading_checks(rows, spec, context),
     )
     verdict, reason = assess_verdict(checks)
     return JudgementResult(checks, verdict, reason)

@@ -12,7 +12,8 @@ which overrides the fields it sets) says how the paired shadow rows are judged:
   dependent neighbours of a block: 1 for blocks of at least horizon + feature window);
 - ``nonInferiority``: stage 2, ``metric`` (``logLoss`` or ``brier``) and ``tolerance`` (the loss
   difference per prediction, candidate minus stable, that still counts as non-inferior);
-- ``calibration``: ``alpha`` (0.01) of the absolute calibration test, split over the looks.
+- ``calibration``: ``alpha`` (0.01) of the absolute calibration test, split over the looks;
+- ``trading`` (absent: none): the paired paper-trading checks (``trading_spec``).
 """
 
 from collections.abc import Mapping
@@ -24,6 +25,11 @@ from levibot_operator.core.canary.durations import (
     check_bounded,
     format_duration,
     parse_duration,
+)
+from levibot_operator.core.canary.trading_spec import (
+    TradingChecksSpec,
+    parse_trading_checks,
+    unparse_trading_checks,
 )
 from levibot_operator.core.fields import check_enum, read_field
 
@@ -71,6 +77,7 @@ class JudgementSpec:
     agreement: AgreementSpec = AgreementSpec()
     non_inferiority: NonInferioritySpec = NonInferioritySpec()
     calibration: CalibrationSpec = CalibrationSpec()
+    trading: TradingChecksSpec | None = None
 
 
 def _probability(obj: Json, key: str, path: str, default: float, high: float = 0.5) -> float:
@@ -114,6 +121,8 @@ def _merge(base: JudgementSpec | None, obj: Json) -> Json:
     for key in ("agreement", "nonInferiority", "calibration"):
         override = obj.get(key)
         merged[key] = {**old[key], **(override if isinstance(override, Mapping) else {})}
+    if isinstance(obj.get("trading"), Mapping) and isinstance(old.get("trading"), Mapping):
+        merged["trading"] = {**old["trading"], **obj["trading"]}
     return merged
 
 
@@ -122,6 +131,7 @@ def parse_judgement(obj: Json, path: str, base: JudgementSpec | None = None) -> 
     obj = _merge(base, obj)
     on_inconclusive = read_field(obj, "onInconclusive", path, str, "pause")
     calibration = read_field(obj, "calibration", path, dict, {})
+    trading = obj.get("trading")
     return JudgementSpec(
         alpha=_probability(obj, "alpha", path, 0.05),
         block_seconds=_count(obj, "blockSeconds", path, 0, high=MAX_BLOCK_SECONDS),
@@ -136,6 +146,9 @@ def parse_judgement(obj: Json, path: str, base: JudgementSpec | None = None) -> 
         calibration=CalibrationSpec(
             _probability(calibration, "alpha", f"{path}.calibration", 0.01)
         ),
+        trading=None
+        if trading is None
+        else parse_trading_checks(read_field(obj, "trading", path, dict), f"{path}.trading"),
     )
 
 
@@ -156,4 +169,5 @@ def unparse_judgement(spec: JudgementSpec) -> dict[str, Any]:
             "tolerance": spec.non_inferiority.tolerance,
         },
         "calibration": {"alpha": spec.calibration.alpha},
+        **({"trading": unparse_trading_checks(spec.trading)} if spec.trading else {}),
     }
