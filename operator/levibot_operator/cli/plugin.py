@@ -24,6 +24,7 @@ from functools import partial
 from typing import Any, TextIO
 
 from levibot_operator import constants as c
+from levibot_operator.cli import trading
 from levibot_operator.cli.undo import build_undo_canary, build_undo_now, plan_undo_version
 from levibot_operator.cli.view import (
     CLEARED,
@@ -63,6 +64,7 @@ commands that change things (each is an annotation, so GitOps can do the same):
   undo <md>          roll back to the previous stable version (or --to vN) through a new Canary
                      from spec.canaryTemplate; with --now at once, no canary:
                      levibot.io/undo: vN + levibot.io/undo-now: "true" on the ModelDeployment
+  reset-breaker <md> levibot.io/reset-breaker: close a tripped circuit breaker by hand
 each token is acted on once; the operator remembers it in status (handledRetry, ...)."""
 NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
@@ -134,7 +136,8 @@ def render_status(kubectl: Kubectl, name: str | None) -> tuple[str, bool]:
         items = fetch_json(kubectl, "get", both).get("items") or []
         canaries = [o for o in items if o.get("kind") == c.CANARY_KIND]
         deployments = [o for o in items if o.get("kind") == c.MODELDEPLOYMENT_KIND]
-        return format_overview(canaries, deployments), False
+        paper = trading.format_paper_overview(deployments)
+        return format_overview(canaries, deployments) + paper, False
     obj = fetch_json(kubectl, "get", c.CANARY_PLURAL, name)
     return format_canary(obj), parse_status(obj).phase in TERMINAL
 
@@ -242,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     undo.add_argument("--wait", type=float, default=5.0, help="seconds to await --now")
     history = sub.add_parser("history", parents=[common], help="a ModelDeployment's versions")
     history.add_argument("modeldeployment", type=parse_name)
+    trading.add_reset_parser(sub, common, parse_name)
     return parser
 
 
@@ -267,8 +271,13 @@ def build_kubectl(args: argparse.Namespace, binary: str | None) -> Kubectl:
 def run_command(args: argparse.Namespace, kubectl: Kubectl, rt: Runtime) -> int:
     if args.command == "history":
         obj = fetch_json(kubectl, "get", c.MODELDEPLOYMENT_PLURAL, args.modeldeployment)
-        print(format_versions(obj), file=rt.out)
+        print(format_versions(obj) + trading.format_paper(obj), file=rt.out)
         return 0
+    if args.command == trading.RESET_COMMAND:
+        token = build_token(rt.now(), rt.nonce())
+        return trading.run_reset_breaker(
+            partial(fetch_json, kubectl), args, token, rt.sleep, rt.out
+        )
     if args.command == "undo":
         return run_undo(kubectl, args, rt)
     if args.command in REQUESTS:
