@@ -24,6 +24,8 @@ def build_prometheus_config(targets: Path, rules: Path, am_port: int, every: int
             "scrape_configs": [
                 {
                     "job_name": "levibot-predictors",
+                    # the operator's series name the ModelDeployment's namespace themselves
+                    "honor_labels": True,
                     "file_sd_configs": [{"files": [str(targets)], "refresh_interval": "5s"}],
                 }
             ],

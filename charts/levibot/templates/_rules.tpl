@@ -92,4 +92,14 @@ groups:
       {{- include "levibot.alert" (list $ "LevibotTickRateLow" . $expr (printf "%s: fewer than %v ticks/min for {{ $labels.symbol }}" $who .threshold) `{{ $labels.symbol }} receives {{ $value }} ticks per minute.`) | nindent 6 }}
       {{- end }}
       {{- end }}
+  {{- with $r.circuitBreaker }}
+  {{- if .enabled }}
+  {{- /* the operator's gauge: 1 while a breaker (spec.circuitBreakers) holds the kill-switch on */}}
+  - name: levibot.trading
+    interval: {{ $.Values.prometheusRule.interval }}
+    rules:
+      {{- $expr := printf "max by (%s, breaker) (levibot_circuit_breaker_tripped) == 1" $by }}
+      {{- include "levibot.alert" (list $ "LevibotCircuitBreakerTripped" . $expr (printf "%s: circuit breaker {{ $labels.breaker }} tripped" $who) `The {{ $labels.breaker }} breaker tripped on the version's paper trades: every answer is HOLD until it is reset (kubectl levibot reset-breaker) or its cool-down ends with the condition cleared.`) | nindent 6 }}
+  {{- end }}
+  {{- end }}
 {{- end -}}

@@ -12,10 +12,12 @@ verdict}`` (1 for the check's current verdict) of the last measurement,
 Paper trading (issue 15, never advice), per served version and window (``1d``, ``7d``):
 ``levibot_paper_pnl``, ``levibot_paper_sharpe``, ``levibot_paper_max_drawdown``,
 ``levibot_paper_trades`` and ``levibot_paper_win_rate{..., bound}`` (``estimate``, ``lower``,
-``upper``), labelled ``{namespace, modeldeployment, version, track, window}``; the breakers:
-``levibot_circuit_breaker_tripped{namespace, modeldeployment, version, breaker}`` (1 for the
+``upper``), labelled ``{namespace, model, version, track, window}``; the breakers:
+``levibot_circuit_breaker_tripped{namespace, model, version, track, breaker}`` (1 for the
 breaker holding the kill-switch on, 0 otherwise) and ``levibot_circuit_breaker_reading{...,
-breaker, bound}`` (``value`` and ``limit`` of each breaker's last reading).
+breaker, bound}`` (``value`` and ``limit`` of each breaker's last reading), labelled like the
+predictors' series (``model`` is the ModelDeployment, ``track`` stable) so the chart's alert
+template applies; scrape the operator with ``honor_labels`` so ``namespace`` stays theirs.
 """
 
 import math
@@ -24,13 +26,14 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from levibot_operator.constants import TRACK_STABLE
 from levibot_operator.core.canary.analysis import CheckVerdict, Verdict
 from levibot_operator.core.canary.status import CanaryStatus, Phase
 from levibot_operator.core.modeldeployment.breaker_state import BreakerState
 from levibot_operator.core.modeldeployment.breakers import BREAKERS
 
 CANARY_LABELS = ("namespace", "canary", "modeldeployment")
-PAPER_LABELS = ("namespace", "modeldeployment", "version", "track", "window")
+PAPER_LABELS = ("namespace", "model", "version", "track", "window")
 PAPER_GAUGES = {  # status.paperTrading field -> (metric, help)
     "pnl": ("levibot_paper_pnl", "Paper PnL (net, fraction of the unit stake) per window."),
     "sharpe": ("levibot_paper_sharpe", "Annualised per-trade Sharpe of the paper trades."),
@@ -38,7 +41,7 @@ PAPER_GAUGES = {  # status.paperTrading field -> (metric, help)
     "trades": ("levibot_paper_trades", "Paper trades closed in the window."),
 }
 WIN_RATE_BOUNDS = {"winRate": "estimate", "winRateLow": "lower", "winRateHigh": "upper"}
-BREAKER_LABELS = ("namespace", "modeldeployment", "version", "breaker")
+BREAKER_LABELS = ("namespace", "model", "version", "track", "breaker")
 
 
 class OperatorMetrics:
@@ -132,12 +135,14 @@ class OperatorMetrics:
             return
         for breaker in BREAKERS:
             shown = 1 if state.tripped and state.breaker == breaker else 0
-            self.breaker_tripped.labels(namespace, name, state.version, breaker).set(shown)
+            labels = (namespace, name, state.version, TRACK_STABLE, breaker)
+            self.breaker_tripped.labels(*labels).set(shown)
         for reading in state.readings:
             for bound in ("value", "limit"):
                 value = reading.get(bound)
                 if isinstance(value, int | float) and math.isfinite(value):
-                    labels = (namespace, name, state.version, str(reading.get("breaker")))
+                    breaker = str(reading.get("breaker"))
+                    labels = (namespace, name, state.version, TRACK_STABLE, breaker)
                     self.breaker_reading.labels(*labels, bound).set(value)
 
     def observe_canary(self, namespace: str, name: str, target: str, status: CanaryStatus) -> None:

@@ -227,4 +227,17 @@ SEED_CASES = [
         "BTCUSDT receives 29 ticks per minute.",
         {"symbol": "BTCUSDT"},
     ),
+    # the operator's gauge (issue 15): 1 for the tripped breaker, 0 for a closed one
+    AlertCase(
+        "LevibotCircuitBreakerTripped",
+        "critical",
+        1,
+        {"levibot_circuit_breaker_tripped|breaker=losingStreak": gauge(1)},
+        {"levibot_circuit_breaker_tripped|breaker=losingStreak": gauge(0)},
+        f"{WHO}: circuit breaker losingStreak tripped",
+        "The losingStreak breaker tripped on the version's paper trades: every answer is HOLD"
+        " until it is reset (kubectl levibot reset-breaker) or its cool-down ends with the"
+        " condition cleared.",
+        {"breaker": "losingStreak"},
+    ),
 ]
