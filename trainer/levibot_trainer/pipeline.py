@@ -1,6 +1,6 @@
 """One training run (trainer run layer): connect → check → load → features → split → fit →
-metrics → ONNX → parity → retraining-noise envelope → register. Time, sleep and the stage timer
-come in from ``cli``.
+metrics → backtest → ONNX → parity → retraining-noise envelope → register. Time, sleep and the
+stage timer come in from ``cli``.
 
 CPU stages are plain functions over values (``build_training_rows``, ``fit_and_assess``,
 ``export_and_check``, ``measure_fitted_envelope``) so the benchmark can time them one by one;
@@ -30,6 +30,8 @@ from levibot_common.registry import (
 )
 from levibot_common.schema import apply_schema
 from levibot_common.stats.agreement import Envelope
+from levibot_common.trading import Costs
+from levibot_trainer.core.backtest import Backtest, TradingPolicy, assess_backtest
 from levibot_trainer.core.dataset import (
     Rows,
     Split,
@@ -37,6 +39,11 @@ from levibot_trainer.core.dataset import (
     build_rows,
     build_symbol_rows,
     plan_split,
+)
+from levibot_trainer.core.drift_calibration import (
+    Calibration,
+    MonitoringWindows,
+    calibrate_thresholds,
 )
 from levibot_trainer.core.envelope import measure_retrain_envelope, plan_retrain_windows
 from levibot_trainer.core.export import (
@@ -150,10 +157,39 @@ def measure_fitted_envelope(
     )  # fmt: skip
 
 
+def assess_fitted_backtest(
+    rows: Rows, split: Split, fitted: Fitted, settings: TrainerSettings
+) -> Backtest:
+    """Paper trading of the held-out predictions with the serving thresholds and spec costs."""
+    policy = TradingPolicy(
+        settings.buy_threshold, settings.sell_threshold,
+        Costs(fee_bps=settings.fee_bps, slippage_bps=settings.slippage_bps),
+    )  # fmt: skip
+    return assess_backtest(
+        rows, split, fitted.p_test, symbols=settings.symbols,
+        horizon_seconds=settings.horizon_seconds, policy=policy,
+    )  # fmt: skip
+
+
 def build_reference(rows: Rows, split: Split, settings: TrainerSettings) -> DriftReference:
     """The drift reference sample: the thinned data window (see ``build_reference_sample``)."""
     sample = build_reference_sample(rows, settings.reference_rows)
     return DriftReference(tuple(settings.features), sample)
+
+
+def calibrate_drift(
+    rows: Rows, reference: DriftReference, settings: TrainerSettings
+) -> Calibration:
+    """Drift thresholds for the predictor's windows and the target false-alarm rate, replayed
+    over the data window (see ``levibot_trainer.core.drift_calibration``)."""
+    windows = MonitoringWindows(
+        settings.drift_window_seconds, settings.drift_thin_seconds,
+        settings.drift_interval_seconds, settings.drift_min_rows, settings.drift_alert_for_seconds,
+    )  # fmt: skip
+    return calibrate_thresholds(
+        reference.features, reference.rows, rows.t, rows.x, windows,
+        false_alarms_per_day=settings.drift_false_alarms_per_day,
+    )  # fmt: skip
 
 
 def plan_window(settings: TrainerSettings, now: datetime) -> tuple[datetime, datetime]:
@@ -173,24 +209,32 @@ async def _train_and_register(
         split = plan_checked_split(rows, settings)
     with timer.stage("train"):
         fitted = fit_and_assess(rows, split, settings)
+    with timer.stage("backtest"):
+        backtest = assess_fitted_backtest(rows, split, fitted, settings)
     with timer.stage("export"):
         onnx, parity = export_and_check(fitted, settings)
     with timer.stage("envelope"):
         envelope = measure_fitted_envelope(rows, split, fitted, settings)
+    with timer.stage("drift"):
+        reference = build_reference(rows, split, settings)
+        drift = calibrate_drift(rows, reference, settings)
     facts = TrainingFacts(start, end, rows, split, fitted.base_rate, fitted.model,
-                          fitted.baseline, parity, envelope)  # fmt: skip
+                          fitted.baseline, parity, envelope, backtest=backtest,
+                          drift=drift)  # fmt: skip
     metrics = build_metrics(facts)
     with timer.stage("register"):
         try:
             stored = await register_version(
                 conn, model_name=settings.model_name, version=settings.version, onnx=onnx,
                 metadata=build_metadata(settings, facts), metrics=metrics,
-                reference=build_reference(rows, split, settings),
+                reference=reference,
             )  # fmt: skip
         except VersionConflictError:  # a concurrent run of the same Job registered it first
             existing = await fetch_version(conn, settings.model_name, settings.version)
             return build_existing(settings, existing.sha256)
-    return build_success(settings, stored.sha256, metrics, build_counts(facts), timer.seconds)
+    return build_success(
+        settings, stored.sha256, metrics, build_counts(facts), timer.seconds, backtest=backtest
+    )
 
 
 async def run_training(

@@ -14,7 +14,9 @@ from importlib import metadata as importlib_metadata
 from typing import Any
 
 from levibot_common.stats.agreement import SAFETY_FACTOR, Envelope
+from levibot_trainer.core.backtest import Backtest, describe_backtest, summarize_backtest_line
 from levibot_trainer.core.dataset import Rows, Split
+from levibot_trainer.core.drift_calibration import Calibration
 from levibot_trainer.core.envelope import WINDOW_SHARE
 from levibot_trainer.core.export import INPUT_NAME, PROBABILITY_OUTPUT, TARGET_OPSET, ParityReport
 from levibot_trainer.core.metrics import ECE_BINS, Scores
@@ -37,6 +39,8 @@ class TrainingFacts:
     baseline: Scores
     parity: ParityReport
     envelope: Envelope
+    backtest: Backtest | None = None  # paper trading on the test split (issue 15)
+    drift: Calibration | None = None  # drift thresholds (issue 14); absent when incomplete
 
 
 def build_code_version() -> dict[str, str]:
@@ -75,7 +79,15 @@ def build_metrics(facts: TrainingFacts) -> dict[str, Any]:
         "envelope_retrains": facts.envelope.k,
         "envelope_max_pairwise_rms": facts.envelope.max_pairwise_rms,
         "envelope_median_pairwise_rms": facts.envelope.median_pairwise_rms,
+        **({"backtest": describe_backtest(facts.backtest)} if facts.backtest else {}),
+        **build_drift_thresholds(facts.drift),
     }
+
+
+def build_drift_thresholds(drift: Calibration | None) -> dict[str, Any]:
+    """``drift_thresholds`` for the metrics document when every threshold could be derived
+    (else nothing: the predictor then falls back to the fixed thresholds, and says so)."""
+    return {"drift_thresholds": drift.as_document()} if drift and drift.complete else {}
 
 
 def build_metadata(settings: TrainerSettings, facts: TrainingFacts) -> dict[str, Any]:
@@ -135,8 +147,11 @@ def build_success(
     metrics: Mapping[str, Any],
     counts: Mapping[str, int],
     stages: Mapping[str, float],
+    *,
+    backtest: Backtest | None = None,
 ) -> dict[str, Any]:
-    """Result of a run that registered (or found) the version."""
+    """Result of a run that registered (or found) the version; with the backtest's headline
+    figures (model, always HOLD, buy-and-hold), so the Job's log shows them."""
     return {
         "status": "ok",
         "exitCode": EXIT_OK,
@@ -147,6 +162,7 @@ def build_success(
         "metrics": {k: v for k, v in metrics.items() if not isinstance(v, Mapping)},
         "counts": dict(counts),
         "stagesSeconds": {k: round(v, 3) for k, v in stages.items()},
+        **({"backtest": summarize_backtest_line(backtest)} if backtest else {}),
     }
 
 

@@ -75,6 +75,40 @@ class TrainerSettings(BaseSettings):
         "test rows is the retraining-noise envelope (registry metrics envelope_rms, ...); with "
         "the factor 2, K = 8 keeps a healthy retrain inside with about 99.5 % probability.",
     )  # fmt: skip
+    drift_window_seconds: float = Field(
+        default=1800.0, gt=0, description="The predictor's drift window "
+        "(spec.serving.monitoring.driftWindowSeconds), which the drift calibration replays.",
+    )  # fmt: skip
+    drift_thin_seconds: float = Field(
+        default=60.0, gt=0, description="The predictor's KS thinning (driftThinSeconds)."
+    )
+    drift_interval_seconds: float = Field(
+        default=15.0, gt=0, description="The predictor's drift cadence (intervalSeconds)."
+    )
+    drift_min_rows: int = Field(
+        default=20, ge=1, description="Thinned rows before drift is exported (driftMinRows)."
+    )
+    drift_alert_for_seconds: float = Field(
+        default=300.0, ge=0, description="The drift alert's persistence (driftAlertForSeconds)."
+    )
+    drift_false_alarms_per_day: float = Field(
+        default=0.1, gt=0, le=100, description="Target drift false alarms a day, the whole "
+        "model's (driftFalseAlarmsPerDay): the calibrated thresholds' rate.",
+    )  # fmt: skip
+    buy_threshold: float = Field(
+        default=0.55, ge=0, le=1, description="Serving policy (spec.serving.buyThreshold): the "
+        "backtest's signal is BUY at p_up >= this.",
+    )  # fmt: skip
+    sell_threshold: float = Field(
+        default=0.45, ge=0, le=1, description="Serving policy (spec.serving.sellThreshold): the "
+        "backtest's signal is SELL at p_up <= this (and below buy_threshold).",
+    )  # fmt: skip
+    fee_bps: float = Field(
+        default=10.0, ge=0, le=1000, description="Backtest fee per side in bps (spec.trading)."
+    )
+    slippage_bps: float = Field(
+        default=5.0, ge=0, le=1000, description="Backtest slippage per side in bps (spec.trading)."
+    )
     min_train_rows: int = Field(default=1000, ge=10, description="Fewer train rows: exit 3.")
     min_test_rows: int = Field(default=200, ge=10, description="Fewer test rows: exit 3.")
     db_connect_attempts: int = Field(
@@ -113,6 +147,8 @@ class TrainerSettings(BaseSettings):
                 f"gap_seconds ({self.gap_seconds}) must be >= horizon_seconds "
                 f"({self.horizon_seconds}): a shorter gap leaks test labels into training"
             )
+        if not self.sell_threshold < self.buy_threshold:
+            raise ValueError("sell_threshold must be below buy_threshold")
         needed = LOOKBACK_SECONDS + self.horizon_seconds
         if self.data_window_seconds <= needed:
             raise ValueError(
