@@ -92,6 +92,10 @@ def expected_env(ns: str) -> list[dict[str, Any]]:
         "HORIZON_SECONDS": "60",
         "DATA_WINDOW_SECONDS": "604800",
         "ENVELOPE_RETRAINS": "8",
+        "BUY_THRESHOLD": "0.55",
+        "SELL_THRESHOLD": "0.45",
+        "FEE_BPS": "10.0",
+        "SLIPPAGE_BPS": "5.0",
         "RESULT_PATH": "/dev/termination-log",
     }
     env = [{"name": "LEVIBOT_TRAINER_DSN", "valueFrom": secret}]

@@ -43,3 +43,16 @@ def parse_trading(obj: Json, path: str = "spec.trading") -> TradingSpec:
         fee_bps=parse_bps(obj, "feeBps", d.fee_bps, path),
         slippage_bps=parse_bps(obj, "slippageBps", d.slippage_bps, path),
     )
+
+
+def build_backtest_env(
+    trading: TradingSpec, buy_threshold: float, sell_threshold: float
+) -> dict[str, str]:
+    """The trainer's backtest settings (LEVIBOT_TRAINER_ suffixes, docs/contracts.md): the serving
+    policy's thresholds and these costs, so the backtest trades as the predictor would."""
+    return {
+        "BUY_THRESHOLD": repr(buy_threshold),
+        "SELL_THRESHOLD": repr(sell_threshold),
+        "FEE_BPS": repr(trading.fee_bps),
+        "SLIPPAGE_BPS": repr(trading.slippage_bps),
+    }

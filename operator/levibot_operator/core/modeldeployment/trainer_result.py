@@ -19,6 +19,10 @@ SPEC_FIELDS = {
     "symbols": "spec.symbols",
     "horizon_seconds": "spec.horizonSeconds",
     "data_window_seconds": "spec.training.dataWindowSeconds",
+    "buy_threshold": "spec.serving.buyThreshold",
+    "sell_threshold": "spec.serving.sellThreshold",
+    "fee_bps": "spec.trading.feeBps",
+    "slippage_bps": "spec.trading.slippageBps",
 }
 
 

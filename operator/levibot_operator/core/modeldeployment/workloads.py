@@ -36,6 +36,7 @@ from levibot_operator.core.modeldeployment.spec import (
     SecretRef,
     build_model_fingerprint,
 )
+from levibot_operator.core.modeldeployment.trading import build_backtest_env
 
 
 def build_dsn_env(prefix: str, ref: SecretRef, settings: CoreSettings) -> Manifest:
@@ -62,6 +63,7 @@ def build_trainer_env(md: ModelDeployment, version: str, settings: CoreSettings)
         "HORIZON_SECONDS": str(spec.horizon_seconds),
         "DATA_WINDOW_SECONDS": str(spec.training.data_window_seconds),
         "ENVELOPE_RETRAINS": str(spec.training.envelope_retrains),
+        **build_backtest_env(spec.trading, spec.serving.buy_threshold, spec.serving.sell_threshold),
         "RESULT_PATH": c.TRAINER_RESULT_PATH,
     }
     return [build_dsn_env(prefix, spec.training.database_secret, settings), *_env(prefix, values)]

@@ -12,6 +12,9 @@ from levibot_common.trading import Costs
 from levibot_operator.core.fields import SpecError
 from levibot_operator.core.modeldeployment.spec import parse_modeldeployment
 from levibot_operator.core.modeldeployment.trading import TradingSpec, parse_trading
+from levibot_operator.core.modeldeployment.workloads import build_trainer_env
+from levibot_operator.settings import OperatorSettings
+from levibot_trainer.settings import TrainerSettings
 from tests.operator.support.fakes import md_body
 
 CRD = Path(__file__).resolve().parents[4] / "crds" / "modeldeployment.yaml"
@@ -66,3 +69,18 @@ def test_the_crd_has_the_parsers_defaults_and_bounds() -> None:
     assert props["slippageBps"]["default"] == default.slippage_bps
     for key in ("feeBps", "slippageBps"):
         assert (props[key]["minimum"], props[key]["maximum"]) == (0, 1000)
+
+
+def test_the_trainer_job_backtests_with_the_spec_thresholds_and_costs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    body = with_trading({"feeBps": 2.5, "slippageBps": 1})
+    body["spec"]["serving"].update(buyThreshold=0.6, sellThreshold=0.4)
+    env = build_trainer_env(
+        parse_modeldeployment(body), "v3", OperatorSettings().build_core_settings()
+    )
+    for item in env:
+        monkeypatch.setenv(str(item["name"]), str(item.get("value", "postgresql://u@db/x")))
+    settings = TrainerSettings()  # type: ignore[call-arg]
+    assert (settings.buy_threshold, settings.sell_threshold) == (0.6, 0.4)
+    assert (settings.fee_bps, settings.slippage_bps) == (2.5, 1.0)
