@@ -18,6 +18,12 @@ Run: ``.venv/bin/python bench/gate_error_rates.py [--quick] [--rates 1,10,100]
 the seed market at 10 req/s unless told otherwise (training the 7-day versions and the
 envelope is most of its CPU time). ``--json`` prints only the
 issue's object for the seed market at 10 req/s with the new gates (the production spec).
+
+``--checks trading`` (issue 15) runs every canary with the judgement's trading checks alone
+(``gatesim.trading``: the production spec with ``judgement.trading: {}``; the paired paper
+returns' Sharpe difference gates, the drawdown ratio is a reading) as the gate set
+``trading``; ``--json`` then prints the same object for that gate set.
+``--trading-budget 3h`` sets that spec's judgement budget (default: the production 45m).
 """
 
 from __future__ import annotations
@@ -52,10 +58,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--markets", default=None, help="seed,eurusd")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--json", action="store_true", help="print the issue's JSON only")
+    parser.add_argument(
+        "--checks", choices=("all", "trading"), default="all",
+        help="all: today's, new and evaluate gate sets; trading: the trading checks alone",
+    )  # fmt: skip
+    parser.add_argument("--trading-budget", default=None, help="e.g. 3h (default: the spec's)")
     return parser.parse_args(argv)
 
 
-def plan_jobs(markets: list[str], canaries: int, rates: tuple[float, ...]) -> list[Job]:
+def plan_jobs(markets: list[str], canaries: int, rates: tuple[float, ...],
+              args: argparse.Namespace) -> list[Job]:  # fmt: skip
     """Jobs of ``CANARIES_PER_JOB`` canaries, one market seed each."""
     jobs = []
     for market in markets:
@@ -63,7 +75,7 @@ def plan_jobs(markets: list[str], canaries: int, rates: tuple[float, ...]) -> li
         count = math.ceil(canaries / per_job)
         for seed in range(count):
             size = min(per_job, canaries - seed * per_job)
-            jobs.append(Job(market, 1000 + seed, size, rates))
+            jobs.append(Job(market, 1000 + seed, size, rates, args.checks, args.trading_budget))
     return jobs
 
 
@@ -84,26 +96,29 @@ def main(argv: list[str]) -> None:
     scores: list[Score] = []
     with Pool(args.processes) as pool:
         for part, score in pool.imap_unordered(
-            run_jobs_quietly, plan_jobs(markets, canaries, rates)
+            run_jobs_quietly, plan_jobs(markets, canaries, rates, args)
         ):
             rows.extend(part)
             scores.extend(score)
     summary = summarize_rows(rows)
+    gates = "trading" if args.checks == "trading" else "new"
     if args.json:
-        print(json.dumps(build_issue_json(summary, "seed", "new", 10.0)))
+        print(json.dumps(build_issue_json(summary, "seed", gates, 10.0)))
         return
     cpu = sum(os.times()[:4])  # this process and its finished children (the pool's workers)
     print(
         f"{canaries} canaries per scenario, {time.monotonic() - began:.0f} s "
         f"on {args.processes} processes, {cpu:.0f} s of CPU"
     )
-    gate_sets = tuple(g for g in ("today", "new", "evaluate") if any(k[1] == g for k in summary))
+    gate_sets = tuple(
+        g for g in ("today", "new", "evaluate", "trading") if any(k[1] == g for k in summary)
+    )
     for market in markets:
         print(format_scores(scores, market))
         for rate in rates:
             print(format_table(summary, market, rate, gate_sets))
-    if ("seed", "new", 10.0, "same") in summary:
-        print("\n--json: " + json.dumps(build_issue_json(summary, "seed", "new", 10.0)))
+    if ("seed", gates, 10.0, "same") in summary:
+        print("\n--json: " + json.dumps(build_issue_json(summary, "seed", gates, 10.0)))
 
 
 def format_scores(scores: list[Score], market: str) -> str:

@@ -15,7 +15,9 @@ Two kinds (benchmark helper):
   replayed (Friday's last bar is followed by Sunday's first, 60 s later).
 
 A ``Market`` holds, per symbol, every second's close, feature row (``feature_matrix``, the
-predictor's and the trainer's definitions) and the trainer's label ``close[k + h] > close[k]``.
+predictor's and the trainer's definitions), the trainer's label ``close[k + h] > close[k]`` and
+the horizon's simple return ``close[k + h] / close[k] - 1`` (the prediction log's
+``outcome_return``, which paper trades settle at).
 """
 
 from __future__ import annotations
@@ -41,11 +43,13 @@ FloatArray = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class SymbolSeries:
-    """One symbol: closes, feature rows (NaN where incomplete) and labels (NaN at the end)."""
+    """One symbol: closes, feature rows (NaN where incomplete), labels and horizon returns
+    (both NaN at the end)."""
 
     closes: FloatArray
     features: FloatArray
     labels: FloatArray
+    returns: FloatArray
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,9 @@ def build_series(closes: FloatArray) -> SymbolSeries:
     """Features and labels of one symbol's closes (labels as the trainer's ``build_labels``)."""
     labels = np.full(closes.shape[0], np.nan)
     labels[:-HORIZON_S] = (closes[HORIZON_S:] > closes[:-HORIZON_S]).astype(np.float64)
-    return SymbolSeries(closes, feature_matrix(closes, FEATURES), labels)
+    returns = np.full(closes.shape[0], np.nan)
+    returns[:-HORIZON_S] = closes[HORIZON_S:] / closes[:-HORIZON_S] - 1.0
+    return SymbolSeries(closes, feature_matrix(closes, FEATURES), labels, returns)
 
 
 def build_seed_market(seed: int, seconds: int) -> Market:
@@ -115,7 +121,12 @@ def build_eurusd_market(seed: int, bars: FloatArray, seconds: int) -> Market:
 def slice_market(market: Market, start: int, stop: int) -> Market:
     """The seconds ``[start, stop)`` of every symbol (features keep their own look-back)."""
     series = tuple(
-        SymbolSeries(s.closes[start:stop], s.features[start:stop], s.labels[start:stop])
+        SymbolSeries(
+            s.closes[start:stop],
+            s.features[start:stop],
+            s.labels[start:stop],
+            s.returns[start:stop],
+        )
         for s in market.series
     )
     return Market(market.name, market.symbols, series)

@@ -4,7 +4,9 @@ Benchmark helper. A job builds one market (its ``TrainPlan``'s history to train 
 ``canaries`` starts ``CANARY_SPACING_S`` apart), trains the versions once, and for each start,
 rate and candidate kind runs one canary per gate set: ``today`` (``specs/today.yaml``, today's
 gates), ``new`` (``specs/production.yaml``: the judgement, ``onDifferent: rollback``) and
-``evaluate`` (the same with ``onDifferent: evaluate``: stage 2 decides a different candidate).
+``evaluate`` (the same with ``onDifferent: evaluate``: stage 2 decides a different candidate);
+with ``checks="trading"`` only ``trading`` (the production spec's trading checks alone,
+``trading.TradingGate``).
 A canary starts ``WARMUP_S`` after its traffic begins (the stable alone serves the warm-up, so
 its monitor window is full, as for a stable that has been serving). Canaries of one job may
 overlap in market time (a judged canary may run for hours): each is a draw of the same
@@ -31,6 +33,7 @@ from gatesim.markets import (
 )
 from gatesim.models import KINDS, PLANS, Version, build_candidate, train_versions
 from gatesim.today import DriftCache, TodayGate
+from gatesim.trading import TradingGate, load_trading_spec
 from gatesim.traffic import MONITOR_INTERVAL_S, UNASSIGNED, build_paired_logs, build_traffic
 from levibot_operator.core.canary.spec import CanarySpec
 
@@ -48,10 +51,14 @@ class Job:
     seed: int
     canaries: int
     rates: tuple[float, ...]
+    checks: str = "all"  # or "trading": the trading checks alone
+    trading_budget: str | None = None  # the trading gate set's judgement budget
 
 
-def load_gate_specs() -> dict[str, CanarySpec]:
-    """The spec of every gate set."""
+def load_gate_specs(job: Job) -> dict[str, CanarySpec]:
+    """The spec of every gate set of the job."""
+    if job.checks == "trading":
+        return {"trading": load_trading_spec(job.trading_budget)}
     return {
         "today": load_spec(TODAY_SPEC),
         "new": load_spec(PRODUCTION_SPEC),
@@ -82,7 +89,7 @@ def assess_live_scores(market: Market, candidates: dict[str, Version], start: in
 
 def run_job(job: Job) -> tuple[list[Row], list[Score]]:
     """Every canary of the job through every gate set."""
-    specs = load_gate_specs()
+    specs = load_gate_specs(job)
     spans = {name: int(plan_span(spec)) for name, spec in specs.items()}
     span = max(spans.values())
     market = build_market(job, span)
@@ -91,6 +98,7 @@ def run_job(job: Job) -> tuple[list[Row], list[Score]]:
     candidates = {kind: build_candidate(versions, kind, job.seed) for kind in KINDS}
     stacked = {kind: np.stack(c.p_up) for kind, c in candidates.items()}
     labels, stable = np.stack([s.labels for s in market.series]), stacked["same"]
+    returns = np.stack([s.returns for s in market.series])
     rng = np.random.default_rng([job.seed, 3])
     rows: list[Row] = []
     for c in range(job.canaries):
@@ -101,13 +109,17 @@ def run_job(job: Job) -> tuple[list[Row], list[Score]]:
             phase = float(rng.uniform(0.0, MONITOR_INTERVAL_S))
             cache: DriftCache = {}
             firsts = FirstRows()
-            logs = build_paired_logs(traffic, labels, stable, stacked, phase)
+            logs = build_paired_logs(traffic, labels, stable, stacked, phase, returns=returns)
             for kind, candidate in candidates.items():
-                gates: dict[str, Gate] = {
-                    "today": TodayGate(market, candidate.reference, phase, cache),
-                    "new": JudgedGate(versions.stable.envelope_rms, firsts),
-                    "evaluate": JudgedGate(versions.stable.envelope_rms, firsts),
-                }
+                gates: dict[str, Gate] = (
+                    {"trading": TradingGate(firsts)}
+                    if job.checks == "trading"
+                    else {
+                        "today": TodayGate(market, candidate.reference, phase, cache),
+                        "new": JudgedGate(versions.stable.envelope_rms, firsts),
+                        "evaluate": JudgedGate(versions.stable.envelope_rms, firsts),
+                    }
+                )
                 for name, gate in gates.items():
                     log = replace(
                         logs[kind], track=np.full_like(logs[kind].track, UNASSIGNED), assigned=0

@@ -12,7 +12,9 @@ monitor pass (every ``MONITOR_INTERVAL_S``, the predictor's default) at or after
 request, oldest first: ``ts``, ``symbol`` (index), ``p_stable`` and ``p_candidate`` (both
 versions score every request), the ``track`` that served it (0 stable, 1 candidate; -1 until
 the canary machine has decided the weight in force), ``outcome`` and ``resolved_at`` (the
-outcome is known only to a reader whose ``now >= resolved_at``; ``PairedLog.view`` masks it).
+outcome is known only to a reader whose ``now >= resolved_at``; ``PairedLog.view`` masks it),
+and, when the market's returns were given, ``outcome_return`` (the horizon's simple return,
+resolved with the outcome).
 Which track served a request is drawn with one uniform per request (``u < weight / 100``), so
 two canaries with the same traffic and the same weight history serve the same rows.
 """
@@ -84,6 +86,7 @@ class PairedLog:
     resolved_at: FloatArray
     draw: FloatArray
     assigned: int = 0
+    outcome_return: FloatArray | None = None
 
     def assign_tracks(self, until: float, weight: float) -> None:
         """Serve the unassigned requests with ``ts < until`` at canary ``weight`` (percent)."""
@@ -105,6 +108,8 @@ class PairedLog:
             self.ts[:n], self.symbol[:n], self.row[:n], self.p_stable[:n],
             self.p_candidate[:n], self.track[:n], np.where(known, self.outcome[:n], math.nan),
             self.resolved_at[:n], self.draw[:n], min(self.assigned, n),
+            None if self.outcome_return is None
+            else np.where(known, self.outcome_return[:n], math.nan),
         )  # fmt: skip
 
 
@@ -114,14 +119,17 @@ def build_paired_logs(
     stable: FloatArray,
     candidates: dict[str, FloatArray],
     phase: float,
+    *,
+    returns: FloatArray | None = None,
 ) -> dict[str, PairedLog]:
     """One log per candidate over the same requests: both versions' p_up and the outcome of
     every request's feature row (the shared columns are computed once, and not copied).
-    ``labels``, ``stable`` and each candidate are (symbols x seconds) arrays."""
+    ``labels``, ``stable``, each candidate and ``returns`` are (symbols x seconds) arrays."""
     sym, row = traffic.symbol, traffic.row
     flat = sym * labels.shape[1] + row
     outcome, p_stable = labels.take(flat), stable.take(flat)
     resolved = plan_resolved_at(traffic.ts, phase)
+    outcome_return = None if returns is None else returns.take(flat)
     return {
         kind: PairedLog(
             traffic.ts,
@@ -133,6 +141,7 @@ def build_paired_logs(
             outcome,
             resolved,
             traffic.draw,
+            outcome_return=outcome_return,
         )
         for kind, candidate in candidates.items()
     }

@@ -224,14 +224,21 @@ def assess_calibration_checks(
 
 
 def build_trading_checks(
-    rows: PairedRows, spec: JudgementSpec, ctx: JudgementContext, *, alone: bool = False
+    rows: PairedRows,
+    spec: JudgementSpec,
+    ctx: JudgementContext,
+    *,
+    alone: bool = False,
+    readings: bool = True,
 ) -> tuple[CheckResult, ...]:
-    """The trading checks, when the spec asks for them and the rows carry their columns."""
+    """The trading checks, when the spec asks for them and the rows carry their columns
+    (``alone``: they gate alone; ``readings`` False: no drawdown reading)."""
     if spec.trading is None or rows.trading is None:
         return ()
     seconds = float(spec.trading.block_seconds or ctx.block_seconds)
+    planned = plan_planned_blocks(spec, seconds)
     trading = TradingContext(ctx.now, ctx.started_at, seconds, ctx.horizon_seconds, ctx.costs,
-                             spec.alpha, plan_planned_blocks(spec, seconds), alone)  # fmt: skip
+                             spec.alpha, planned, alone, readings)  # fmt: skip
     found = assess_trading_checks(rows.ts, rows.trading, spec.trading, trading)
     return tuple(CheckResult(**asdict(c)) for c in found)
 

@@ -85,6 +85,7 @@ class TradingContext:
     alpha: float
     planned_blocks: int
     alone: bool = False
+    readings: bool = True  # False: skip the drawdown reading (the benchmark's verdicts only)
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def _take(rows: TradingRows, keep: NDArray[np.bool_]) -> TradingRows:
 
 
 def assess_trading_checks(ts: FloatArray, rows: TradingRows, spec: TradingChecksSpec,
-                          ctx: TradingContext) -> tuple[TradingCheck, TradingCheck]:  # fmt: skip
+                          ctx: TradingContext) -> tuple[TradingCheck, ...]:  # fmt: skip
     """The Sharpe difference check and the drawdown reading (see the module docstring)."""
     keep = select_counted(ts, rows, ctx)
     counted, at = _take(rows, keep), ts[keep]
@@ -207,4 +208,6 @@ def assess_trading_checks(ts: FloatArray, rows: TradingRows, spec: TradingChecks
     blocks = compute_block_means(at, candidate - stable, ctx.block_seconds,
                                  origin_s=ctx.started_at)  # fmt: skip
     sharpe = assess_sharpe(blocks, plan_risk_scale(stable, candidate), spec, ctx)
+    if not ctx.readings:
+        return (sharpe,)
     return sharpe, assess_drawdown(at, counted, blocks.n_eff, spec, ctx)
