@@ -97,6 +97,11 @@ def test_dashboard_json_parses_and_is_in_the_configmap() -> None:
         "levibot_active_model_info",
         "levibot_canary_check_estimate",
         "levibot_canary_check_verdict",
+        "levibot_paper_pnl",
+        "levibot_paper_sharpe",
+        "levibot_paper_max_drawdown",
+        "levibot_paper_win_rate",
+        "levibot_circuit_breaker_tripped",
     ],
 )
 def test_dashboard_shows_what_the_issue_asks_for(metric: str) -> None:
