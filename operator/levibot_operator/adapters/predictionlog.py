@@ -11,7 +11,11 @@ from the same feature row are one market observation; the first row logged wins)
 unresolved. Rows without a symbol (features sent by a client) are left out: no market outcome
 ever resolves them, and an unresolved row holds back every outcome block after it. The stable
 version's retraining-noise envelope is its registry metric
-``envelope_rms`` (written by the trainer; None when absent).
+``envelope_rms`` (written by the trainer; None when absent). Each row also carries its trading
+columns (``PairedRows.trading``, for ``core.canary.trading_checks``): both versions' signals as
+sides (+1 BUY, -1 SELL, 0 HOLD; NaN when none was logged), the horizon's simple return
+``outcome_return`` (NaN until resolved) and the symbol. A log from before those columns is read
+without them (an empty return column: the trading checks wait).
 """
 
 import math
@@ -23,8 +27,10 @@ import numpy as np
 from kubernetes_asyncio.client import ApiClient
 
 from levibot_common import registry as shared
+from levibot_common.trading import SIDES
 from levibot_operator.adapters.registry import RegistryUnavailableError, connect_database
 from levibot_operator.core.canary.judgement import PairedRows
+from levibot_operator.core.canary.trading_checks import TradingRows
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
 from levibot_operator.settings import OperatorSettings
 
@@ -36,7 +42,7 @@ SELECT DISTINCT ON (symbol, floor(extract(epoch FROM ts)))
     extract(epoch FROM ts)::double precision AS ts,
     CASE WHEN version = $2 THEN p_up ELSE shadow_p_up END AS p_stable,
     CASE WHEN version = $2 THEN shadow_p_up ELSE p_up END AS p_candidate,
-    outcome::double precision AS outcome
+    outcome::double precision AS outcome{trading}
 FROM prediction_log
 WHERE model_name = $1 AND ts >= $4 AND ts < $5 AND symbol <> ''
   AND ((version = $2 AND shadow_version = $3) OR (version = $3 AND shadow_version = $2))
@@ -44,6 +50,10 @@ WHERE model_name = $1 AND ts >= $4 AND ts < $5 AND symbol <> ''
 ORDER BY symbol, floor(extract(epoch FROM ts)), id
 LIMIT $6
 """
+TRADING_COLUMNS = """,
+    CASE WHEN version = $2 THEN signal ELSE shadow_signal END AS signal_stable,
+    CASE WHEN version = $2 THEN shadow_signal ELSE signal END AS signal_candidate,
+    outcome_return, symbol"""
 
 ENVELOPE_SQL = """
 SELECT (metrics ->> 'envelope_rms') AS envelope FROM model_registry
@@ -60,6 +70,28 @@ class VersionPair:
     candidate_version: str
 
 
+def _side(signal: object) -> float:
+    side = SIDES.get(str(signal).upper()) if signal is not None else None
+    return math.nan if side is None else float(side)
+
+
+def parse_trading_rows(rows: list[asyncpg.Record]) -> TradingRows | None:
+    """The trading columns of sorted records (None when the log has none)."""
+    if rows and "outcome_return" not in rows[0]:
+        return None
+
+    def column(key: str) -> np.ndarray:
+        values = (math.nan if r[key] is None else float(r[key]) for r in rows)
+        return np.fromiter(values, dtype=np.float64, count=len(rows))
+
+    return TradingRows(
+        np.array([_side(r["signal_stable"]) for r in rows], dtype=np.float64),
+        np.array([_side(r["signal_candidate"]) for r in rows], dtype=np.float64),
+        column("outcome_return"),
+        np.array([r["symbol"] for r in rows], dtype=object),
+    )
+
+
 def parse_paired_rows(rows: list[asyncpg.Record]) -> PairedRows:
     """The records as float arrays, oldest first; an unresolved outcome is NaN."""
     rows = sorted(rows, key=lambda r: float(r["ts"]))
@@ -68,21 +100,28 @@ def parse_paired_rows(rows: list[asyncpg.Record]) -> PairedRows:
         values = (math.nan if r[key] is None else float(r[key]) for r in rows)
         return np.fromiter(values, dtype=np.float64, count=len(rows))
 
-    return PairedRows(column("ts"), column("p_stable"), column("p_candidate"), column("outcome"))
+    return PairedRows(
+        column("ts"), column("p_stable"), column("p_candidate"), column("outcome"),
+        parse_trading_rows(rows),
+    )  # fmt: skip
 
 
 async def fetch_paired_rows(
     conn: asyncpg.Connection, pair: VersionPair, since: datetime, until: datetime
 ) -> PairedRows:
-    """The paired rows logged in ``[since, until)``; none before the columns exist."""
-    try:
-        rows = await conn.fetch(
-            PAIRED_ROWS_SQL, pair.model_name, pair.stable_version, pair.candidate_version,
-            since, until, MAX_ROWS,
-        )  # fmt: skip
-    except (asyncpg.UndefinedTableError, asyncpg.UndefinedColumnError):
-        rows = []
-    return parse_paired_rows(list(rows))
+    """The paired rows logged in ``[since, until)``; none before the columns exist (and
+    without their trading columns before ``outcome_return`` exists)."""
+    args = (pair.model_name, pair.stable_version, pair.candidate_version, since, until, MAX_ROWS)
+    rows: list[asyncpg.Record] = []
+    for trading in (TRADING_COLUMNS, ""):
+        try:
+            rows = list(await conn.fetch(PAIRED_ROWS_SQL.format(trading=trading), *args))
+        except asyncpg.UndefinedColumnError:
+            continue
+        except asyncpg.UndefinedTableError:
+            break
+        break
+    return parse_paired_rows(rows)
 
 
 async def fetch_envelope(conn: asyncpg.Connection, model_name: str, version: str) -> float | None:

@@ -87,3 +87,41 @@ async def test_the_envelope_is_the_stable_versions_metric(pg_dsn: str) -> None:
     finally:
         await conn.close()
     assert found == [0.021, None, None, None]
+
+
+async def test_paired_rows_carry_both_signals_and_the_return(pg_dsn: str) -> None:
+    conn = await connect_with_schema(pg_dsn)
+    insert = """
+    INSERT INTO prediction_log (model_name, version, track, symbol, ts, p_up, signal,
+        horizon_seconds, outcome, outcome_return, shadow_version, shadow_p_up, shadow_signal)
+    VALUES ('ns.md', $1, 'stable', $2, $3, 0.6, $4, 60, $5, $6, $7, 0.4, $8)
+    """
+    try:
+        await conn.execute(insert, "v1", "BTC", T0, "BUY", 1, 0.002, "v2", "SELL")
+        await conn.execute(insert, "v2", "ETH", T0 + timedelta(seconds=1), "HOLD", None, None,
+                           "v1", "BUY")  # fmt: skip
+        await conn.execute(insert, "v1", "BTC", T0 + timedelta(seconds=2), "BUY", 0, -0.001,
+                           "v2", None)  # fmt: skip
+        rows = await fetch_paired_rows(conn, PAIR, T0, T0 + timedelta(seconds=60))
+    finally:
+        await conn.close()
+    trading = rows.trading
+    assert trading is not None
+    assert list(trading.side_stable) == [1.0, 1.0, 1.0]
+    assert trading.side_candidate[:2].tolist() == [-1.0, 0.0]
+    assert math.isnan(trading.side_candidate[2])  # no shadow signal logged
+    assert trading.outcome_return[0] == 0.002
+    assert math.isnan(trading.outcome_return[1])
+    assert list(trading.symbol) == ["BTC", "ETH", "BTC"]
+
+
+async def test_a_log_without_returns_is_read_without_trading_columns(pg_dsn: str) -> None:
+    conn = await connect_with_schema(pg_dsn)
+    try:
+        await conn.execute("ALTER TABLE prediction_log DROP COLUMN outcome_return")
+        await log(conn, "v1", "BTC", 0.1, 0.60, 1, "v2", 0.70)
+        rows = await fetch_paired_rows(conn, PAIR, T0, T0 + timedelta(seconds=60))
+    finally:
+        await conn.close()
+    assert list(rows.p_candidate) == [0.70]
+    assert rows.trading is None
