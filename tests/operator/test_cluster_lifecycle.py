@@ -96,6 +96,12 @@ def expected_env(ns: str) -> list[dict[str, Any]]:
         "SELL_THRESHOLD": "0.45",
         "FEE_BPS": "10.0",
         "SLIPPAGE_BPS": "5.0",
+        "DRIFT_WINDOW_SECONDS": "1800",
+        "DRIFT_THIN_SECONDS": "60",
+        "DRIFT_INTERVAL_SECONDS": "15",
+        "DRIFT_MIN_ROWS": "20",
+        "DRIFT_ALERT_FOR_SECONDS": "300",
+        "DRIFT_FALSE_ALARMS_PER_DAY": "0.1",
         "RESULT_PATH": "/dev/termination-log",
     }
     env = [{"name": "LEVIBOT_TRAINER_DSN", "valueFrom": secret}]

@@ -41,6 +41,29 @@ def test_envelope_retrains_reach_the_trainer_settings(monkeypatch: pytest.Monkey
     assert TrainerSettings().envelope_retrains == 4  # type: ignore[call-arg]
 
 
+def test_drift_calibration_reaches_the_trainer_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14, item 1: the predictor's drift windows, the alert's persistence and the target
+    false-alarm rate reach the trainer, which calibrates the drift thresholds for them."""
+    body = md_body()
+    body["spec"]["serving"]["monitoring"] = {
+        "intervalSeconds": 2, "driftWindowSeconds": 150, "driftThinSeconds": 5,
+        "driftMinRows": 80, "driftAlertForSeconds": 10, "driftFalseAlarmsPerDay": 0.5,
+    }  # fmt: skip
+    settings = OperatorSettings().build_core_settings()
+    export(monkeypatch, build_trainer_env(parse_modeldeployment(body), "v1", settings))
+    trainer = TrainerSettings()  # type: ignore[call-arg]
+    assert (trainer.drift_window_seconds, trainer.drift_thin_seconds) == (150, 5)
+    assert (trainer.drift_interval_seconds, trainer.drift_min_rows) == (2, 80)
+    assert (trainer.drift_alert_for_seconds, trainer.drift_false_alarms_per_day) == (10, 0.5)
+
+
+def test_drift_false_alarm_rate_must_be_positive() -> None:
+    body = md_body()
+    body["spec"]["serving"]["monitoring"] = {"driftFalseAlarmsPerDay": 0}
+    with pytest.raises(SpecError, match="driftFalseAlarmsPerDay"):
+        parse_modeldeployment(body)
+
+
 def test_predictor_settings_accept_the_deployment_env(monkeypatch: pytest.MonkeyPatch) -> None:
     md = parse_modeldeployment(md_body())
     export(

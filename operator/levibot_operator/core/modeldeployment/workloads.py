@@ -30,6 +30,7 @@ from levibot_operator.core.modeldeployment.manifests import (
     build_predictor_selector,
     build_service_account,
 )
+from levibot_operator.core.modeldeployment.monitoring import MonitoringSpec
 from levibot_operator.core.modeldeployment.placement import build_pod_placement
 from levibot_operator.core.modeldeployment.spec import (
     ModelDeployment,
@@ -64,9 +65,23 @@ def build_trainer_env(md: ModelDeployment, version: str, settings: CoreSettings)
         "DATA_WINDOW_SECONDS": str(spec.training.data_window_seconds),
         "ENVELOPE_RETRAINS": str(spec.training.envelope_retrains),
         **build_backtest_env(spec.trading, spec.serving.buy_threshold, spec.serving.sell_threshold),
+        **build_drift_calibration_env(spec.serving.monitoring),
         "RESULT_PATH": c.TRAINER_RESULT_PATH,
     }
     return [build_dsn_env(prefix, spec.training.database_secret, settings), *_env(prefix, values)]
+
+
+def build_drift_calibration_env(monitoring: MonitoringSpec) -> dict[str, str]:
+    """What the trainer calibrates the drift thresholds for: the predictor's windows, the
+    alert's persistence and the target false-alarm rate (spec.serving.monitoring)."""
+    return {
+        "DRIFT_WINDOW_SECONDS": str(monitoring.drift_window_seconds),
+        "DRIFT_THIN_SECONDS": str(monitoring.drift_thin_seconds),
+        "DRIFT_INTERVAL_SECONDS": str(monitoring.interval_seconds),
+        "DRIFT_MIN_ROWS": str(monitoring.drift_min_rows),
+        "DRIFT_ALERT_FOR_SECONDS": str(monitoring.drift_alert_for_seconds),
+        "DRIFT_FALSE_ALARMS_PER_DAY": repr(monitoring.drift_false_alarms_per_day),
+    }
 
 
 def _tmp_volume() -> tuple[Manifest, Manifest]:

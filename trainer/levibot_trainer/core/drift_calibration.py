@@ -1,0 +1,268 @@
+"""Drift thresholds calibrated on the training period (trainer core, pure).
+
+The training period is the market the version was built for, so it is the healthy market by
+definition. The predictor compares a sliding window of served rows with the version's reference
+(``levibot_predictor.core.window``); here the same comparison is replayed over the training
+period itself: windows of ``window_seconds`` ending every ``interval_seconds`` (the predictor's
+cadence; coarser when the period would give more than ``MAX_WINDOWS``), PSI over every row and
+KS over rows thinned to one per ``thin_seconds`` per symbol, a window below ``min_rows``
+thinned rows being no value, with the shared statistics of ``levibot_common.drift``. Sliding
+windows keep the market's autocorrelation: neighbouring windows share most of their rows, as
+the predictor's do.
+
+An alert fires when a score stays above 1 for ``for_seconds`` (the rule's ``for``), so each
+statistic's series is first reduced to its *persistent* value, the minimum over the last
+``for_seconds``: an alarm episode is an upcrossing of the threshold by that minimum. The
+threshold of each (feature, statistic) is the level whose episode rate on the training period
+is the target rate divided among the 2 x features series (a union bound: the rate of the whole
+ModelDeployment stays at or under the target). When the period holds too few episodes to count
+the target directly (a rate of 0.1 a day over 7 days is under one episode), the rate is
+extrapolated by peaks over threshold: the peaks of the episodes over the highest level that
+``TAIL_EPISODES`` episodes cross, their excesses taken as exponential (rate(h) = rate(u)
+exp(-(h - u) / mean excess)). KS is calibrated on u = -log10(p), stored as the p-value threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import NDArray
+
+from levibot_common.drift import (
+    assess_ks_pvalue,
+    assess_psi_counts,
+    assign_psi_bins,
+    plan_psi_edges,
+    plan_thin_seconds,
+)
+
+MAX_WINDOWS = 20_000  # evaluations per feature; the stride grows past it (7 days: 30 s)
+MIN_EPISODES = 5  # a target of at least this many episodes is counted, not extrapolated
+TAIL_EPISODES = 10  # the tail is fitted on the episodes over the highest level this many cross
+TAIL_FALLBACK = 2.0  # without such a level: this many times the largest value seen
+FIT_LEVELS = 200  # quantile levels of the persistent statistic between the median and the max
+MAX_KS_WINDOWS = 2_000  # KS tests per feature (scipy's exact test is ~1 ms); filled forward
+KS_FLOOR = 1e-300
+METHOD = (
+    "sliding windows of the training period replayed as the predictor's; per (feature, "
+    "statistic) the level whose episode rate (the minimum over for_seconds crossing it) is "
+    "false_alarms_per_day / (2 x features), counted, or extrapolated from the episodes' peaks "
+    "over a high level (exponential excesses)"
+)
+
+
+@dataclass(frozen=True)
+class MonitoringWindows:
+    """The predictor's drift windows (spec.serving.monitoring) and the alert's persistence."""
+
+    window_seconds: float
+    thin_seconds: float
+    interval_seconds: float
+    min_rows: int
+    for_seconds: float
+
+    def as_document(self) -> dict[str, float]:
+        """As stored with the thresholds (the predictor checks its own windows against it)."""
+        return {
+            "window_seconds": self.window_seconds,
+            "thin_seconds": self.thin_seconds,
+            "interval_seconds": self.interval_seconds,
+            "min_rows": self.min_rows,
+            "for_seconds": self.for_seconds,
+        }
+
+
+@dataclass(frozen=True)
+class StatisticSeries:
+    """PSI and KS p-value of every window (rows: window ends), NaN below ``min_rows``."""
+
+    ends: NDArray[np.float64]
+    stride: float
+    psi: NDArray[np.float64]
+    ks_pvalue: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Per feature the PSI and KS p-value thresholds for the target rate, and how they came."""
+
+    features: tuple[str, ...]
+    psi: tuple[float, ...]
+    ks_pvalue: tuple[float, ...]
+    false_alarms_per_day: float
+    windows: MonitoringWindows
+    days: float
+    evaluations: int
+
+    @property
+    def complete(self) -> bool:
+        """Whether every threshold could be derived (the period held enough full windows)."""
+        values = (*self.psi, *self.ks_pvalue)
+        return (
+            bool(values)
+            and all(math.isfinite(v) and v > 0 for v in values)
+            and all(v < 1 for v in self.ks_pvalue)
+        )
+
+    def as_document(self) -> dict[str, Any]:
+        """The registry's ``metrics.drift_thresholds``."""
+        return {
+            "method": METHOD,
+            "false_alarms_per_day": self.false_alarms_per_day,
+            "monitoring": self.windows.as_document(),
+            "days": round(self.days, 4),
+            "evaluations": self.evaluations,
+            "features": {
+                name: {"psi": psi, "ks_pvalue": ks}
+                for name, psi, ks in zip(self.features, self.psi, self.ks_pvalue, strict=True)
+            },
+        }
+
+
+def plan_window_ends(t: NDArray[np.int64], windows: MonitoringWindows) -> NDArray[np.float64]:
+    """Ends of the first full window to the last row, ``interval_seconds`` apart (or wider)."""
+    if t.size == 0:
+        return np.zeros(0)
+    first, last = float(t[0]) + windows.window_seconds, float(t[-1])
+    stride = max(windows.interval_seconds, (last - first) / MAX_WINDOWS)
+    return first + stride * np.arange(max(int((last - first) // stride) + 1, 0))
+
+
+def plan_thinned_rows(t: NDArray[np.int64], step: float) -> NDArray[np.bool_]:
+    """One row per symbol per ``step`` seconds: the rows whose second is a multiple of it (the
+    predictor's first row of each bucket, on contiguous one-second series; the reference
+    sample is thinned the same way)."""
+    return np.asarray(np.mod(t, step) == 0)
+
+
+def measure_psi_series(
+    reference: NDArray[np.float64], t: NDArray[np.int64], values: NDArray[np.float64],
+    ends: NDArray[np.float64], window_seconds: float,
+) -> NDArray[np.float64]:  # fmt: skip
+    """PSI of the rows in (end - window, end] for every end, from cumulative bin counts."""
+    edges = plan_psi_edges(reference)
+    bins = edges.size + 1
+    ref_counts = np.bincount(assign_psi_bins(edges, reference), minlength=bins)
+    row_bins = assign_psi_bins(edges, values)
+    cumulative = np.zeros((t.size + 1, bins), dtype=np.int64)
+    cumulative[np.arange(1, t.size + 1), row_bins] = 1
+    np.cumsum(cumulative, axis=0, out=cumulative)
+    lo = np.searchsorted(t, ends - window_seconds, side="right")
+    hi = np.searchsorted(t, ends, side="right")
+    return assess_psi_counts(ref_counts, cumulative[hi] - cumulative[lo])
+
+
+def measure_ks_series(
+    reference: NDArray[np.float64], t: NDArray[np.int64], values: NDArray[np.float64],
+    ends: NDArray[np.float64], window_seconds: float,
+) -> NDArray[np.float64]:  # fmt: skip
+    """KS p-value of the (thinned) rows in (end - window, end]: tested at most
+    ``MAX_KS_WINDOWS`` times, each value holding until the next test (the thinned set changes
+    once a step anyway); windows holding the same rows are tested once."""
+    every = max(1, math.ceil(ends.size / MAX_KS_WINDOWS))
+    tested = ends[::every]
+    lo = np.searchsorted(t, tested - window_seconds, side="right")
+    hi = np.searchsorted(t, tested, side="right")
+    seen: dict[tuple[int, int], float] = {}
+    out = np.full(tested.size, np.nan)
+    for i, key in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):
+        if key[1] > key[0]:
+            if key not in seen:
+                seen[key] = assess_ks_pvalue(reference, values[key[0] : key[1]])
+            out[i] = seen[key]
+    return np.repeat(out, every)[: ends.size]
+
+
+def measure_statistics(
+    features: tuple[str, ...], reference: NDArray[np.float64], t: NDArray[np.int64],
+    x: NDArray[np.float64], windows: MonitoringWindows,
+) -> StatisticSeries:  # fmt: skip
+    """Every window's PSI and KS p-value per feature over the time-ordered rows (``t``, ``x``)."""
+    ends = plan_window_ends(t, windows)
+    stride = float(ends[1] - ends[0]) if ends.size > 1 else windows.interval_seconds
+    gate_t = t[plan_thinned_rows(t, windows.thin_seconds)]
+    held = np.searchsorted(gate_t, ends, "right") - np.searchsorted(
+        gate_t, ends - windows.window_seconds, "right"
+    )
+    absent = held < windows.min_rows
+    psi = np.empty((ends.size, len(features)))
+    ks = np.empty((ends.size, len(features)))
+    for i, name in enumerate(features):
+        psi[:, i] = measure_psi_series(reference[:, i], t, x[:, i], ends, windows.window_seconds)
+        keep = plan_thinned_rows(t, plan_thin_seconds(name, windows.thin_seconds))
+        ks[:, i] = measure_ks_series(
+            reference[:, i], t[keep], x[keep, i], ends, windows.window_seconds
+        )
+    psi[absent], ks[absent] = np.nan, np.nan
+    return StatisticSeries(ends, stride, psi, ks)
+
+
+def assess_persistent(values: NDArray[np.float64], steps: int) -> NDArray[np.float64]:
+    """The minimum of each value and the ``steps - 1`` before it (absent values count as
+    -inf: an alert's ``for`` restarts when its series goes missing)."""
+    filled = np.where(np.isnan(values), -np.inf, values)
+    if steps <= 1 or filled.size == 0:
+        return filled
+    padded = np.concatenate([np.full(steps - 1, -np.inf), filled])
+    persistent: NDArray[np.float64] = sliding_window_view(padded, steps).min(axis=1)
+    return persistent
+
+
+def count_episodes(persistent: NDArray[np.float64], level: float) -> int:
+    """Upcrossings of ``level``: alarms that a rule ``value > level`` (after ``for``) fires."""
+    above = persistent > level
+    return int(above[0]) + int(np.count_nonzero(above[1:] & ~above[:-1])) if above.size else 0
+
+
+def measure_peaks(persistent: NDArray[np.float64], level: float) -> NDArray[np.float64]:
+    """The highest value of each episode above ``level``."""
+    above = persistent > level
+    if not above.any():
+        return np.zeros(0)
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], above, [False]]).astype(np.int8)))
+    return np.array([persistent[a:b].max() for a, b in zip(edges[::2], edges[1::2], strict=True)])
+
+
+def derive_level(persistent: NDArray[np.float64], days: float, per_day: float) -> float:
+    """The level crossed ``per_day`` times a day: counted when the period holds at least
+    ``MIN_EPISODES`` such episodes, else extrapolated from the episodes' peaks over the highest
+    level that ``TAIL_EPISODES`` episodes still cross (peaks over threshold, exponential
+    excesses: rate(h) = rate(u) exp(-(h - u) / mean excess))."""
+    values = persistent[np.isfinite(persistent)]
+    if values.size == 0 or days <= 0:
+        return math.nan
+    levels = np.unique(np.quantile(values, np.linspace(0.5, 1.0, FIT_LEVELS)))
+    counts = np.array([count_episodes(persistent, float(h)) for h in levels])
+    allowed = per_day * days
+    if allowed >= MIN_EPISODES:
+        return float(levels[counts <= allowed][0])
+    base = levels[counts >= TAIL_EPISODES]
+    if base.size == 0:
+        return TAIL_FALLBACK * float(values.max())  # no tail to fit: well past anything seen
+    u = float(base[-1])
+    peaks = measure_peaks(persistent, u)
+    excess = float(np.mean(peaks - u))
+    return u + excess * math.log(peaks.size / allowed)
+
+
+def calibrate_thresholds(
+    features: tuple[str, ...], reference: NDArray[np.float64], t: NDArray[np.int64],
+    x: NDArray[np.float64], windows: MonitoringWindows, *, false_alarms_per_day: float,
+) -> Calibration:  # fmt: skip
+    """The PSI and KS p-value thresholds of each feature for ``false_alarms_per_day`` (the
+    whole ModelDeployment's), on the time-ordered training rows (``t``, ``x``)."""
+    series = measure_statistics(features, reference, t, x, windows)
+    steps = int(windows.for_seconds // series.stride) + 1
+    days = series.ends.size * series.stride / 86_400.0
+    per_series = false_alarms_per_day / (2 * len(features))
+    psi, ks = [], []
+    for i in range(len(features)):
+        psi.append(derive_level(assess_persistent(series.psi[:, i], steps), days, per_series))
+        u = -np.log10(np.maximum(series.ks_pvalue[:, i], KS_FLOOR))
+        ks.append(10.0 ** -derive_level(assess_persistent(u, steps), days, per_series))
+    return Calibration(features, tuple(psi), tuple(ks), false_alarms_per_day, windows, days,
+                       int(series.ends.size))  # fmt: skip
