@@ -197,7 +197,8 @@ async def fetch_observed(
         traffic_provider=md.spec.traffic.provider,
         candidate_available=candidate.available,
         achieved_weight=await fetch_achieved_weight(api, md, status, candidate),
-        kill_switch=md.spec.kill_switch,
+        # the effective switch: a tripped circuit breaker holds every predictor at HOLD too
+        kill_switch=md.spec.kill_switch or given.md_status.circuit_breaker.tripped,
         controls=controls,
         alert=given.alert,
         measurement=(
