@@ -12,7 +12,10 @@ from typing import Any
 
 TERMINAL = frozenset({"Succeeded", "RolledBack", "Failed"})
 SHORT = {"samples": "n", "ece": "ece", "stableEce": "ece-stable", "psi": "psi", "ksPValue": "ks"}
-MARK = {"Pass": "ok", "Fail": "FAIL", "Inconclusive": "?"}
+MARK = {
+    "Pass": "ok", "Fail": "FAIL", "Inconclusive": "?", "Equivalent": "ok (equivalent)",
+    "Different": "DIFFERENT", "Waiting": "waiting",
+}  # fmt: skip
 
 
 def format_value(value: object) -> str:
@@ -50,8 +53,32 @@ def describe_md(md: Mapping[str, Any], pods: list[dict[str, Any]]) -> tuple[str,
     return line, status.get("phase") == "Ready"
 
 
+def describe_interval(check: Mapping[str, Any]) -> str:
+    """`=0.012 [0.004, 0.02] <= 0.05`: a judgement check's estimate, interval and threshold."""
+    if check.get("verdict") == "Waiting":
+        return f" ({check.get('reason', '')})"
+    bounds = ""
+    if check.get("lower") is not None or check.get("upper") is not None:
+        bounds = f" [{format_value(check.get('lower'))}, {format_value(check.get('upper'))}]"
+    limit = f" {check.get('comparison', '')} {format_value(check.get('threshold'))}"
+    return f"={format_value(check.get('value'))}{bounds}{limit}"
+
+
+def describe_judgement(checks: list[Mapping[str, Any]]) -> str:
+    """`agreement=0.012 [0.004, 0.02] <= 0.05 ok (equivalent)  calibration waiting (...)`: the
+    gating checks of a judgement (readings are in status, not on the line)."""
+    gating = [c for c in checks if c.get("gating") is not False and c.get("nEff") is not None]
+    return "  ".join(
+        f"{c.get('name')}{describe_interval(c)} {MARK.get(str(c.get('verdict')), c.get('verdict'))}"
+        for c in gating
+    )
+
+
 def describe_checks(checks: list[Mapping[str, Any]]) -> str:
-    """`n=212 ok  ece=0.041 ok  psi=1.2 ok`: every check's last value and verdict."""
+    """`n=212 ok  ece=0.041 ok  psi=1.2 ok`: every check's last value and verdict (a judgement's
+    gating checks with their intervals, see ``describe_judgement``)."""
+    if any(c.get("nEff") is not None for c in checks):
+        return describe_judgement(checks)
     parts = []
     for check in checks:
         name = SHORT.get(str(check.get("name")), str(check.get("name")))
@@ -76,7 +103,8 @@ def describe_canary(canary: Mapping[str, Any]) -> tuple[str, bool]:
     if run and phase not in TERMINAL:
         line += (
             f" | run {run.get('passes', 0)} pass {run.get('failures', 0)} fail "
-            f"{run.get('inconclusives', 0)} ? {run.get('consecutiveErrors', 0)} err"
+            f"{run.get('inconclusives', 0)} ? {run.get('waits', 0)} wait "
+            f"{run.get('consecutiveErrors', 0)} err"
         )
     if status.get("checks") and phase not in TERMINAL:
         line += f" | {describe_checks(status['checks'])}"
@@ -103,3 +131,17 @@ def describe_quality(psi: dict[str, float], ece: dict[str, float]) -> str:
     return "  ".join(
         f"{v}: psi(max)={format_value(psi.get(v))} ece={format_value(ece.get(v))}" for v in versions
     )
+
+
+def describe_paper(md: Mapping[str, Any]) -> dict[str, Any]:
+    """Each served version's paper results (status.paperTrading; paper results, not advice):
+    per window, trades, win rate, PnL and max drawdown as fractions of the unit stake, Sharpe."""
+    results = ((md.get("status") or {}).get("paperTrading") or {}).get("results") or []
+    keys = ("trades", "winRate", "pnl", "sharpe", "maxDrawdown")
+    paper: dict[str, Any] = {}
+    for row in results:
+        figures = {
+            k: round(v, 4) if isinstance(v, float) else v for k in keys for v in [row.get(k)]
+        }
+        paper.setdefault(str(row.get("version")), {})[str(row.get("window"))] = figures
+    return paper

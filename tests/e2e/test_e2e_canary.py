@@ -1,8 +1,11 @@
-"""End to end, on the local stack with real predictors, the story `make demo` tells: a Canary
-trains v2 and promotes it step by step on model-quality analysis, through an operator SIGKILL and
-a PostgreSQL restart mid-rollout; a candidate with a planted miscalibration is rolled back by
-analysis, the registry naming the check, its value and threshold; a Prometheus outage holds the
-next canary (no promotion, no rollback) until it answers again; a drift injected into the market
+"""End to end, on the local stack with real predictors, the story `make demo` tells, under the
+production judgement on the demo's time scale (examples/demo/): a Canary trains v2 and promotes it
+step by step, both versions scoring every request in shadow, through an operator SIGKILL and a
+PostgreSQL restart mid-analysis, its second analysis pooling the rows measured since the first
+step; a candidate with a planted miscalibration, judged in shadow at 0 % live weight, is rolled
+back by the judgement, status and registry naming the check, its estimate, its interval and its
+threshold; a Prometheus outage holds the next canary (no promotion, no rollback) until it answers
+again; a drift injected into the market
 rolls a held canary back by the alert, the registry says why, the drifting stable version opens
 the retrain canary, and repeated or out-of-order alert deliveries change nothing.
 
@@ -51,6 +54,33 @@ def demo(stack: LocalStack) -> Iterator[tuple[str, BackgroundTraffic]]:
     stack.kube.kubectl("delete", "namespace", ns, "--wait=false")
 
 
+def wait_step(stack: LocalStack, ns: str, name: str, index: int, *, timeout: float) -> Any:
+    """The canary once it is Progressing at step ``index``; a terminal phase fails at once."""
+
+    def reached() -> Any:
+        canary = stack.get(ns, "canary", name)
+        status = canary.get("status") or {}
+        if status.get("phase") in {"Succeeded", "RolledBack", "Failed"}:
+            raise AssertionError(f"canary {name} ended {status['phase']}: {status.get('message')}")
+        at = (status.get("phase"), status.get("currentStep"))
+        return canary if at == ("Progressing", index) else None
+
+    return eventually(reached, timeout, f"canary/{name} Progressing at step {index + 1}")
+
+
+def entered_at(history: list[dict[str, Any]], index: int) -> datetime:
+    """When the canary last entered step ``index``."""
+    return datetime.fromisoformat([h for h in history if h["step"] == index][-1]["time"])
+
+
+def describe(check: dict[str, Any]) -> str:
+    """A check as the operator describes it in a rollback's message (CheckVerdict.describe)."""
+    value = f"{check['value']:.4g}"
+    if "lower" in check or "upper" in check:
+        value += f" [{check['lower']:.4g}, {check['upper']:.4g}]"
+    return f"{check['name']}={value} (threshold {check['comparison']} {check['threshold']:g})"
+
+
 def stable_of(stack: LocalStack, ns: str) -> str:
     return str(stack.get(ns, "md", MD)["status"]["stableVersion"])
 
@@ -79,8 +109,8 @@ def test_v2_is_promoted_step_by_step_through_an_operator_kill_and_a_database_res
 ) -> None:
     ns, traffic = demo
     stack.apply(ns, load_example("demo/canary-promote.yaml"))
-    paused = wait_canary(stack, ns, "btc-direction-v2", "Paused", timeout=180)
-    assert (paused["status"]["currentStep"], paused["status"]["achievedWeight"]) == (1, 50)
+    measuring = wait_step(stack, ns, "btc-direction-v2", 1, timeout=180)  # the first analysis
+    assert measuring["status"]["achievedWeight"] == 50
 
     def half_on_v2() -> float | None:
         traffic.take_recent()
@@ -99,14 +129,26 @@ def test_v2_is_promoted_step_by_step_through_an_operator_kill_and_a_database_res
     stack.postgres.start()
     eventually(lambda: stack.operator_restarts(killed) >= 1, 60, "the operator to restart")
 
-    done = wait_canary(stack, ns, "btc-direction-v2", "Succeeded", timeout=420)
+    done = wait_canary(stack, ns, "btc-direction-v2", "Succeeded", timeout=600)
     history = canary_phase_history(done)
     steps = [h["step"] for h in history]
     assert steps == sorted(steps), f"the rollout went backwards: {history}"
     reasons = [(h["step"], h["reason"]) for h in history]
-    # analysis at step 3 passed into setWeight 100 (step 4); the last one's pass promotes
-    assert (3, "AnalysisPassed") in reasons
-    assert reasons[-2:] == [(5, "Promoting"), (5, "Promoted")]
+    # analysis at step 2 passed into setWeight 100 (step 3); the last one's pass promotes
+    assert (2, "AnalysisPassed") in reasons
+    assert reasons[-2:] == [(4, "Promoting"), (4, "Promoted")]
+    # Judged: stage 1 equivalent within the envelope, the calibration test passed.
+    checks = {c["name"]: c for c in done["status"]["checks"]}
+    assert checks["agreement"]["verdict"] == "Equivalent"
+    assert checks["agreement"]["upper"] <= checks["agreement"]["threshold"]
+    assert checks["calibration"]["verdict"] == "Pass"
+    assert checks["calibration"]["nEff"] >= 4
+    # One pool of rows since the first step: the second analysis needed no new blocks.
+    since = datetime.fromisoformat(done["status"]["judgement"]["since"])
+    assert since == entered_at(history, 0)
+    second = entered_at(history, 3)
+    promoting = datetime.fromisoformat(history[-2]["time"])
+    assert (promoting - second).total_seconds() < 120, history
     assert stable_of(stack, ns) == "v2"
     rows = registry(stack, ns)
     assert (rows["v2"]["status"], rows["v1"]["status"]) == ("active", "retired")
@@ -132,21 +174,26 @@ def test_a_miscalibrated_candidate_is_rolled_back_by_analysis_naming_the_check(
     register_miscalibrated(stack, f"{ns}.{MD}", like=stable, version="v90")
     canary = load_example("demo/canary-promote.yaml", name=MISCALIBRATED)
     canary["spec"]["candidate"] = {"version": "v90"}
-    # Judged as soon as it has 60 resolved outcomes: before the chart's ECE alert (150 resolved)
-    # could roll it back first, which is the other, faster path.
-    canary["spec"]["steps"] = [{"setWeight": 50}, {"analysis": {"count": 8}}]
-    canary["spec"]["analysis"]["inconclusiveLimit"] = 7
+    # Judged at 0 % live weight: the stable's pods score v90 in shadow on every request, so no
+    # user is served by it and the chart's ECE alert (the other path) has nothing to see.
+    canary["spec"]["steps"] = [{"analysis": {}}]
     stack.apply(ns, canary)
-    done = wait_canary(stack, ns, MISCALIBRATED, "RolledBack", timeout=300)
+    done = wait_canary(stack, ns, MISCALIBRATED, "RolledBack", timeout=480)
     status = done["status"]
-    assert (status["reason"], status["currentStep"]) == ("AnalysisFailed", 1)
-    failed = [c for c in status["checks"] if c["verdict"] == "Fail"]
-    assert failed, status["checks"]
-    assert {c["name"] for c in failed} <= {"ece", "eceWorseThanStable"}
-    assert all(c["value"] > c["threshold"] for c in failed)
+    assert (status["reason"], status["currentStep"]) == ("AnalysisFailed", 0)
+    failed = [c for c in status["checks"] if c["verdict"] in ("Fail", "Different")]
+    assert len(failed) == 1, status["checks"]
+    [check] = failed
+    assert check["name"] in ("agreement", "calibration"), check
+    if check["name"] == "agreement":  # stage 1: its whole interval above the envelope
+        assert check["threshold"] < check["lower"] <= check["upper"]
+        assert check["nEff"] >= 13
+    else:  # the calibration test: its p-value below the per-look alpha
+        assert check["value"] < check["threshold"]
+    assert status["message"] == f"analysis failed: {describe(check)}"
     row = registry(stack, ns)["v90"]
     assert row["status"] == "rejected"
-    assert f"(threshold <= {failed[0]['threshold']:g})" in row["reason"]
+    assert describe(check) in row["reason"]
     assert stable_of(stack, ns) == stable
     eventually(lambda: not predictor_pods(stack, ns, "v90"), 120, "the candidate's pods to go")
     traffic.take_recent()
@@ -160,21 +207,21 @@ def test_a_prometheus_outage_holds_the_canary_until_metrics_answer_again(
     ns, _ = demo
     stable = stable_of(stack, ns)
     stack.apply(ns, load_example("demo/canary-promote.yaml", name=OUTAGE))
-    wait_canary(stack, ns, OUTAGE, "Paused", timeout=180)  # the warm-up pause
+    wait_step(stack, ns, OUTAGE, 1, timeout=180)  # the first analysis, filling its blocks
     stack.prom.stop()
     try:
         held = wait_canary(stack, ns, OUTAGE, "Paused", timeout=300, reason="AnalysisError")
-        assert held["status"]["currentStep"] == 2  # the analysis step
+        assert held["status"]["currentStep"] == 1  # the analysis step
         assert held["status"]["desiredWeight"] == 50
         candidate = held["status"]["candidateVersion"]
         time.sleep(15)  # a while later: still holding, nothing promoted or rejected
         still = stack.get(ns, "canary", OUTAGE)["status"]
-        assert (still["phase"], still["currentStep"]) == ("Paused", 2)
+        assert (still["phase"], still["currentStep"]) == ("Paused", 1)
         assert stable_of(stack, ns) == stable
         assert registry(stack, ns)[candidate]["status"] == "candidate"
     finally:
         stack.prom.start()
-    resumed = wait_canary(stack, ns, OUTAGE, "Succeeded", timeout=420)
+    resumed = wait_canary(stack, ns, OUTAGE, "Succeeded", timeout=600)
     reasons = [h["reason"] for h in canary_phase_history(resumed)]
     assert "MetricsRecovered" in reasons
     assert "AnalysisError" in reasons

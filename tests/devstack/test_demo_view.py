@@ -1,0 +1,49 @@
+"""What `make demo` prints for a canary: a judgement's gating checks with their intervals and
+what a waiting check waits for; threshold gates as before (tooling, pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from levibot_devstack.demo_view import describe_canary, describe_checks
+
+AGREEMENT = {
+    "name": "agreement", "value": 0.0123, "lower": 0.004, "upper": 0.02, "threshold": 0.05,
+    "comparison": "<=", "n": 900, "nEff": 13, "verdict": "Equivalent", "reason": "inside",
+}  # fmt: skip
+WAITING = {
+    "name": "calibration", "threshold": 0.001, "comparison": ">=", "n": 300, "nEff": 2,
+    "verdict": "Waiting", "reason": "waiting for 4 finished blocks of 71 s, have 2",
+}  # fmt: skip
+READING = {"name": "ece", "value": 0.2, "threshold": 0.06, "comparison": "<=",
+           "gating": False, "verdict": "Reading", "reason": "deprecated"}  # fmt: skip
+
+
+def test_a_judgement_shows_its_gating_checks_with_intervals_and_what_waits() -> None:
+    line = describe_checks([READING, AGREEMENT, WAITING])
+    assert line == (
+        "agreement=0.0123 [0.004, 0.02] <= 0.05 ok (equivalent)  "
+        "calibration (waiting for 4 finished blocks of 71 s, have 2) waiting"
+    )
+
+
+def test_threshold_gates_are_shown_as_before() -> None:
+    checks = [{"name": "ece", "value": 0.041, "verdict": "Pass"},
+              {"name": "psi", "value": 1.2, "verdict": "Fail"}]  # fmt: skip
+    assert describe_checks(checks) == "ece=0.041 ok  psi=1.2 FAIL"
+
+
+def test_the_canary_line_counts_waiting_looks() -> None:
+    canary: dict[str, Any] = {
+        "metadata": {"name": "btc-direction-v2"},
+        "spec": {"steps": [{"setWeight": 50}, {"analysis": {}}]},
+        "status": {
+            "phase": "Progressing", "currentStep": 1, "stableVersion": "v1",
+            "candidateVersion": "v2", "desiredWeight": 50, "achievedWeight": 50,
+            "analysis": {"passes": 1, "waits": 7}, "checks": [AGREEMENT],
+        },
+    }  # fmt: skip
+    line, done = describe_canary(canary)
+    assert not done
+    assert "run 1 pass 0 fail 0 ? 7 wait 0 err" in line
+    assert line.endswith("| agreement=0.0123 [0.004, 0.02] <= 0.05 ok (equivalent)")
