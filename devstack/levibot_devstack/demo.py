@@ -6,7 +6,9 @@ chart with the operator as a pod), then tells the story with real processes,
 applying examples/demo/: a ModelDeployment trains v1 for real and its
 predictors serve a steady stream of traffic; the kill-switch turns every answer
 into HOLD without a restart; a Canary trains v2 and promotes it step by step on
-model-quality analysis; a second Canary (v3) waits at 50 % while the market
+its statistical judgement (both versions score every request; stage 1 agreement against the
+retraining-noise envelope, the calibration test, each with its interval; examples/canary.yaml's
+statistics on the demo's time scale); a second Canary (v3) waits at 50 % while the market
 drifts, and the drift alert (Prometheus → Alertmanager → the operator's webhook)
 rolls it back. Progress is printed live and summarised at the end. Ctrl-C stops
 everything.
@@ -29,6 +31,7 @@ from typing import Any
 from levibot_devstack.demo_view import (
     by_version,
     describe_canary,
+    describe_checks,
     describe_history,
     describe_md,
     describe_paper,
@@ -98,7 +101,7 @@ def quality(stack: LocalStack) -> str:
 def watch_canary(stack: LocalStack, name: str, traffic: BackgroundTraffic, until: str) -> Any:
     """Prints the canary's line when it changes and, every 10 s, traffic and quality, until
     its phase is `until` (or terminal)."""
-    last, deadline, every = "", time.monotonic() + 600, time.monotonic() + 10
+    last, deadline, every = "", time.monotonic() + 900, time.monotonic() + 10
     while time.monotonic() < deadline:
         canary = stack.get(NS, "canary", name)
         line, done = describe_canary(canary)
@@ -158,14 +161,22 @@ def story_kill_switch(
 
 def story_promote(stack: LocalStack, traffic: BackgroundTraffic, summary: dict[str, Any]) -> None:
     step("3. kubectl apply -f examples/demo/canary-promote.yaml: train v2, 50 % → 100 %, promote")
+    say(
+        "from its first step both versions score every request (shadow); the judgement waits for "
+        "13 blocks of 6 s (agreement) and 4 blocks of 71 s with outcomes (calibration), ~5 min"
+    )
+    started = time.monotonic()
     stack.apply(NS, load_example("demo/canary-promote.yaml"))
     canary = watch_canary(stack, "btc-direction-v2", traffic, until="Succeeded")
     print("\n".join(describe_history(canary)), flush=True)
+    say(f"last look: {describe_checks(canary['status'].get('checks') or [])}")
+    say(f"judged and promoted in {time.monotonic() - started:.0f}s (training included)")
     rows = {r["version"]: r for r in stack.registry_rows(f"{NS}.{MD}")}
     for row in rows.values():
         say(f"registry: {registry_line(row)}")
     summary["promote"] = {
         "phase": canary["status"]["phase"],
+        "seconds": round(time.monotonic() - started),
         "registry": {v: r["status"] for v, r in rows.items()},
     }
 
