@@ -126,6 +126,8 @@ EVENT_KILL_SWITCH: Final = "KillSwitch"
 EVENT_INVALID_SPEC: Final = "InvalidSpec"
 EVENT_RECONCILE_ERROR: Final = "ReconcileError"
 EVENT_WRITE_REFUSED: Final = "WriteRefused"
+EVENT_DRIFT_RETRAIN: Final = "DriftRetrain"  # the drift loop opened a canary (why, which window)
+EVENT_DRIFT_WAITING: Final = "DriftRetrainWaiting"  # ... and why it waits (once per change)
 
 # Registry statuses (docs/contracts.md).
 REGISTRY_CANDIDATE: Final = "candidate"

@@ -2,7 +2,9 @@
 
 Layer: adapters.
 ``fetch_value`` runs one PromQL instant query and returns one float, or None when the
-result is empty or NaN (no data: the analysis calls that inconclusive). Errors are typed:
+result is empty or NaN (no data: the analysis calls that inconclusive); ``fetch_vector`` returns
+every series of the answer with its labels (drift alerts and scores by version and feature).
+Errors are typed:
 ``PrometheusUnreachableError`` (connection, timeout, 5xx — transient) and ``PrometheusQueryError``
 (the server rejected the query, or answered something this client cannot read).
 """
@@ -54,6 +56,20 @@ def parse_query_response(body: Any, query: str) -> float | None:
     return parse_sample(result[0].get("value"), query) if result else None
 
 
+def parse_vector_response(body: Any, query: str) -> list[tuple[dict[str, str], float]]:
+    """Read an ``/api/v1/query`` JSON answer as a vector: (labels, value) per series, NaN
+    samples left out."""
+    if not isinstance(body, dict) or body.get("status") != "success":
+        error = body.get("error") if isinstance(body, dict) else body
+        raise PrometheusQueryError(f"query failed: {error} ({query})")
+    data = body.get("data") or {}
+    result = data.get("result")
+    if data.get("resultType") != "vector" or not isinstance(result, list):
+        raise PrometheusQueryError(f"unexpected result for {query}: a vector was expected")
+    series = [(dict(r.get("metric") or {}), parse_sample(r.get("value"), query)) for r in result]
+    return [(labels, value) for labels, value in series if value is not None]
+
+
 class PrometheusClient:
     """Instant queries against one Prometheus; owns nothing but a session handed in."""
 
@@ -64,6 +80,13 @@ class PrometheusClient:
 
     async def fetch_value(self, query: str) -> float | None:
         """Run one instant query; see the module docstring for results and errors."""
+        return parse_query_response(await self._fetch_body(query), query)
+
+    async def fetch_vector(self, query: str) -> list[tuple[dict[str, str], float]]:
+        """Run one instant query whose answer is a vector: (labels, value) per series."""
+        return parse_vector_response(await self._fetch_body(query), query)
+
+    async def _fetch_body(self, query: str) -> Any:
         try:
             async with self._session.post(
                 self._url, data={"query": query}, timeout=self._timeout
@@ -77,7 +100,7 @@ class PrometheusClient:
             ) from exc
         except (aiohttp.ClientError, ValueError) as exc:
             raise PrometheusQueryError(f"unreadable answer from {self._url}: {exc}") from exc
-        return parse_query_response(body, query)
+        return body
 
     async def fetch_values(self, queries: Mapping[K, str]) -> dict[K, float | None]:
         """Run several queries concurrently; the first error is raised."""

@@ -51,6 +51,7 @@ from levibot_operator.core.modeldeployment.status import MDStatus
 from levibot_operator.core.modeldeployment.training import plan_next_version
 from levibot_operator.core.traffic.weights import assess_achieved_weight
 from levibot_operator.settings import OperatorSettings
+from levibot_operator.shell.canary_drift import fetch_drift, is_drift_canary
 from levibot_operator.shell.canary_judgement import fetch_judged_measurement
 from levibot_operator.shell.modeldeployment_observation import (
     fetch_highest_job_version,
@@ -189,6 +190,8 @@ async def fetch_observed(
         next_version = await fetch_next_version(api, md, given.md_status, settings)
     measure = prometheus is not None and given.alert is None
     training, training_message = await fetch_training(api, md, status, settings)
+    drift_canary = is_drift_canary(given.body["metadata"].get("labels"))
+    drift = await fetch_drift(prometheus, md, status, given.alert, drift_canary)
     seen = CanaryObservation(
         stable_version=given.md_status.stable_version or None,
         next_version=next_version,
@@ -201,6 +204,7 @@ async def fetch_observed(
         kill_switch=md.spec.kill_switch or given.md_status.circuit_breaker.tripped,
         controls=controls,
         alert=given.alert,
+        drift=drift,
         measurement=(
             await fetch_measurement(
                 prometheus, md, given.spec, status, given.now, judge=(api, settings)

@@ -185,6 +185,15 @@ def assert_a_valid_alert_still_rolls_back(
     make_ready(api, CANDIDATE_PATH)
     loop.run_until_complete(canaries.reconcile_named(NS, CANARY))
     assert canary_status(api)["phase"] == "Progressing"
-    assert post(loop, client, json.dumps(payload(alert(fingerprint="last"))).encode()) == 200
+    assert (
+        post(
+            loop,
+            client,
+            json.dumps(
+                payload(alert(fingerprint="last", alertname="LevibotErrorRateHigh"))
+            ).encode(),
+        )
+        == 200
+    )
     status = canary_status(api)
     assert (status["phase"], status["reason"]) == ("RolledBack", "AlertFiring")

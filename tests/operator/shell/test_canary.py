@@ -229,7 +229,7 @@ async def test_prometheus_errors_count_towards_the_error_limit(
     assert (status["phase"], status["analysis"]["consecutiveErrors"]) == ("Progressing", 1)
 
 
-def firing(version: str = "v2", alertname: str = "LevibotFeatureDriftPSICritical") -> AlertTarget:
+def firing(version: str = "v2", alertname: str = "LevibotErrorRateHigh") -> AlertTarget:
     return AlertTarget(NS, MD, version, alertname, "f1", "t1", "0.41")
 
 
@@ -239,7 +239,7 @@ async def test_alert_for_the_candidate_rolls_back_at_once(world: tuple) -> None:
     await AlertHandler(rec)(firing())
     status = canary_status(api)
     assert (status["phase"], status["reason"]) == ("RolledBack", "AlertFiring")
-    assert "LevibotFeatureDriftPSICritical firing for v2: 0.41" in status["message"]
+    assert "LevibotErrorRateHigh firing for v2: 0.41" in status["message"]
     assert writes(api) == [STATUS, CANDIDATE]
     assert replicas(api) == 0
     await AlertHandler(rec)(firing())  # a repeated delivery changes nothing
@@ -247,28 +247,44 @@ async def test_alert_for_the_candidate_rolls_back_at_once(world: tuple) -> None:
     assert rec.metrics.alerts._value.get() == 2
 
 
-async def test_alert_for_the_stable_version_opens_one_drift_canary(world: tuple) -> None:
-    api, rec, _ = world
-    api.store[CANARY_PATH]["status"] = {"phase": "Succeeded"}
-    for _ in range(2):
-        await AlertHandler(rec)(firing("v1"))
-    created = [w for w in writes(api) if w[0] == "POST"]
-    assert created == [("POST", f"/apis/levibot.io/v1alpha1/namespaces/{NS}/canaries")]
-    body = api.store[f"/apis/levibot.io/v1alpha1/namespaces/{NS}/canaries/{MD}-drift-v1"]
-    assert body["spec"]["candidate"] == {"train": True}
-    assert body["metadata"]["ownerReferences"][0]["name"] == MD
+DRIFT = "LevibotFeatureDriftScore"
 
 
-async def test_stable_drift_during_a_canary_waits_for_it_to_end(world: tuple) -> None:
+async def test_market_drift_pauses_the_canary_and_it_resumes_when_the_alert_stops(
+    world: tuple, prometheus: ScriptedPrometheus, recorder: RegistryRecorder
+) -> None:
+    api, rec, clock = world
+    await to_analysis(api, rec)
+    prometheus.alerts = [({"alertname": DRIFT, "version": "v1"}, 1.0)]
+    assert await AlertHandler(rec)(firing("v1", DRIFT)) is True
+    status = canary_status(api)
+    assert (status["phase"], status["reason"]) == ("Paused", "MarketDrift")
+    assert status["desiredWeight"] == 25  # traffic held
+    assert f"{DRIFT} on v1 (stable)" in status["message"]
+    assert recorder.statuses == []  # nothing rejected
+    clock.advance(60)
+    await rec.reconcile_named(NS, CANARY)
+    assert canary_status(api)["reason"] == "MarketDrift"  # still firing: still paused
+    prometheus.alerts = []
+    await rec.reconcile_named(NS, CANARY)
+    status = canary_status(api)
+    assert (status["phase"], status["reason"], status["currentStep"]) == (
+        "Progressing", "MarketDriftEnded", 1
+    )  # fmt: skip
+
+
+async def test_drift_only_the_candidate_sees_rolls_it_back(
+    world: tuple, prometheus: ScriptedPrometheus, recorder: RegistryRecorder
+) -> None:
     api, rec, _ = world
     await to_analysis(api, rec)
-    assert await AlertHandler(rec)(firing("v1")) is False  # the running canary decides first
-    assert [w for w in writes(api) if w[0] == "POST"] == []
-    api.store[CANARY_PATH]["status"] = {"phase": "RolledBack"}
-    assert await AlertHandler(rec)(firing("v1")) is True  # the repeat, once it has ended
-    assert [w for w in writes(api) if w[0] == "POST"] == [
-        ("POST", f"/apis/levibot.io/v1alpha1/namespaces/{NS}/canaries")
-    ]
+    prometheus.drift_score = 0.4  # the stable's market is where its reference says
+    await AlertHandler(rec)(firing("v2", DRIFT))
+    status = canary_status(api)
+    assert (status["phase"], status["reason"]) == ("RolledBack", "CandidateDrift")
+    [(version, registry_status, reason)] = recorder.statuses
+    assert (version, registry_status) == ("v2", "rejected")
+    assert "drift only the candidate sees" in reason and "0.40" in reason
 
 
 async def test_a_serving_alert_on_the_stable_version_never_retrains(world: tuple) -> None:

@@ -51,7 +51,7 @@ def switches(rec: CanaryReconciler, kind: str) -> float:
 
 
 def firing() -> AlertTarget:
-    return AlertTarget(NS, MD, "v2", "LevibotFeatureDriftPSICritical", "f1", "t1", "0.41")
+    return AlertTarget(NS, MD, "v2", "LevibotErrorRateHigh", "f1", "t1", "0.41")
 
 
 async def to_paused(api: FakeApi, rec: CanaryReconciler, clock: Any) -> None:
@@ -158,7 +158,7 @@ async def test_a_rollback_notice_reaches_the_webhook_with_its_token(
     }  # fmt: skip
     assert (last["stableVersion"], last["candidateVersion"]) == ("v1", "v2")
     assert last["auth"] == "Bearer s3cret"
-    assert "LevibotFeatureDriftPSICritical" in last["message"]
+    assert "LevibotErrorRateHigh" in last["message"]
     assert {n["kind"] for n in got} >= {"phase", "step"}
 
 

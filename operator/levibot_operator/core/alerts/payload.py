@@ -15,10 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 TARGET_LABELS = ("namespace", "modeldeployment", "version", "alertname")
-# Alerts about the model itself (the chart's drift and calibration rules): on the stable version
-# they start the ModelDeployment's drift policy. Serving alerts (latency, errors, fallbacks,
-# staleness) never do: a new model would not fix them.
-MODEL_QUALITY_PREFIXES = ("LevibotFeatureDrift", "LevibotCalibration")
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 # label -> (pattern, longest, what it must be): the API server's rules for namespaces and object
 # names, and the Canary CRD's pattern for candidate versions.
@@ -31,11 +27,6 @@ NAME_RULES = {
     ),
     "version": (re.compile(_DNS_LABEL), 63, "a model version (lower-case letters, digits, '-')"),
 }
-
-
-def is_model_quality_alert(alertname: str) -> bool:
-    """Whether retraining is a remedy for ``alertname`` (drift or calibration)."""
-    return alertname.startswith(MODEL_QUALITY_PREFIXES)
 
 
 class PayloadError(ValueError):

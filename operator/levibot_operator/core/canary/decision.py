@@ -9,6 +9,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from levibot_operator.core.canary.analysis import CheckVerdict
+from levibot_operator.core.canary.drift_observation import DriftObservation
 from levibot_operator.core.canary.spec import CanaryControls, CanarySpec
 from levibot_operator.core.canary.status import CanaryStatus, Phase
 from levibot_operator.core.intents import EventIntent, Scale, SetRegistryStatus, TrafficIntent
@@ -55,6 +56,8 @@ class CanaryObservation:
     controls: CanaryControls = field(default_factory=CanaryControls)
     alert: FiringAlert | None = None
     measurement: Measurement | None = None
+    # drift alerts firing for the target (core.canary.market_drift); None: not read this tick
+    drift: DriftObservation | None = None
 
 
 @dataclass(frozen=True)

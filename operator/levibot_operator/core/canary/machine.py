@@ -4,7 +4,8 @@ Layer: core (pure). Pending → (CandidateTraining) → Progressing/Paused throu
 Promoting → Succeeded; or RolledBack (analysis failed, alert, abort, deadline), Failed
 (training failed, bad candidate), Halted (kill-switch on the target; it resumes where it was).
 Precedence each tick: terminal phases only repeat their intents; then abort, a firing alert for
-the candidate, the kill-switch; then the phase's own rule. Abort and alerts act even when
+the candidate, a drift only the candidate sees, the kill-switch, the market's drift (a pause,
+``core.canary.market_drift``); then the phase's own rule. Abort and alerts act even when
 halted (they only ever move traffic back to stable); promote and resume wait for the halt to end.
 A retry token starts a RolledBack or Failed canary afresh; a restart token starts the current
 analysis over (``core.canary.controls``).
@@ -23,6 +24,11 @@ from levibot_operator.core.canary.decision import (
     CanaryObservation,
     CanaryState,
     CandidateTraining,
+)
+from levibot_operator.core.canary.market_drift import (
+    decide_candidate_drift,
+    decide_market_drift,
+    is_drift_alert,
 )
 from levibot_operator.core.canary.run import (
     is_waiting_for_metrics,
@@ -241,6 +247,8 @@ def _decide_safety(
             return roll_back(status, now, c.REASON_ABORTED, message)
         return transition(status, now, F, c.REASON_ABORTED, message, warning=True, requeue=None)
     alert = seen.alert
+    if alert and is_drift_alert(alert.alertname):  # the market's or not: market_drift decides
+        return None
     if alert and status.phase in ACTIVE and alert.version == status.candidate_version:
         value = f": {alert.value}" if alert.value else ""
         message = f"alert {alert.alertname} firing for {alert.version}{value}"
@@ -268,7 +276,12 @@ def decide_canary(state: CanaryState, observed: CanaryObservation, now: datetime
         # Look again until the traffic has settled, so status shows the weight that is real.
         settled = status.achieved_weight == (100.0 if status.phase is Phase.SUCCEEDED else 0.0)
         return build_decision(status, requeue=None if settled else POLL)
-    early = _decide_safety(status, observed, now) or _decide_halt(status, observed, now)
+    early = (
+        _decide_safety(status, observed, now)
+        or decide_candidate_drift(status, observed, now)
+        or _decide_halt(status, observed, now)
+        or decide_market_drift(state, status, observed, now)
+    )
     if early is not None:
         return early
     restarted = decide_restart(state, status, observed, now)

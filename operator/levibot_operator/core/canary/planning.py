@@ -80,9 +80,17 @@ def is_promotable(md_status: MDStatus, promote: PromoteVersion) -> bool:
 
 
 def build_canary_trainer_job(
-    md: ModelDeployment, canary: str, version: str, settings: CoreSettings
+    md: ModelDeployment,
+    canary: str,
+    version: str,
+    settings: CoreSettings,
+    window: int | None = None,
 ) -> dict[str, Any]:
-    """The MD's trainer Job for ``version``, labelled with the canary that owns it."""
+    """The MD's trainer Job for ``version``, labelled with the canary that owns it; ``window``:
+    the canary's own data window (``spec.candidate.dataWindowSeconds``)."""
+    if window is not None:
+        training = replace(md.spec.training, data_window_seconds=window)
+        md = replace(md, spec=replace(md.spec, training=training))
     job = build_trainer_job(md, version, settings)
     job["metadata"]["labels"][c.LABEL_CANARY] = canary
     return job
@@ -148,7 +156,8 @@ def plan_canary_writes(
     """Every write of one decision, in order: training, candidate, route, registry, promotion."""
     intents: list[CanaryIntent] = []
     if decision.train_version:
-        job = build_canary_trainer_job(md, canary, decision.train_version, settings)
+        window = spec.data_window_seconds
+        job = build_canary_trainer_job(md, canary, decision.train_version, settings, window)
         intents.append(CreateJob(job))
     intents += _candidate_writes(md, old, decision, seen, settings)
     intents += _route_writes(md, spec, old, decision, seen)

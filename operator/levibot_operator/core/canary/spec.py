@@ -82,6 +82,9 @@ class CanarySpec:
     steps: tuple[Step, ...]
     shadow_percent: int
     progress_deadline: timedelta
+    # spec.candidate.dataWindowSeconds: the trained candidate's window (the drift policy's
+    # retrain: the drifted market only); None: the target's spec.training.dataWindowSeconds
+    data_window_seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,9 @@ def parse_canary_spec(spec: Json) -> CanarySpec:
         steps=steps,
         shadow_percent=shadow,
         progress_deadline=parse_duration(deadline, "spec.progressDeadline"),
+        data_window_seconds=read_optional(
+            read_field(spec, "candidate", "spec", dict), "dataWindowSeconds", "spec.candidate", int
+        ),
     )
 
 

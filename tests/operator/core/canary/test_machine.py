@@ -239,13 +239,13 @@ def test_abort_before_serving_fails_without_rejecting() -> None:
 def test_an_alert_for_the_candidate_rolls_back_at_once() -> None:
     driver = Driver(make_spec())
     driver.tick()
-    alert = FiringAlert("LevibotFeatureDrift", "v2", "0.41")
+    alert = FiringAlert("LevibotErrorRateHigh", "v2", "0.41")
     decision = driver.tick(observe(alert=alert))
     assert (decision.status.phase, decision.status.reason) == (
         Phase.ROLLED_BACK,
         c.REASON_ALERT_FIRING,
     )
-    assert "LevibotFeatureDrift" in decision.registry[0].reason
+    assert "LevibotErrorRateHigh" in decision.registry[0].reason
     assert "0.41" in decision.events[0].message
 
 

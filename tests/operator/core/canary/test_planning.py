@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
 from levibot_operator.adapters.metrics import OperatorMetrics
-from levibot_operator.core.alerts.dispatch import build_drift_canary, find_alerted_canaries
+from levibot_operator.core.alerts.dispatch import find_alerted_canaries
 from levibot_operator.core.alerts.payload import AlertTarget
 from levibot_operator.core.canary.decision import CanaryDecision
 from levibot_operator.core.canary.planning import (
@@ -124,15 +124,6 @@ def test_alerts_find_only_live_canaries_of_that_target_and_version() -> None:
         canary("e", "Progressing", "v2", target="other"),
     ]
     assert find_alerted_canaries(bodies, ALERT) == ["a", "d"]
-
-
-def test_drift_canary_is_deterministic_owned_and_trains() -> None:
-    first, again = build_drift_canary(MD, "v1", ALERT), build_drift_canary(MD, "v1", ALERT)
-    assert first == again
-    assert first["metadata"]["name"] == "btc-direction-drift-v1"
-    assert first["metadata"]["ownerReferences"][0]["uid"] == MD.uid
-    assert first["spec"]["candidate"] == {"train": True}
-    assert [s["setWeight"] for s in first["spec"]["steps"] if "setWeight" in s] == [10, 25, 50, 100]
 
 
 async def test_metrics_app_serves_canary_series_and_health() -> None:

@@ -176,7 +176,14 @@ def wait_phase(kube: LocalCluster, ns: str, *phases: str, timeout: float = 120) 
 
 def post_alert(url: str, token: str, version: str = "v2", ns: str = "") -> tuple[int, float]:
     """POST one firing alert for the candidate; (HTTP status, seconds until the answer)."""
-    body = payload(alert(version=version, namespace=ns, fingerprint=f"fp-{time.time_ns()}"))
+    body = payload(
+        alert(
+            version=version,
+            namespace=ns,
+            alertname="LevibotErrorRateHigh",
+            fingerprint=f"fp-{time.time_ns()}",
+        )
+    )
     started = time.perf_counter()
     code = post_payload(f"{url}/alerts", token, body)
     return code, time.perf_counter() - started

@@ -59,12 +59,26 @@ class ScriptedPrometheus:
     values: dict[Query, float | None] = field(default_factory=lambda: dict(HEALTHY))
     down: bool = False
     calls: int = 0
+    alerts: list[tuple[dict[str, str], float]] = field(default_factory=list)
+    drift_score: float | None = None
 
     async def fetch_values(self, queries: Mapping[Query, str]) -> dict[Query, float | None]:
         self.calls += 1
         if self.down:
             raise PrometheusUnreachableError("connection refused")
         return {key: self.values.get(key) for key in queries}
+
+    async def fetch_vector(self, query: str) -> list[tuple[dict[str, str], float]]:
+        """Drift alerts (``ALERTS`` queries) from ``alerts``; not counted in ``calls``."""
+        if self.down:
+            raise PrometheusUnreachableError("connection refused")
+        return list(self.alerts) if "ALERTS" in query else []
+
+    async def fetch_value(self, query: str) -> float | None:
+        """The stable's drift score (the only single-value query outside an analysis)."""
+        if self.down:
+            raise PrometheusUnreachableError("connection refused")
+        return self.drift_score
 
 
 @dataclass
