@@ -65,6 +65,7 @@ from levibot_operator.shell.failures import (
     is_refusal,
 )
 from levibot_operator.shell.locks import ObjectLocks
+from levibot_operator.shell.modeldeployment_drift import fetch_drift_seen
 from levibot_operator.shell.modeldeployment_observation import (
     fetch_freshness,
     fetch_highest_job_version,
@@ -209,7 +210,7 @@ class Reconciler:
             error = found.message
         selector = {c.LABEL_MODELDEPLOYMENT: md.name, c.LABEL_COMPONENT: c.COMPONENT_PREDICTOR}
         bodies = await kube.fetch_list(self.api, "apps/v1", "Deployment", md.namespace, selector)
-        live = await self.fetch_live_canaries(md)
+        live, names = await self.fetch_target_canaries(md)
         return Snapshot(
             md,
             status,
@@ -224,6 +225,8 @@ class Reconciler:
             canary_active=md.spec.traffic.provider == c.PROVIDER_GATEWAY_API and bool(live),
             live_canaries=live,
             scaling_found=await fetch_scaling_found(self.api, md),
+            drift=await fetch_drift_seen(self.prometheus, md),
+            canary_names=names,
         )
 
     async def fetch_highest(
@@ -238,11 +241,15 @@ class Reconciler:
             return 0, str(exc)
         return max(highest, await fetch_highest_job_version(self.api, md)), None
 
-    async def fetch_live_canaries(self, md: ModelDeployment) -> tuple[str, ...]:
+    async def fetch_target_canaries(
+        self, md: ModelDeployment
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Names of the unfinished Canaries of ``md`` (one rollout at a time; with gatewayAPI,
-        a live one owns the HTTPRoute)."""
+        a live one owns the HTTPRoute), and of all of them (the drift loop's)."""
         bodies = await kube.fetch_list(self.api, c.API_VERSION, c.CANARY_KIND, md.namespace, {})
-        return tuple(str(b["metadata"]["name"]) for b in find_live_canaries(bodies, md.name))
+        live = tuple(str(b["metadata"]["name"]) for b in find_live_canaries(bodies, md.name))
+        mine = [b for b in bodies if (b.get("spec") or {}).get("target") == md.name]
+        return live, tuple(str(b["metadata"]["name"]) for b in mine)
 
     async def apply_plan(
         self, body: Body, old: MDStatus, plan: Plan, md: ModelDeployment | None = None

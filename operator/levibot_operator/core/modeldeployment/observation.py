@@ -10,6 +10,7 @@ from typing import Any
 
 from levibot_operator import constants as c
 from levibot_operator.core.modeldeployment.breakers import Reading
+from levibot_operator.core.modeldeployment.drift_memory import DriftSeen
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
 from levibot_operator.core.modeldeployment.status import MDStatus
 from levibot_operator.core.modeldeployment.trainer_result import (
@@ -99,6 +100,8 @@ class Snapshot:
     # kinds of the scaling objects (HorizontalPodAutoscaler, PodDisruptionBudget) found, read
     # only when their setting is absent, so a removed setting deletes what it left behind
     scaling_found: frozenset[str] = frozenset()
+    drift: DriftSeen | None = None  # drift alerts and scores (None: no Prometheus configured)
+    canary_names: tuple[str, ...] = ()  # every Canary of the target, finished ones too
     trading: TradingObservation = field(default_factory=TradingObservation)
 
 

@@ -24,6 +24,7 @@ from levibot_operator.core.modeldeployment.breaker_plan import (
     is_kill_switch_on,
     plan_trading,
 )
+from levibot_operator.core.modeldeployment.drift_retrain import plan_drift_retrain
 from levibot_operator.core.modeldeployment.health import (
     build_data_fresh_condition,
     build_database_condition,
@@ -235,12 +236,20 @@ def describe_canary(intent: CreateCanary) -> str:
     return f"{version} registered ({trigger}): canary {name} rolls it out"
 
 
+def name_canary(intent: CreateCanary) -> str:
+    meta = intent.manifest["metadata"]
+    return str(meta["name"]) if isinstance(meta, dict) else ""
+
+
 def decide_modeldeployment(snap: Snapshot, settings: CoreSettings) -> Plan:
     """The whole reconcile decision for one ModelDeployment."""
     step = decide_training(snap, settings)
     status, marks = decide_registry_marks(snap, step.status)
     status, breaker_events = plan_trading(snap, status)
     canary = plan_version_canary(snap.md, status, snap.live_canaries)
+    live = (*snap.live_canaries, *(name_canary(x) for x in canary))
+    drift = plan_drift_retrain(snap.md, status, snap.drift, (live, snap.canary_names), snap.now)
+    status = drift.status
     intents = (*step.jobs, *decide_serving(snap, status, settings), *marks, *canary)
     conditions = build_condition_set(snap, status)
     phase = build_phase(status, conditions[2])
@@ -254,8 +263,9 @@ def decide_modeldeployment(snap: Snapshot, settings: CoreSettings) -> Plan:
             snap.status.conditions, conditions, snap.now, snap.md.generation
         ),
     )
-    events = (*breaker_events, *build_events(snap.status, new, intents))
-    return Plan(new, intents, events, step.requeue_after)
+    events = (*breaker_events, *build_events(snap.status, new, intents), *drift.events)
+    waits = [w for w in (step.requeue_after, drift.requeue_after) if w is not None]
+    return Plan(new, (*intents, *drift.canaries), events, min(waits, default=None))
 
 
 def decide_invalid_spec(status: MDStatus, error: SpecError, generation: int, now: datetime) -> Plan:

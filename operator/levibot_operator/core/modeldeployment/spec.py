@@ -27,6 +27,10 @@ from levibot_operator.core.modeldeployment.canary_template import (
     DEFAULT_CANARY_TEMPLATE,
     parse_canary_template,
 )
+from levibot_operator.core.modeldeployment.drift_memory import (
+    DriftRetrainSpec,
+    parse_drift_retrain,
+)
 from levibot_operator.core.modeldeployment.monitoring import MonitoringSpec, parse_monitoring
 from levibot_operator.core.modeldeployment.placement import Placement, parse_placement
 from levibot_operator.core.modeldeployment.scaling import (
@@ -105,6 +109,8 @@ class ModelDeploymentSpec:
     canary_template: Json = field(default_factory=lambda: dict(DEFAULT_CANARY_TEMPLATE))
     trading: TradingSpec = field(default_factory=TradingSpec)  # spec.trading: paper-trade costs
     circuit_breakers: CircuitBreakers | None = None  # spec.circuitBreakers; None: no breaker
+    # spec.driftRetrain: when and on what the drift policy retrains (drift_retrain)
+    drift_retrain: DriftRetrainSpec = field(default_factory=DriftRetrainSpec)
 
 
 @dataclass(frozen=True)
@@ -260,6 +266,9 @@ def parse_spec(spec: Json) -> ModelDeploymentSpec:
         trading=parse_trading(read_field(spec, "trading", "spec", dict, {})),
         circuit_breakers=parse_circuit_breakers(
             read_optional(spec, "circuitBreakers", "spec", dict)
+        ),
+        drift_retrain=parse_drift_retrain(
+            read_field(spec, "driftRetrain", "spec", dict, {}), horizon
         ),
     )
 

@@ -16,6 +16,11 @@ from levibot_operator.core.modeldeployment.breaker_state import (
     build_breaker_json,
     parse_breaker_state,
 )
+from levibot_operator.core.modeldeployment.drift_memory import (
+    DriftMemory,
+    build_drift_memory_json,
+    parse_drift_memory,
+)
 from levibot_operator.core.modeldeployment.paper import parse_paper_json
 
 Json = Mapping[str, Any]
@@ -56,6 +61,8 @@ class VersionRecord:
     fingerprint: str
     job_name: str
     reason: str = ""  # the registry's reason for its status (why rejected, retired...)
+    # the latest normalised drift score per feature while it served (kept once it stops)
+    drift_scores: Json = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class MDStatus:
     handled_undo: str = ""  # the levibot.io/undo value acted on (core.modeldeployment.undo)
     circuit_breaker: BreakerState = field(default_factory=BreakerState)  # breaker_state
     paper_trading: Json = field(default_factory=dict)  # core.modeldeployment.paper
+    drift: DriftMemory = field(default_factory=DriftMemory)  # core.modeldeployment.drift_retrain
 
 
 RUNNING = "Running"
@@ -119,7 +127,14 @@ def parse_version_record(obj: Json) -> VersionRecord:
         fingerprint=_str(obj, "fingerprint"),
         job_name=_str(obj, "jobName"),
         reason=_str(obj, "reason"),
+        drift_scores=_scores(obj.get("driftScores")),
     )
+
+
+def _scores(obj: Any) -> dict[str, float]:
+    if not isinstance(obj, Mapping):
+        return {}
+    return {str(k): float(v) for k, v in obj.items() if isinstance(v, int | float)}
 
 
 def parse_condition(obj: Json) -> Condition:
@@ -153,6 +168,7 @@ def parse_md_status(obj: Json | None) -> MDStatus:
         handled_undo=_str(obj, "handledUndo"),
         circuit_breaker=parse_breaker_state(obj.get("circuitBreaker")),
         paper_trading=parse_paper_json(obj.get("paperTrading")),
+        drift=parse_drift_memory(obj.get("drift")),
     )
 
 
@@ -190,6 +206,7 @@ def build_version_json(record: VersionRecord) -> dict[str, Any]:
         "fingerprint": record.fingerprint,
         "jobName": record.job_name,
         "reason": record.reason,
+        **({"driftScores": dict(record.drift_scores)} if record.drift_scores else {}),
     }
 
 
@@ -223,6 +240,7 @@ def build_status_json(status: MDStatus) -> dict[str, Any]:
         "conditions": [build_condition_json(x) for x in status.conditions],
         "handledUndo": status.handled_undo or None,
         **build_trading_json(status),
+        **({"drift": drift} if (drift := build_drift_memory_json(status.drift)) else {}),
     }
 
 

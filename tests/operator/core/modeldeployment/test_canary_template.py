@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from levibot_operator.core.alerts.dispatch import build_drift_canary
-from levibot_operator.core.alerts.payload import AlertTarget
 from levibot_operator.core.canary.template import (
     check_canary_template,
     parse_checked_modeldeployment,
@@ -19,11 +17,8 @@ from levibot_operator.core.modeldeployment.canary_template import (
     DEFAULT_CANARY_TEMPLATE,
     build_template_spec,
 )
+from levibot_operator.core.modeldeployment.drift_retrain import build_drift_canary
 from tests.operator.support.fakes import md_body
-
-ALERT = AlertTarget(
-    "prod", "btc-direction", "v1", "LevibotFeatureDriftPSICritical", "f1", "2026-11-21T12:00:00Z"
-)
 
 
 def without_template() -> dict[str, Any]:
@@ -88,9 +83,9 @@ def test_the_drift_canary_takes_its_analysis_from_the_template() -> None:
     body = md_body()
     body["spec"]["canaryTemplate"]["analysis"]["judgement"]["budget"] = "3h"
     md = parse_checked_modeldeployment(body)
-    canary = build_drift_canary(md, "v1", ALERT)
+    canary = build_drift_canary(md, 1, 3600, "why")
     spec = canary["spec"]
-    assert spec["candidate"] == {"train": True}
+    assert spec["candidate"] == {"train": True, "dataWindowSeconds": 3600}
     assert spec["target"] == "btc-direction"
     assert spec["analysis"]["judgement"]["budget"] == "3h"
     assert spec["analysis"]["judgement"]["agreement"]["onDifferent"] == "evaluate"
