@@ -23,15 +23,18 @@ from tests.chart.support.render import one, render, rule_groups
 from tests.support.services import NULL_ALERTMANAGER_CONFIG
 
 pytestmark = pytest.mark.prometheus
-EXPOSITION = """\
-# TYPE levibot_feature_psi gauge
-levibot_feature_psi{model="btc-direction",version="v2",track="canary",feature="ret_1m"} 0.4
-levibot_feature_psi{model="btc-direction",version="v1",track="stable",feature="ret_1m"} 0.1
-"""
+SCORE = 'levibot_feature_drift_score{{model="btc-direction",version="{}",track="{}",{}}} {}'
+FEATURE = 'feature="ret_1m",statistic="psi"'
+EXPOSITION = "\n".join([
+    "# TYPE levibot_feature_drift_score gauge",
+    SCORE.format("v2", "canary", FEATURE, 1.6),
+    SCORE.format("v1", "stable", FEATURE, 0.4),
+    "",
+])  # fmt: skip
 FAST_RULES = [
     "prometheusRule.enabled=true",
     'prometheusRule.interval="1s"',
-    'prometheusRule.rules.psiCritical.for="0s"',
+    'prometheusRule.rules.driftScore.for="0s"',
 ]
 
 
@@ -108,7 +111,7 @@ async def test_drift_alert_reaches_the_webhook_with_its_target(
     assert received, "no alert reached the webhook within 60 s"
     first = received[0]
     assert (first.alertname, first.namespace, first.modeldeployment, first.version) == (
-        "LevibotFeatureDriftPSICritical",
+        "LevibotFeatureDriftScore",
         "ml",
         "btc-direction",
         "v2",

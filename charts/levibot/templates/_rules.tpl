@@ -41,6 +41,13 @@ groups:
       {{- include "levibot.alert" (list $ $name $rule $expr (printf "%s: ECE above %v" $who $rule.threshold) `Expected calibration error is {{ $value | printf "%.4f" }} over the resolved predictions of the rolling window.`) | nindent 6 }}
       {{- end }}
       {{- end }}
+      {{- with $r.driftScore }}
+      {{- if .enabled }}
+      {{- /* score = statistic / the version's threshold, calibrated by the trainer for the MD's false-alarm rate with this rule's `for` (spec.serving.monitoring.driftAlertForSeconds) */}}
+      {{- $expr := printf "max by (%s, feature, statistic) (levibot_feature_drift_score) > %v" $by .threshold }}
+      {{- include "levibot.alert" (list $ "LevibotFeatureDriftScore" . $expr (printf "%s: drift on {{ $labels.feature }} ({{ $labels.statistic }}) beyond its calibrated threshold" $who) `Drift score of {{ $labels.feature }} ({{ $labels.statistic }}) is {{ $value | printf "%.2f" }}: the statistic over the threshold calibrated on the version's training period for the target false-alarm rate.`) | nindent 6 }}
+      {{- end }}
+      {{- end }}
       {{- range $key, $name := dict "psiWarning" "LevibotFeatureDriftPSIWarning" "psiCritical" "LevibotFeatureDriftPSICritical" }}
       {{- $rule := index $r $key }}
       {{- if $rule.enabled }}

@@ -91,6 +91,11 @@ PSI_DESC = "Population stability index of ret_1m is {} against the training refe
 KS_DESC = (
     "Kolmogorov-Smirnov p-value of ret_1m is {}: served rows no longer look like the training data."
 )
+SCORE_DESC = (
+    "Drift score of ret_1m (ks) is {}: the statistic over the threshold calibrated on the "
+    "version's training period for the target false-alarm rate."
+)
+SCORE = "|feature=ret_1m,statistic=ks"
 STALE_DESC = "The newest price of BTCUSDT is {} old; predictions fall back."
 FEATURE = "|feature=ret_1m"
 SYMBOL = "|symbol=BTCUSDT"
@@ -118,6 +123,16 @@ SEED_CASES = [
         {"levibot_model_ece": gauge(0.06), "levibot_resolved_predictions": gauge(500)},
         f"{WHO}: ECE above 0.06",
         ECE_DESC.format("0.0610"),
+    ),
+    AlertCase(  # issue 14: the score is the statistic over its calibrated threshold, 1 = at it
+        "LevibotFeatureDriftScore",
+        "critical",
+        7,
+        {"levibot_feature_drift_score" + SCORE: gauge(1.01)},
+        {"levibot_feature_drift_score" + SCORE: gauge(1.0)},
+        f"{WHO}: drift on ret_1m (ks) beyond its calibrated threshold",
+        SCORE_DESC.format("1.01"),
+        {"feature": "ret_1m", "statistic": "ks"},
     ),
     AlertCase(
         "LevibotFeatureDriftPSIWarning",
