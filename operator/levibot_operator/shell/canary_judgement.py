@@ -13,7 +13,7 @@ predictor scores both versions, and cleared once it is finished.
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from kubernetes_asyncio.client import ApiClient
@@ -77,6 +77,7 @@ async def fetch_judged_measurement(
     context = plan_judgement_context(
         judgement, target, window, envelope, runs=count_judged_steps(canary)
     )
+    context = replace(context, costs=md.spec.trading.costs())  # paper trades' fee, slippage
     result = await asyncio.to_thread(assess_judgement, rows, judgement, context)
     return Measurement(verdicts=assess_judged_checks(values, analysis.thresholds, result))
 

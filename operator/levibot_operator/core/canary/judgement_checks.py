@@ -38,9 +38,13 @@ from levibot_operator.core.canary.judgement import (
 )
 from levibot_operator.core.canary.judgement_spec import JudgementSpec
 from levibot_operator.core.canary.spec import AnalysisStep, CanarySpec, Thresholds
+from levibot_operator.core.canary.trading_checks import TRADING_DRAWDOWN, TRADING_SHARPE
 
 SERVER_CHECKS = frozenset({"errorRate", "latencyP95"})
-_COMPARISON = {AGREEMENT: "<=", NON_INFERIORITY: "<=", CALIBRATION: ">="}
+_COMPARISON = {
+    AGREEMENT: "<=", NON_INFERIORITY: "<=", CALIBRATION: ">=",
+    TRADING_SHARPE: ">=", TRADING_DRAWDOWN: "<=",
+}  # fmt: skip
 _VERDICTS = {
     StatsVerdict.PASS: Verdict.PASS,
     StatsVerdict.FAIL: Verdict.FAIL,
@@ -127,4 +131,5 @@ def plan_judgement_context(
     horizon, features = target
     block = float(spec.block_seconds) or plan_block_seconds(horizon, lookback_seconds(features))
     looks = runs * (plan_planned_blocks(spec, block) + 1)
-    return JudgementContext(now, since, block, envelope_rms, looks, seed=int(since))
+    return JudgementContext(now, since, block, envelope_rms, looks, seed=int(since),
+                            horizon_seconds=float(horizon))  # fmt: skip
