@@ -24,7 +24,7 @@ from functools import partial
 from typing import Any, TextIO
 
 from levibot_operator import constants as c
-from levibot_operator.cli import trading
+from levibot_operator.cli import drift, trading
 from levibot_operator.cli.undo import build_undo_canary, build_undo_now, plan_undo_version
 from levibot_operator.cli.view import (
     CLEARED,
@@ -137,6 +137,7 @@ def render_status(kubectl: Kubectl, name: str | None) -> tuple[str, bool]:
         canaries = [o for o in items if o.get("kind") == c.CANARY_KIND]
         deployments = [o for o in items if o.get("kind") == c.MODELDEPLOYMENT_KIND]
         paper = trading.format_paper_overview(deployments)
+        paper += drift.format_drift_overview(deployments)
         return format_overview(canaries, deployments) + paper, False
     obj = fetch_json(kubectl, "get", c.CANARY_PLURAL, name)
     return format_canary(obj), parse_status(obj).phase in TERMINAL
@@ -271,7 +272,8 @@ def build_kubectl(args: argparse.Namespace, binary: str | None) -> Kubectl:
 def run_command(args: argparse.Namespace, kubectl: Kubectl, rt: Runtime) -> int:
     if args.command == "history":
         obj = fetch_json(kubectl, "get", c.MODELDEPLOYMENT_PLURAL, args.modeldeployment)
-        print(format_versions(obj) + trading.format_paper(obj), file=rt.out)
+        extra = trading.format_paper(obj) + drift.format_drift(obj)
+        print(format_versions(obj) + extra, file=rt.out)
         return 0
     if args.command == trading.RESET_COMMAND:
         token = build_token(rt.now(), rt.nonce())

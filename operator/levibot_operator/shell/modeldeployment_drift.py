@@ -14,7 +14,7 @@ from levibot_operator.core.modeldeployment.drift_memory import DriftSeen
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
 
 log = logging.getLogger(__name__)
-SCORE_DIGITS = 3  # rounded, so a status write follows a change that matters
+SCORE_DIGITS = 2  # rounded, so a status write follows a change that matters
 
 
 def build_drift_scores_query(namespace: str, target: str) -> str:
