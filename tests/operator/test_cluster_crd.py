@@ -45,6 +45,8 @@ INVALID = [
     ("spec.traffic.provider", "gatewayAPI", "spec.traffic.gatewayAPI"),
     ("spec.training.backoffLimit", -2, "spec.training.backoffLimit"),
     ("spec.killSwitch", "yes", "spec.killSwitch"),
+    ("spec.circuitBreakers", {"winRate": {"minimum": 1.5}}, "spec.circuitBreakers.winRate.minimum"),
+    ("spec.circuitBreakers", {"losingStreak": {"trades": 0}}, "spec.circuitBreakers.losingStreak"),
     ("metadata.name", "x" * 50, "metadata.name"),
 ]
 
@@ -79,6 +81,7 @@ def test_example_is_accepted_and_defaults_are_filled(
     assert spec["serving"]["replicas"] == 2
     assert spec["serving"]["buyThreshold"] == 0.55
     assert spec["traffic"]["provider"] == "replicas"
+    assert "circuitBreakers" not in spec  # no breaker unless asked for
 
 
 def test_kubectl_explain_describes_fields(crd: LocalCluster) -> None:
