@@ -2,7 +2,7 @@
 every served version's paper results, and the reset annotation; publish them as metrics.
 
 Layer: shell. Reads only (the plan writes). The prediction log is read only when a breaker check
-(``spec.circuitBreakers.intervalSeconds``) or the paper results (``PAPER_INTERVAL_SECONDS``) are
+(``spec.circuitBreakers.intervalSeconds``) or a paper window (``core.modeldeployment.paper``) is
 due, in one connection, with bounded queries (``adapters.papertrades``), so a resync stays cheap.
 An unreachable log leaves the last results and the breaker's state as they are: it neither trips
 nor resets a breaker.
@@ -25,11 +25,11 @@ from levibot_operator.core.modeldeployment.breaker_state import find_judged_sinc
 from levibot_operator.core.modeldeployment.breakers import Reading, TradingInput, assess_breakers
 from levibot_operator.core.modeldeployment.observation import Snapshot, TradingObservation
 from levibot_operator.core.modeldeployment.paper import (
-    PAPER_INTERVAL_SECONDS,
-    PAPER_WINDOWS,
     VersionSignals,
     build_paper_json,
-    is_paper_due,
+    find_covered_windows,
+    find_due_windows,
+    find_look_back,
     select_trades,
     simulate_version,
 )
@@ -69,17 +69,18 @@ async def fetch_trading(
     """``snap`` with what its plan needs of paper trading (see the module docstring)."""
     md, status, now = snap.md, snap.status, snap.now
     seen = TradingObservation(version=status.stable_version, reset_request=read_reset_request(body))
-    spec = md.spec.circuit_breakers
-    check = bool(status.stable_version) and is_check_due(status.circuit_breaker, spec, now)
-    interval = min(
-        PAPER_INTERVAL_SECONDS, spec.interval_seconds if spec else PAPER_INTERVAL_SECONDS
-    )
-    paper = bool(status.stable_version) and is_paper_due(status.paper_trading, now, interval)
-    if not (check or paper):
+    if not status.stable_version:
         return replace(snap, trading=seen)
-    candidates = await fetch_candidates(api, md) if paper else ()
+    check = is_check_due(status.circuit_breaker, md.spec.circuit_breakers, now)
+    windows = find_due_windows(status.paper_trading, now)
+    if check:  # the rows the breakers read give these windows' results at no extra cost
+        covered = find_covered_windows(window_of(md))
+        windows = tuple(dict.fromkeys((*windows, *covered)))
+    if not (check or windows):
+        return replace(snap, trading=seen)
+    candidates = await fetch_candidates(api, md) if windows else ()
     try:
-        seen = await fetch_log(api, settings, snap, seen, candidates, check=check, paper=paper)
+        seen = await fetch_log(api, settings, snap, seen, (candidates, windows), check=check)
     except RegistryUnavailableError as exc:
         log.warning("%s/%s: paper trading not read: %s", md.namespace, md.name, exc)
     return replace(snap, trading=seen)
@@ -90,27 +91,28 @@ async def fetch_log(
     settings: OperatorSettings,
     snap: Snapshot,
     seen: TradingObservation,
-    candidates: tuple[str, ...],
+    paper: tuple[tuple[str, ...], tuple[str, ...]],
     *,
     check: bool,
-    paper: bool,
 ) -> TradingObservation:
-    """Read the log in one connection: paper results and/or the breakers' readings."""
-    md, now, stable = snap.md, snap.now, snap.status.stable_version
+    """Read the log in one connection: the ``paper`` (candidates, windows) results and/or the
+    breakers' readings, from the longest look-back either needs."""
+    md, now, status = snap.md, snap.now, snap.status
+    candidates, windows = paper
+    look_back = max(find_look_back(windows), window_of(md) if check else 0)
+    start = now - timedelta(seconds=look_back)
     conn = await connect_database(api, md, settings)
     try:
-        start = now - timedelta(seconds=PAPER_WINDOWS[-1][1] if paper else window_of(md))
-        rows = await fetch_version_signals(conn, md, stable, c.TRACK_STABLE, start)
-        if paper:
+        rows = await fetch_version_signals(conn, md, status.stable_version, c.TRACK_STABLE, start)
+        if windows:
             versions = [rows] + [
                 await fetch_version_signals(conn, md, v, c.TRACK_CANARY, start)
                 for v in candidates
-                if v != stable
+                if v != status.stable_version
             ]
-            costs = md.spec.trading.costs()
-            seen = replace(
-                seen, paper=build_paper_json(versions, md.spec.horizon_seconds, costs, now)
-            )
+            trading = (md.spec.horizon_seconds, md.spec.trading.costs())
+            built = build_paper_json(status.paper_trading, versions, trading, now, windows)
+            seen = replace(seen, paper=built)
         if check:
             seen = replace(seen, readings=await fetch_readings(conn, snap, rows))
     except (asyncpg.PostgresError, OSError) as exc:
