@@ -5,9 +5,7 @@ PostgreSQL restart mid-analysis, its second analysis pooling the rows measured s
 step; a candidate with a planted miscalibration, judged in shadow at 0 % live weight, is rolled
 back by the judgement, status and registry naming the check, its estimate, its interval and its
 threshold; a Prometheus outage holds the next canary (no promotion, no rollback) until it answers
-again; a drift injected into the market
-rolls a held canary back by the alert, the registry says why, the drifting stable version opens
-the retrain canary, and repeated or out-of-order alert deliveries change nothing.
+again. Drift (a paused canary, the drift loop's retrain) is tests/e2e/test_e2e_drift.py.
 
 The tests run in file order on one ModelDeployment (examples/demo/), as a rollout does.
 """
@@ -16,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -29,12 +27,10 @@ from tests.e2e.support.stack import (
     eventually,
     load_example,
     new_namespace,
-    post_alerts,
     register_miscalibrated,
     wait_canary,
     wait_phase,
 )
-from tests.operator.support.canary.alerts import alert, payload
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.prometheus, pytest.mark.slow]
 OUTAGE = "btc-direction-outage"
@@ -226,47 +222,3 @@ def test_a_prometheus_outage_holds_the_canary_until_metrics_answer_again(
     assert "MetricsRecovered" in reasons
     assert "AnalysisError" in reasons
     assert stable_of(stack, ns) == candidate
-
-
-def test_drift_rolls_the_held_canary_back_by_alert_and_opens_the_retrain_canary(
-    stack: LocalStack, demo: tuple[str, BackgroundTraffic]
-) -> None:
-    ns, traffic = demo
-    stable = stable_of(stack, ns)
-    stack.apply(ns, load_example("demo/canary-hold.yaml"))
-    held = wait_canary(stack, ns, "btc-direction-v3", "Paused", timeout=180)
-    candidate = held["status"]["candidateVersion"]
-    stack.start_feed(drift_from=datetime.now(UTC).isoformat())
-
-    done = wait_canary(stack, ns, "btc-direction-v3", "RolledBack", timeout=480)
-    assert done["status"]["reason"] == "AlertFiring"
-    assert "LevibotFeatureDriftPSICritical" in done["status"]["message"]
-    row = registry(stack, ns)[candidate]
-    assert row["status"] == "rejected"
-    assert "LevibotFeatureDriftPSICritical" in row["reason"]
-    assert stable_of(stack, ns) == stable
-    eventually(lambda: not predictor_pods(stack, ns, candidate), 120, "the candidate's pods to go")
-    traffic.take_recent()
-    time.sleep(3)
-    assert {v for v, _ in traffic.take_recent().answers} == {stable}
-
-    retrain = eventually(
-        lambda: stack.kube.kubectl("-n", ns, "get", "canary", f"{MD}-drift-{stable}",
-                                   check=False).returncode == 0,
-        180, "the drifting stable version to open its retrain canary",
-    )  # fmt: skip
-    assert retrain
-
-    # Alertmanager repeats itself and may deliver out of order: nothing changes any more.
-    before = stack.get(ns, "canary", "btc-direction-v3")["status"]
-    firing = alert(version=candidate, namespace=ns, alertname="LevibotFeatureDriftPSICritical")
-    resolved = {**firing, "status": "resolved", "endsAt": "2026-11-21T12:05:00Z"}
-    for body in (payload(firing), payload(firing), payload(resolved), payload(firing)):
-        assert post_alerts(stack, body) == [200] * len(stack.operator_pods())
-    after = stack.get(ns, "canary", "btc-direction-v3")["status"]
-    assert after == before
-    assert registry(stack, ns)[candidate]["reason"] == row["reason"]
-    canaries = stack.get(ns, "canaries")["items"]
-    assert sorted(c["metadata"]["name"] for c in canaries) == sorted(
-        ["btc-direction-v2", MISCALIBRATED, OUTAGE, "btc-direction-v3", f"{MD}-drift-{stable}"]
-    )

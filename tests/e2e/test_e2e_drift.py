@@ -1,0 +1,124 @@
+"""End to end, on the local stack with real predictors, drift as issue 14 asks (examples/demo/):
+a drift injected into the market pauses the running canary (reason MarketDrift, traffic held,
+the candidate still a candidate in the registry) instead of rolling it back, and repeated alert
+deliveries change nothing while the stable drifts too; once that canary is abandoned, the drift
+policy retrains on the drifted market only and its canary (the ModelDeployment's template with
+onDifferent evaluate, one judged step here to keep the suite's time) reaches its verdict by the
+paired rules: in a market that stays drifted, the retrained version is promoted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from levibot_devstack.stack import LocalStack
+from levibot_devstack.traffic import BackgroundTraffic
+from tests.e2e.support.stack import (
+    MD,
+    canary_phase_history,
+    eventually,
+    load_example,
+    new_namespace,
+    post_alerts,
+    wait_canary,
+    wait_phase,
+)
+from tests.operator.support.canary.alerts import alert, payload
+
+pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.prometheus, pytest.mark.slow]
+HOLD = "btc-direction-v3"
+DRIFT_CANARY = f"{MD}-drift-1"
+DRIFT_ALERT = "LevibotFeatureDriftScore"
+
+
+@pytest.fixture(scope="module")
+def drifting(stack: LocalStack) -> Iterator[tuple[str, BackgroundTraffic]]:
+    """The demo's ModelDeployment serving v1 with a steady stream of predictions; its canary
+    template keeps the demo's judgement with one judged step instead of four."""
+    ns = new_namespace(stack)
+    md = load_example("demo/modeldeployment.yaml")
+    md["spec"]["canaryTemplate"]["steps"] = [{"setWeight": 50}, {"analysis": {}}]
+    stack.apply(ns, md)
+    wait_phase(stack, ns, "md", MD, "Ready", timeout=300)
+    traffic = stack.start_traffic(ns, MD, rate=30)
+    yield ns, traffic
+    traffic.stop()
+    stack.start_feed()  # back to the undrifted market for whatever runs next
+    stack.kube.kubectl("delete", "namespace", ns, "--wait=false")
+
+
+def registry(stack: LocalStack, ns: str) -> dict[str, dict[str, Any]]:
+    return {r["version"]: r for r in stack.registry_rows(f"{ns}.{MD}")}
+
+
+def md_status(stack: LocalStack, ns: str) -> dict[str, Any]:
+    return dict(stack.get(ns, "md", MD).get("status") or {})
+
+
+def test_market_drift_pauses_the_canary_and_the_drift_loop_promotes_a_retrain(
+    stack: LocalStack, drifting: tuple[str, BackgroundTraffic]
+) -> None:
+    ns, traffic = drifting
+    stable = md_status(stack, ns)["stableVersion"]
+    stack.apply(ns, load_example("demo/canary-hold.yaml"))
+    held = wait_canary(stack, ns, HOLD, "Paused", timeout=240)  # held at 50 % until resumed
+    candidate = held["status"]["candidateVersion"]
+    stack.start_feed(drift_from=datetime.now(UTC).isoformat())
+
+    paused = wait_canary(stack, ns, HOLD, "Paused", timeout=420, reason="MarketDrift")
+    status = paused["status"]
+    assert status["desiredWeight"] == 50  # traffic held
+    assert DRIFT_ALERT in status["message"]
+    assert registry(stack, ns)[candidate]["status"] == "candidate"  # not rejected
+    traffic.take_recent()
+    time.sleep(4)
+    assert {v for v, _ in traffic.take_recent().answers} == {stable, candidate}
+    # The candidate's own drift alert while the stable drifts too is the market's: still paused.
+    firing = alert(version=candidate, namespace=ns, alertname=DRIFT_ALERT)
+    for body in (payload(firing), payload(firing)):
+        assert post_alerts(stack, body) == [200] * len(stack.operator_pods())
+    still = stack.get(ns, "canary", HOLD)["status"]
+    assert (still["phase"], still["reason"]) == ("Paused", "MarketDrift")
+
+    # v3 was trained for the market that is gone: a person abandons it; the registry says so.
+    stack.kube.kubectl("-n", ns, "annotate", "canary", HOLD, "levibot.io/abort=now")
+    aborted = wait_canary(stack, ns, HOLD, "RolledBack", timeout=60)
+    assert aborted["status"]["reason"] == "Aborted"
+    reasons = [h["reason"] for h in canary_phase_history(aborted)]
+    assert "MarketDrift" in reasons
+    assert "AlertFiring" not in reasons
+    assert registry(stack, ns)[candidate]["reason"] == "aborted by annotation"
+
+    # The drift loop: it remembers the episode, waits for the drifted stretch, then retrains.
+    loop = eventually(lambda: md_status(stack, ns).get("drift", {}).get("since"), 120,
+                      "the ModelDeployment to see its stable version drifting")  # fmt: skip
+    assert loop
+    opened = eventually(
+        lambda: stack.kube.kubectl("-n", ns, "get", "canary", DRIFT_CANARY,
+                                   check=False).returncode == 0,
+        600, "the drift loop to open its canary",
+    )  # fmt: skip
+    assert opened
+    spec = stack.get(ns, "canary", DRIFT_CANARY)["spec"]
+    assert spec["candidate"]["train"] is True
+    assert spec["candidate"]["dataWindowSeconds"] >= 420  # the drifted market only
+    assert spec["analysis"]["judgement"]["agreement"]["onDifferent"] == "evaluate"
+    memory = md_status(stack, ns)["drift"]
+    assert (memory["attempts"], memory["canary"]) == (1, DRIFT_CANARY)
+
+    done = wait_canary(stack, ns, DRIFT_CANARY, "Succeeded", timeout=900)
+    retrained = done["status"]["candidateVersion"]
+    judged = {c["name"]: c["verdict"] for c in done["status"].get("checks") or ()}
+    assert judged, done["status"]
+    assert "Fail" not in judged.values()
+    assert md_status(stack, ns)["stableVersion"] == retrained
+    rows = registry(stack, ns)
+    assert (rows[retrained]["status"], rows[stable]["status"]) == ("active", "retired")
+    events = stack.kube.kubectl("-n", ns, "get", "events", "-o", "name",
+                                "--field-selector", "reason=DriftRetrain").stdout  # fmt: skip
+    assert events.strip()
