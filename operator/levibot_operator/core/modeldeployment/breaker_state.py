@@ -89,9 +89,10 @@ def build_reading_json(reading: Reading) -> dict[str, Any]:
 
 def close_breaker(old: BreakerState, version: str, now: datetime, why: str) -> BreakerDecision:
     """A closed breaker judging ``version`` from ``now``; an Event when it was tripped."""
+    same = old.version == version  # a new version's judgement starts afresh
     state = BreakerState(
         version=version, since=format_time(now), handled_reset=old.handled_reset,
-        checked_at=old.checked_at if old.version == version else "", readings=old.readings,
+        checked_at=old.checked_at if same else "", readings=old.readings if same else (),
     )  # fmt: skip
     text = f"{old.breaker} breaker on {old.version} reset: {why}; predictors answer again"
     return BreakerDecision(state, (EventIntent(EVENT_RESET, text),) if old.tripped else ())

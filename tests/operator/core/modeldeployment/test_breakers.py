@@ -205,6 +205,7 @@ def test_without_auto_reset_only_a_hand_resets() -> None:
 def test_a_new_stable_version_or_removed_spec_closes_a_trip() -> None:
     tripped = decide(closed_v1(), losing_readings()).state
     moved = decide(tripped, None, v="v2")
+    assert moved.state.readings == ()  # v1's readings say nothing about v2
     assert (moved.state.state, moved.state.version) == (CLOSED, "v2")
     removed = decide_breaker_state(
         tripped, None, version="v1", readings=None, reset_request=None, now=NOW
