@@ -3,13 +3,15 @@ seed defaults, and the state machine (trip, cool-down, reset by hand, idempotenc
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from levibot_common.trading import Trades
-from levibot_operator.core.fields import SpecError
+from levibot_operator.core.fields import SpecError, format_time
 from levibot_operator.core.modeldeployment.breaker_spec import (
     CircuitBreakers,
     LosingStreakBreaker,
@@ -219,3 +221,35 @@ def test_checks_are_due_every_interval() -> None:
     assert not is_check_due(state, SPEC, NOW + timedelta(seconds=29))
     assert is_check_due(state, SPEC, NOW + timedelta(seconds=30))
     assert not is_check_due(state, None, NOW)
+
+
+def read(state: BreakerState, kind: str, now: datetime) -> tuple | None:  # type: ignore[type-arg]
+    """Readings as the shell takes them: on the trades since ``state.since`` only, so no trade
+    (and no loss) can be there at the very instant of a trip or reset."""
+    if kind == "none":
+        return None
+    fresh = state.since == format_time(now)
+    return clear_readings() if kind == "clear" or fresh else losing_readings()
+
+
+STEPS = st.tuples(
+    st.sampled_from(["lose", "clear", "none"]),
+    st.integers(0, 7200),
+    st.sampled_from([None, "a", "b"]),
+)
+
+
+@given(steps=st.lists(STEPS, max_size=12))
+def test_any_pass_repeated_on_its_own_output_changes_nothing(steps: list) -> None:  # type: ignore[type-arg]
+    """The operator may die after writing status and redo the pass: the same pass on the written
+    state gives the same state and no new Event; a trip ends only with a reset Event."""
+    state, now = closed_v1(), NOW
+    for kind, seconds, reset in steps:
+        now += timedelta(seconds=seconds)
+        first = decide(state, read(state, kind, now), now=now, reset=reset)
+        again = decide(first.state, read(first.state, kind, now), now=now, reset=reset)
+        assert again.events == ()
+        assert again.state.state == first.state.state
+        if state.tripped and not first.state.tripped:
+            assert [e.reason for e in first.events] == ["CircuitBreakerReset"]
+        state = first.state
