@@ -9,9 +9,10 @@ into HOLD without a restart; a Canary trains v2 and promotes it step by step on
 its statistical judgement (both versions score every request; stage 1 agreement against the
 retraining-noise envelope, the calibration test, each with its interval; examples/canary.yaml's
 statistics on the demo's time scale); a second Canary (v3) waits at 50 % while the market
-drifts, and the drift alert (Prometheus → Alertmanager → the operator's webhook)
-rolls it back. Progress is printed live and summarised at the end. Ctrl-C stops
-everything.
+drifts, and the drift alert (Prometheus → Alertmanager → the operator's webhook) pauses it
+(MarketDrift: the market moved, not v3); once v3 is abandoned, the drift policy retrains on the
+drifted market and its canary promotes the retrained version: the loop closes. Progress is
+printed live and summarised at the end. Ctrl-C stops everything.
 
     python -m levibot_devstack.demo [--keep] [--workdir .run/demo]
 """
@@ -32,6 +33,7 @@ from levibot_devstack.demo_view import (
     by_version,
     describe_canary,
     describe_checks,
+    describe_drift,
     describe_history,
     describe_md,
     describe_paper,
@@ -44,6 +46,7 @@ from levibot_devstack.traffic import BackgroundTraffic
 STARTED = time.monotonic()
 NS = "levibot-demo"
 MD = "btc-direction"
+HOLD = "btc-direction-v3"
 
 
 def say(text: str) -> None:
@@ -184,38 +187,62 @@ def story_promote(stack: LocalStack, traffic: BackgroundTraffic, summary: dict[s
 def story_drift(stack: LocalStack, traffic: BackgroundTraffic, summary: dict[str, Any]) -> None:
     step("4. kubectl apply -f examples/demo/canary-hold.yaml: train v3, hold it at 50 %")
     stack.apply(NS, load_example("demo/canary-hold.yaml"))
-    watch_canary(stack, "btc-direction-v3", traffic, until="Paused")
-    step("the market drifts (volatility x3, momentum reversed): the drift alert rolls v3 back")
+    watch_canary(stack, HOLD, traffic, until="Paused")
+    step("the market drifts (volatility x3, momentum reversed): the drift alert pauses v3")
     drift_at = time.time()
     stack.start_feed(drift_from=datetime.fromtimestamp(drift_at, UTC).isoformat())
-    canary = watch_canary(stack, "btc-direction-v3", traffic, until="RolledBack")
+    watch(lambda: show_hold(stack), timeout=420, every=2)
     took = time.time() - drift_at
-    print("\n".join(describe_history(canary)), flush=True)
     [row] = [r for r in stack.registry_rows(f"{NS}.{MD}") if r["version"] == "v3"]
-    say(f"registry: {registry_line(row)}")
-    say(f"rolled back {took:.0f}s after the drift began; all traffic is on stable again")
-    opened = watch_drift_policy(stack, canary["status"]["stableVersion"])
+    say(f"v3 paused {took:.0f}s after the drift began (MarketDrift): traffic held at 50 %, "
+        f"promotion frozen; the market moved, not v3: registry {registry_line(row)}")  # fmt: skip
+    step("v3 was trained for the market that is gone: kubectl annotate canary "
+         f"{HOLD} levibot.io/abort=now")  # fmt: skip
+    stack.kube.kubectl("-n", NS, "annotate", "canary", HOLD, "levibot.io/abort=now")
+    watch_canary(stack, HOLD, traffic, until="RolledBack")
+    step(
+        "driftPolicy retrainAndCanary: once the drift has lasted 420 s, retrain on the "
+        "drifted market only; judge it against the stable there (onDifferent: evaluate)"
+    )
+    name = watch_drift_policy(stack)
+    canary = watch_canary(stack, name, traffic, until="Succeeded")
+    print("\n".join(describe_history(canary)), flush=True)
+    say(f"last look: {describe_checks(canary['status'].get('checks') or [])}")
+    say(f"the loop closed {time.time() - drift_at:.0f}s after the drift began; {show_drift(stack)}")
+    rows = {r["version"]: r for r in stack.registry_rows(f"{NS}.{MD}")}
+    for version in sorted(rows):
+        say(f"registry: {registry_line(rows[version])}")
     summary["drift"] = {
-        "phase": canary["status"]["phase"],
-        "reason": canary["status"]["reason"],
-        "registry_v3": row["status"],
-        "seconds_after_drift": round(took),
-        "drift_policy_opened": opened,
-    }
+        "v3": {"paused_after_s": round(took), "registry": row["status"]},
+        "drift_canary": {"name": name, "phase": canary["status"]["phase"],
+                         "version": canary["status"]["candidateVersion"]},
+        "stable": stack.get(NS, "md", MD)["status"]["stableVersion"],
+        "seconds_after_drift": round(time.time() - drift_at),
+    }  # fmt: skip
 
 
-def watch_drift_policy(stack: LocalStack, stable: str) -> str | None:
-    """The stable version drifts too: its alert opens the ModelDeployment's retrain canary."""
-    name = f"{MD}-drift-{stable}"
-    deadline = time.monotonic() + 150  # its window must fill with the drifted market first
-    while time.monotonic() < deadline:
-        found = stack.kube.kubectl("-n", NS, "get", "canary", name, check=False)
-        if found.returncode == 0:
-            say(f"driftPolicy retrainAndCanary: the drifting stable {stable} opened canary/{name}")
-            return name
-        time.sleep(2)
-    say("the stable version's drift alert has not opened a retrain canary yet")
-    return None
+def show_drift(stack: LocalStack) -> str:
+    return describe_drift(stack.get(NS, "md", MD))
+
+
+def show_hold(stack: LocalStack) -> tuple[str, bool]:
+    """v3's line until the market's drift pauses it."""
+    canary = stack.get(NS, "canary", HOLD)
+    line, _ = describe_canary(canary)
+    return line, (canary.get("status") or {}).get("reason") == "MarketDrift"
+
+
+def watch_drift_policy(stack: LocalStack) -> str:
+    """The drift loop's state until it opens its canary; the canary's name."""
+
+    def opened() -> tuple[str, bool]:
+        md = stack.get(NS, "md", MD)
+        name = ((md.get("status") or {}).get("drift") or {}).get("canary")
+        found = name and stack.kube.kubectl("-n", NS, "get", "canary", name, check=False)
+        return describe_drift(md, scores=False), bool(found and found.returncode == 0)
+
+    watch(opened, timeout=720, every=5)
+    return str(stack.get(NS, "md", MD)["status"]["drift"]["canary"])
 
 
 def record_paper(stack: LocalStack, summary: dict[str, Any]) -> None:

@@ -145,3 +145,24 @@ def describe_paper(md: Mapping[str, Any]) -> dict[str, Any]:
         }
         paper.setdefault(str(row.get("version")), {})[str(row.get("window"))] = figures
     return paper
+
+
+def describe_drift(md: Mapping[str, Any], scores: bool = True) -> str:
+    """The drift loop (status.drift) and each version's drift scores (status.versions), one
+    line: `drift: v2 since 12:00 (LevibotFeatureDriftScore) | waits: ... | v2 vol_1m=3.10 ...`."""
+    status: Mapping[str, Any] = md.get("status") or {}
+    loop: Mapping[str, Any] = status.get("drift") or {}
+    parts = []
+    if loop.get("since"):
+        parts.append(f"{loop.get('version')} drifting since {loop['since']} "
+                     f"({', '.join(loop.get('alerts') or [])})")  # fmt: skip
+    if loop.get("canary"):
+        parts.append(f"opened {loop['canary']} (attempt {loop.get('attempts')})")
+    if loop.get("waiting"):
+        parts.append(f"waits: {loop['waiting']}")
+    for record in status.get("versions") or [] if scores else []:
+        found = record.get("driftScores") or {}
+        if found and record.get("registryStatus") in ("active", "candidate"):
+            text = " ".join(f"{f}={format_value(v)}" for f, v in sorted(found.items()))
+            parts.append(f"{record.get('version')} drift score {text}")
+    return "drift: " + (" | ".join(parts) or "none")

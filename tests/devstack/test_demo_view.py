@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from levibot_devstack.demo_view import describe_canary, describe_checks
+from levibot_devstack.demo_view import describe_canary, describe_checks, describe_drift
 
 AGREEMENT = {
     "name": "agreement", "value": 0.0123, "lower": 0.004, "upper": 0.02, "threshold": 0.05,
@@ -47,3 +47,25 @@ def test_the_canary_line_counts_waiting_looks() -> None:
     assert not done
     assert "run 1 pass 0 fail 0 ? 7 wait 0 err" in line
     assert line.endswith("| agreement=0.0123 [0.004, 0.02] <= 0.05 ok (equivalent)")
+
+
+def test_describe_drift_shows_the_loop_and_the_serving_versions_scores() -> None:
+    md = {
+        "status": {
+            "drift": {"version": "v2", "since": "T0", "alerts": ["LevibotFeatureDriftScore"],
+                      "attempts": 1, "canary": "btc-direction-drift-1",
+                      "waiting": "cool-down after btc-direction-drift-1"},
+            "versions": [
+                {"version": "v1", "registryStatus": "retired", "driftScores": {"vol_1m": 9.0}},
+                {"version": "v2", "registryStatus": "active", "driftScores": {"vol_1m": 3.1}},
+            ],
+        }
+    }  # fmt: skip
+    line = describe_drift(md)
+    assert "v2 drifting since T0 (LevibotFeatureDriftScore)" in line
+    assert "opened btc-direction-drift-1 (attempt 1)" in line
+    assert "waits: cool-down" in line
+    assert "v2 drift score vol_1m=3.1" in line
+    assert "9.0" not in line
+    assert "drift score" not in describe_drift(md, scores=False)
+    assert describe_drift({}) == "drift: none"
