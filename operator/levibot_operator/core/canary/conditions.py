@@ -5,8 +5,8 @@ lastTransitionTime, observedGeneration), so ``kubectl wait --for=condition=Promo
 works. Each type, and when it is ``True``:
 
 - ``Progressing``: the canary is moving on its own (Pending, Training, Progressing, Promoting).
-- ``Paused``: it waits for someone or something (Paused: a pause step, an inconclusive or
-  errored analysis; Halted: the kill-switch of its target).
+- ``Paused``: it waits for someone or something (Paused: a pause step, the market's drift, an
+  inconclusive or errored analysis; Halted: the kill-switch of its target).
 - ``Promoted``: the candidate became the stable version (Succeeded).
 - ``RolledBack``: all traffic went back to the stable version (RolledBack).
 - ``Ready``: the canary has finished with a verdict (Succeeded or RolledBack) and its traffic
