@@ -16,6 +16,7 @@ from levibot_operator.adapters.prometheus import (
     PrometheusQueryError,
     PrometheusUnreachableError,
     parse_query_response,
+    parse_vector_response,
 )
 from levibot_operator.core.canary.analysis import (
     AnalysisTarget,
@@ -140,3 +141,16 @@ def test_parse_query_response(body: object, expected: float | None) -> None:
 def test_unreadable_answers_are_query_errors(body: object) -> None:
     with pytest.raises(PrometheusQueryError):
         parse_query_response(body, "q")
+
+
+def test_a_vector_answer_keeps_each_series_labels_and_drops_nan() -> None:
+    result = [
+        {"metric": {"alertname": "LevibotFeatureDriftScore", "version": "v1"}, "value": [1, "1"]},
+        {"metric": {"version": "v2"}, "value": [1, "NaN"]},
+    ]
+    body = {"status": "success", "data": {"resultType": "vector", "result": result}}
+    assert parse_vector_response(body, "q") == [
+        ({"alertname": "LevibotFeatureDriftScore", "version": "v1"}, 1.0)
+    ]
+    with pytest.raises(PrometheusQueryError):
+        parse_vector_response({"status": "success", "data": {"resultType": "scalar"}}, "q")
