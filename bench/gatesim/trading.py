@@ -27,7 +27,7 @@ import numpy as np
 import yaml
 
 from gatesim.canary import EPOCH, PRODUCTION_SPEC
-from gatesim.judged import FirstRows, build_paired_rows
+from gatesim.judged import FirstRows
 from gatesim.markets import HORIZON_S, FloatArray
 from gatesim.today import TodayGate
 from gatesim.traffic import PairedLog
@@ -37,6 +37,7 @@ from levibot_operator.core.canary.analysis import Query
 from levibot_operator.core.canary.decision import Measurement
 from levibot_operator.core.canary.judgement import (
     JudgementResult,
+    PairedRows,
     assess_verdict,
     build_trading_checks,
 )
@@ -90,7 +91,16 @@ class TradingGate:
 
     def __init__(self, firsts: FirstRows) -> None:
         self._firsts = firsts
+        self._times: dict[int, FloatArray] = {}
         check_policy_agrees()
+
+    def select_rows(self, log: PairedLog, since: float, now: float) -> Any:
+        """``judged.build_paired_rows``'s rows (first request of each symbol and second, in
+        ``[since, now]``), found by bisection: a look must not scan the whole log."""
+        firsts = self._firsts.select(log)
+        times = self._times.setdefault(id(log.ts), log.ts[firsts])
+        low, high = np.searchsorted(times, since, "left"), np.searchsorted(times, now, "right")
+        return firsts[low:high]
 
     def __call__(self, log: PairedLog, now: float, analysis: AnalysisSpec,
                  status: CanaryStatus) -> Measurement:  # fmt: skip
@@ -99,18 +109,19 @@ class TradingGate:
         if judgement is None or run is None or log.outcome_return is None:
             return Measurement(error="no judgement, analysis run or returns")
         since = ((status.judgement_since or run.started_at) - EPOCH).total_seconds()
-        firsts = self._firsts.select(log)
-        rows = build_paired_rows(log, firsts, since, now)
-        keep = firsts[(log.ts[firsts] >= since) & (log.ts[firsts] <= now)]
-        returns = np.where(log.resolved_at[keep] <= now, log.outcome_return[keep], np.nan)
-        trading = TradingRows(compute_sides(rows.p_stable), compute_sides(rows.p_candidate),
-                              returns, log.symbol[keep].astype(object))  # fmt: skip
+        keep = self.select_rows(log, since, now)
+        known = log.resolved_at[keep] <= now
+        p_stable, p_candidate = log.p_stable[keep], log.p_candidate[keep]
+        trading = TradingRows(compute_sides(p_stable), compute_sides(p_candidate),
+                              np.where(known, log.outcome_return[keep], np.nan),
+                              log.symbol[keep].astype(object))  # fmt: skip
+        outcome = np.where(known, log.outcome[keep], np.nan)
+        rows = PairedRows(log.ts[keep], p_stable, p_candidate, outcome, trading)
         context = plan_judgement_context(
             judgement, (HORIZON_S, FEATURES), (since, now), None, runs=1
         )
         context = replace(context, horizon_seconds=float(HORIZON_S), costs=Costs())
-        checks = build_trading_checks(replace(rows, trading=trading), judgement, context,
-                                      alone=True, readings=False)  # fmt: skip
+        checks = build_trading_checks(rows, judgement, context, alone=True, readings=False)
         verdict, reason = assess_verdict(checks)
         values: dict[Query, float | None] = dict(
             TodayGate.serving_values(log, now, parse_duration(analysis.window, "window"))
