@@ -106,12 +106,15 @@ def test_market_drift_pauses_the_canary_and_the_drift_loop_promotes_a_retrain(
     assert opened
     spec = stack.get(ns, "canary", DRIFT_CANARY)["spec"]
     assert spec["candidate"]["train"] is True
-    assert spec["candidate"]["dataWindowSeconds"] >= 420  # the drifted market only
-    assert spec["analysis"]["judgement"]["agreement"]["onDifferent"] == "evaluate"
+    # the rows of the drifted market only (420 s at least), their features looking back 301 s
+    assert spec["candidate"]["dataWindowSeconds"] >= 420 + 301
+    judgement = spec["analysis"]["judgement"]
+    assert judgement["agreement"]["onDifferent"] == "evaluate"
+    assert (judgement["budget"], judgement["onInconclusive"]) == ("15m", "rollback")
     memory = md_status(stack, ns)["drift"]
     assert (memory["attempts"], memory["canary"]) == (1, DRIFT_CANARY)
 
-    done = wait_canary(stack, ns, DRIFT_CANARY, "Succeeded", timeout=900)
+    done = wait_canary(stack, ns, DRIFT_CANARY, "Succeeded", timeout=1200)
     retrained = done["status"]["candidateVersion"]
     judged = {c["name"]: c["verdict"] for c in done["status"].get("checks") or ()}
     assert judged, done["status"]

@@ -10,6 +10,7 @@ target and candidate), so a bad template is an invalid ModelDeployment whose con
 from collections.abc import Mapping
 from typing import Any
 
+from levibot_operator.core.canary.durations import parse_duration
 from levibot_operator.core.canary.spec import CanarySpec, parse_canary_spec
 from levibot_operator.core.fields import SpecError
 from levibot_operator.core.modeldeployment.canary_template import PATH
@@ -36,4 +37,5 @@ def parse_checked_modeldeployment(body: Mapping[str, Any]) -> ModelDeployment:
     """``parse_modeldeployment``, then its canary template checked as a Canary spec."""
     md = parse_modeldeployment(body)
     check_canary_template(md.spec.canary_template)
+    parse_duration(md.spec.drift_retrain.budget, "spec.driftRetrain.budget")  # its drift canary's
     return md

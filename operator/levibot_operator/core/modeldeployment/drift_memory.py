@@ -13,9 +13,13 @@ from typing import Any
 from levibot_operator.core.fields import SpecError, read_field
 
 Json = Mapping[str, Any]
-FEATURE_LOOKBACK_SECONDS = 301  # levibot_common.features.LOOKBACK_SECONDS: the trainer's floor
+FEATURE_LOOKBACK_SECONDS = 301  # levibot_common.features.LOOKBACK_SECONDS (the trainer drops it)
 DEFAULT_MIN_DRIFTED_SECONDS = 3600
 DEFAULT_COOL_DOWN_SECONDS = 3600
+# Stage 2 (paired non-inferiority on outcomes) settles a drift retrain, and it needs 8 finished
+# outcome blocks of horizon + the longest feature window (8 x 361 s = 48 min in production):
+# the template's budget, sized for a same-recipe retrain that stage 1 settles, is too short.
+DEFAULT_BUDGET = "2h"
 
 
 @dataclass(frozen=True)
@@ -23,12 +27,16 @@ class DriftRetrainSpec:
     """``spec.driftRetrain``: how ``driftPolicy: retrainAndCanary`` retrains.
 
     ``min_drifted_seconds``: the retrain waits until the stable's drift alert has fired that
-    long; it then trains on every second since (the drifted market only, at most
+    long; it then trains on the rows of every second since (the drifted market only; their
+    features look back ``FEATURE_LOOKBACK_SECONDS`` further, as the predictor's do; at most
     ``spec.training.dataWindowSeconds``). ``cool_down_seconds``: the least time between two drift
-    canaries of the ModelDeployment (a rejected or failed retrain is tried again after it)."""
+    canaries of the ModelDeployment (a rejected or failed retrain is tried again after it).
+    ``budget``: each judged step's budget in the drift canary, whose ``onInconclusive`` is
+    ``rollback`` (not shown at least as good as the stable: rejected, tried again later)."""
 
     min_drifted_seconds: int = DEFAULT_MIN_DRIFTED_SECONDS
     cool_down_seconds: int = DEFAULT_COOL_DOWN_SECONDS
+    budget: str = DEFAULT_BUDGET  # each judged step's budget in the drift canary (a duration)
 
 
 def parse_drift_retrain(
@@ -37,13 +45,13 @@ def parse_drift_retrain(
     """Parse ``spec.driftRetrain``; the drifted stretch must hold one feature window and a label."""
     least = read_field(obj, "minDriftedSeconds", path, int, DEFAULT_MIN_DRIFTED_SECONDS)
     cool = read_field(obj, "coolDownSeconds", path, int, DEFAULT_COOL_DOWN_SECONDS)
-    if least <= FEATURE_LOOKBACK_SECONDS + horizon:
-        least_allowed = FEATURE_LOOKBACK_SECONDS + horizon
-        problem = f"must exceed the feature look-back plus spec.horizonSeconds ({least_allowed})"
+    if least <= horizon:
+        problem = f"must exceed spec.horizonSeconds ({horizon}): every row needs its label"
         raise SpecError(f"{path}.minDriftedSeconds", problem)
     if cool < 0:
         raise SpecError(f"{path}.coolDownSeconds", "must not be negative")
-    return DriftRetrainSpec(least, cool)
+    budget = read_field(obj, "budget", path, str, DEFAULT_BUDGET)  # checked by core.canary
+    return DriftRetrainSpec(least, cool, budget)
 
 
 @dataclass(frozen=True)

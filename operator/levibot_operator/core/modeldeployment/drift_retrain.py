@@ -7,15 +7,18 @@ Layer: core (pure), in ``modeldeployment``. Status is the memory (``status.drift
 - The stable version drifts while its drift alert fires (read from Prometheus, so the loop needs
   no delivery and survives a restart); ``since`` is when the operator first saw it firing.
 - The retrain's training window: it waits until the drift has lasted
-  ``spec.driftRetrain.minDriftedSeconds`` (default 1 h), then trains on the window that ends
-  when its Job starts and begins at ``since`` (capped at ``spec.training.dataWindowSeconds``).
+  ``spec.driftRetrain.minDriftedSeconds`` (default 1 h), then trains on the rows from ``since``
+  to its Job's start (the window reaches the features' look-back further, as the predictor's
+  features do; capped at ``spec.training.dataWindowSeconds``).
   The alert fires only after the drift score has stayed above 1 for its persistence, so the
   window holds the drifted market only: a retrain on a window reaching back before the drift
   would mostly relearn the stable. A later attempt trains on a longer drifted stretch.
 - Its Canary is built from the ModelDeployment's canary template for the trigger ``drift``:
   stage 1's ``onDifferent`` is ``evaluate`` (the market moved, a difference is expected), so
   the paired comparison on outcomes decides: promoted when at least as good as the stable,
-  rolled back with the reason otherwise. The market's drift never pauses this canary.
+  rolled back with the reason otherwise, also when its budget (``spec.driftRetrain.budget``,
+  long enough for stage 2's outcome blocks) ends without a verdict. The market's drift never
+  pauses this canary.
 - No storm: at most one live canary per ModelDeployment (a drift canary waits for any live
   one), and ``spec.driftRetrain.coolDownSeconds`` between two drift canaries; each attempt has
   its own name ``<md>-drift-<n>``, so a failed or rejected retrain is tried again after the
@@ -32,7 +35,11 @@ from levibot_operator import constants as c
 from levibot_operator.core.fields import format_time, parse_time
 from levibot_operator.core.intents import CreateCanary, EventIntent
 from levibot_operator.core.modeldeployment.canary_template import TRIGGER_DRIFT, build_template_spec
-from levibot_operator.core.modeldeployment.drift_memory import DriftMemory, DriftSeen
+from levibot_operator.core.modeldeployment.drift_memory import (
+    FEATURE_LOOKBACK_SECONDS,
+    DriftMemory,
+    DriftSeen,
+)
 from levibot_operator.core.modeldeployment.manifests import build_labels, build_metadata, build_name
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
 from levibot_operator.core.modeldeployment.status import MDStatus
@@ -69,7 +76,7 @@ def build_drift_canary(
         "spec": {
             "target": md.name,
             "candidate": {"train": True, "dataWindowSeconds": window_seconds},
-            **build_template_spec(md.spec.canary_template, TRIGGER_DRIFT),
+            **build_drift_canary_spec(md),
         },
     }
 
@@ -118,17 +125,43 @@ def decide_wait(
     return None
 
 
+def plan_window_seconds(md: ModelDeployment, since: datetime, now: datetime) -> int:
+    """The retrain's data window: the drifted stretch plus the features' look-back (the trainer
+    drops the rows whose features reach before its window), at most the training window."""
+    drifted = int((now - since).total_seconds())
+    return min(drifted + FEATURE_LOOKBACK_SECONDS, md.spec.training.data_window_seconds)
+
+
+def judge_drift_retrain(analysis: Any, budget: str) -> None:
+    """A judged analysis block of the drift canary: ``budget`` per step, and rejected when not
+    shown at least as good as the stable within it (``onInconclusive: rollback``)."""
+    if isinstance(analysis, dict) and isinstance(analysis.get("judgement"), dict):
+        analysis["judgement"] = {
+            **analysis["judgement"], "budget": budget, "onInconclusive": "rollback"
+        }  # fmt: skip
+
+
+def build_drift_canary_spec(md: ModelDeployment) -> dict[str, Any]:
+    """The template's Canary spec for the trigger ``drift`` (stage 1 ``onDifferent: evaluate``)
+    with the drift retrain's budget and ``onInconclusive``."""
+    spec = build_template_spec(md.spec.canary_template, TRIGGER_DRIFT)
+    budget = md.spec.drift_retrain.budget
+    judge_drift_retrain(spec.get("analysis"), budget)
+    for step in spec.get("steps") or ():
+        judge_drift_retrain(step.get("analysis") if isinstance(step, dict) else None, budget)
+    return spec
+
+
 def open_drift_canary(
     md: ModelDeployment, memory: DriftMemory, now: datetime
 ) -> tuple[DriftMemory, CreateCanary, EventIntent]:
     """The next attempt: its memory, its Canary and the Event saying why."""
-    since = parse_time(memory.since) or now
-    window = min(int((now - since).total_seconds()), md.spec.training.data_window_seconds)
+    window = plan_window_seconds(md, parse_time(memory.since) or now, now)
     attempt = memory.attempts + 1
     name = build_drift_canary_name(md, attempt)
     why = (
         f"{memory.version} drifting since {memory.since} ({', '.join(memory.alerts)}): canary "
-        f"{name} retrains on the last {window} s, the drifted market (attempt {attempt})"
+        f"{name} retrains on the drifted market, a {window}-s window (attempt {attempt})"
     )
     opened = replace(memory, attempts=attempt, canary=name, opened_at=format_time(now), waiting="")
     canary = CreateCanary(build_drift_canary(md, attempt, window, why))
@@ -145,8 +178,7 @@ def plan_recreate(
         return ()
     if now - opened > CREATE_GRACE:
         return ()
-    since = parse_time(memory.since) or opened
-    window = min(int((opened - since).total_seconds()), md.spec.training.data_window_seconds)
+    window = plan_window_seconds(md, parse_time(memory.since) or opened, opened)
     why = f"{memory.version} drifting since {memory.since}: attempt {memory.attempts} re-created"
     return (CreateCanary(build_drift_canary(md, memory.attempts, window, why)),)
 

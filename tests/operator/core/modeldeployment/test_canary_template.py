@@ -81,13 +81,17 @@ def test_a_template_without_a_judgement_is_used_as_it_is() -> None:
 
 def test_the_drift_canary_takes_its_analysis_from_the_template() -> None:
     body = md_body()
-    body["spec"]["canaryTemplate"]["analysis"]["judgement"]["budget"] = "3h"
+    body["spec"]["canaryTemplate"]["analysis"]["judgement"]["alpha"] = 0.01
+    body["spec"]["driftRetrain"] = {"budget": "3h"}
     md = parse_checked_modeldeployment(body)
     canary = build_drift_canary(md, 1, 3600, "why")
     spec = canary["spec"]
     assert spec["candidate"] == {"train": True, "dataWindowSeconds": 3600}
     assert spec["target"] == "btc-direction"
+    assert spec["analysis"]["judgement"]["alpha"] == 0.01
+    # stage 2 settles a drift retrain: its budget, and rejected when it has no verdict by then
     assert spec["analysis"]["judgement"]["budget"] == "3h"
+    assert spec["analysis"]["judgement"]["onInconclusive"] == "rollback"
     assert spec["analysis"]["judgement"]["agreement"]["onDifferent"] == "evaluate"
     assert spec["steps"] == body["spec"]["canaryTemplate"]["steps"]
     assert canary["metadata"]["labels"]["levibot.io/trigger"] == "drift"

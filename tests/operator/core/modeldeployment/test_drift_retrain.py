@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from levibot_operator import constants as c
+from levibot_operator.core.canary.template import parse_checked_modeldeployment
 from levibot_operator.core.fields import SpecError, format_time
 from levibot_operator.core.modeldeployment.drift_memory import DriftMemory, DriftSeen
 from levibot_operator.core.modeldeployment.drift_retrain import DriftStep, plan_drift_retrain
@@ -50,9 +51,11 @@ def step(
 
 def test_defaults_and_the_floor_of_the_drifted_stretch() -> None:
     spec = parse_modeldeployment(md_body()).spec.drift_retrain
-    assert (spec.min_drifted_seconds, spec.cool_down_seconds) == (3600, 3600)
+    assert (spec.min_drifted_seconds, spec.cool_down_seconds, spec.budget) == (3600, 3600, "2h")
     with pytest.raises(SpecError, match=r"spec\.driftRetrain\.minDriftedSeconds"):
-        parse_modeldeployment(md_body(driftRetrain={"minDriftedSeconds": 300}))
+        parse_modeldeployment(md_body(driftRetrain={"minDriftedSeconds": 60}))  # the horizon
+    with pytest.raises(SpecError, match=r"spec\.driftRetrain\.budget"):
+        parse_checked_modeldeployment(md_body(driftRetrain={"budget": "soon"}))
 
 
 def test_an_episode_waits_for_the_drifted_stretch_then_trains_on_it_only() -> None:
@@ -68,11 +71,13 @@ def test_an_episode_waits_for_the_drifted_stretch_then_trains_on_it_only() -> No
     manifest = create.manifest
     assert manifest["metadata"]["name"] == "btc-direction-drift-1"  # type: ignore[index]
     spec = manifest["spec"]
-    assert spec["candidate"] == {"train": True, "dataWindowSeconds": 620}  # type: ignore[index]
+    # the rows of the 620 drifted seconds, their features looking back 301 s further
+    assert spec["candidate"] == {"train": True, "dataWindowSeconds": 921}  # type: ignore[index]
     judgement = spec["analysis"]["judgement"]  # type: ignore[index]
     assert judgement["agreement"]["onDifferent"] == "evaluate"
+    assert (judgement["budget"], judgement["onInconclusive"]) == ("2h", "rollback")
     assert [e.reason for e in opened.events] == [c.EVENT_DRIFT_RETRAIN]
-    assert "last 620 s" in opened.events[0].message
+    assert "a 921-s window" in opened.events[0].message
     assert (opened.status.drift.attempts, opened.status.drift.canary) == (
         1,
         "btc-direction-drift-1",
