@@ -101,10 +101,12 @@ def quality(stack: LocalStack) -> str:
     return describe_quality(psi, ece)
 
 
-def watch_canary(stack: LocalStack, name: str, traffic: BackgroundTraffic, until: str) -> Any:
+def watch_canary(
+    stack: LocalStack, name: str, traffic: BackgroundTraffic, until: str, timeout: float = 900
+) -> Any:
     """Prints the canary's line when it changes and, every 10 s, traffic and quality, until
     its phase is `until` (or terminal)."""
-    last, deadline, every = "", time.monotonic() + 900, time.monotonic() + 10
+    last, deadline, every = "", time.monotonic() + timeout, time.monotonic() + 10
     while time.monotonic() < deadline:
         canary = stack.get(NS, "canary", name)
         line, done = describe_canary(canary)
@@ -205,7 +207,7 @@ def story_drift(stack: LocalStack, traffic: BackgroundTraffic, summary: dict[str
         "drifted market only; judge it against the stable there (onDifferent: evaluate)"
     )
     name = watch_drift_policy(stack)
-    canary = watch_canary(stack, name, traffic, until="Succeeded")
+    canary = watch_canary(stack, name, traffic, until="Succeeded", timeout=1500)  # 15m budget
     print("\n".join(describe_history(canary)), flush=True)
     say(f"last look: {describe_checks(canary['status'].get('checks') or [])}")
     say(f"the loop closed {time.time() - drift_at:.0f}s after the drift began; {show_drift(stack)}")
