@@ -129,7 +129,8 @@ def plan_window_ends(t: NDArray[np.int64], windows: MonitoringWindows) -> NDArra
         return np.zeros(0)
     first, last = float(t[0]) + windows.window_seconds, float(t[-1])
     stride = max(windows.interval_seconds, (last - first) / MAX_WINDOWS)
-    return first + stride * np.arange(max(int((last - first) // stride) + 1, 0))
+    count = max(int((last - first) // stride) + 1, 0)
+    return np.asarray(first + stride * np.arange(count), dtype=np.float64)
 
 
 def plan_thinned_rows(t: NDArray[np.int64], step: float) -> NDArray[np.bool_]:
@@ -137,6 +138,32 @@ def plan_thinned_rows(t: NDArray[np.int64], step: float) -> NDArray[np.bool_]:
     predictor's first row of each bucket, on contiguous one-second series; the reference
     sample is thinned the same way)."""
     return np.asarray(np.mod(t, step) == 0)
+
+
+def plan_window_heads(
+    t: NDArray[np.int64], ends: NDArray[np.float64], window_seconds: float, step: float
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Per window, the [lo, hi) rows of its first second when that second starts no bucket:
+    the predictor keeps them (the first row of the window's partial first bucket, per symbol)
+    on top of the bucket starts."""
+    lo = np.searchsorted(t, ends - window_seconds, side="right")
+    first = t[np.minimum(lo, t.size - 1)]
+    hi = np.searchsorted(t, first, side="right")
+    partial = (lo < t.size) & (np.mod(first, step) != 0)
+    return lo, np.where(partial, hi, lo)
+
+
+def count_thinned(
+    t: NDArray[np.int64], ends: NDArray[np.float64], window_seconds: float, step: float
+) -> NDArray[np.intp]:
+    """Rows per window after the predictor's thinning to ``step``."""
+    kept = t[plan_thinned_rows(t, step)]
+    held = np.searchsorted(kept, ends, "right") - np.searchsorted(
+        kept, ends - window_seconds, "right"
+    )
+    head_lo, head_hi = plan_window_heads(t, ends, window_seconds, step)
+    counts: NDArray[np.intp] = held + head_hi - head_lo
+    return counts
 
 
 def measure_psi_series(
@@ -148,7 +175,7 @@ def measure_psi_series(
     bins = edges.size + 1
     ref_counts = np.bincount(assign_psi_bins(edges, reference), minlength=bins)
     row_bins = assign_psi_bins(edges, values)
-    cumulative = np.zeros((t.size + 1, bins), dtype=np.int64)
+    cumulative = np.zeros((t.size + 1, bins), dtype=np.int32)
     cumulative[np.arange(1, t.size + 1), row_bins] = 1
     np.cumsum(cumulative, axis=0, out=cumulative)
     lo = np.searchsorted(t, ends - window_seconds, side="right")
@@ -158,45 +185,49 @@ def measure_psi_series(
 
 def measure_ks_series(
     reference: NDArray[np.float64], t: NDArray[np.int64], values: NDArray[np.float64],
-    ends: NDArray[np.float64], window_seconds: float,
+    ends: NDArray[np.float64], window_seconds: float, *, step: float,
+    max_tests: int = MAX_KS_WINDOWS,
 ) -> NDArray[np.float64]:  # fmt: skip
-    """KS p-value of the (thinned) rows in (end - window, end]: tested at most
-    ``MAX_KS_WINDOWS`` times, each value holding until the next test (the thinned set changes
-    once a step anyway); windows holding the same rows are tested once."""
-    every = max(1, math.ceil(ends.size / MAX_KS_WINDOWS))
+    """KS p-value of the rows in (end - window, end] thinned to ``step`` as the predictor
+    thins them: tested at most ``max_tests`` times, each value holding until the next test
+    (the thinned set changes once a step anyway); windows holding the same rows are tested
+    once."""
+    every = max(1, math.ceil(ends.size / max_tests))
     tested = ends[::every]
-    lo = np.searchsorted(t, tested - window_seconds, side="right")
-    hi = np.searchsorted(t, tested, side="right")
-    seen: dict[tuple[int, int], float] = {}
+    keep = plan_thinned_rows(t, step)
+    kept_t, kept = t[keep], values[keep]
+    lo = np.searchsorted(kept_t, tested - window_seconds, side="right")
+    hi = np.searchsorted(kept_t, tested, side="right")
+    head_lo, head_hi = plan_window_heads(t, tested, window_seconds, step)
+    seen: dict[tuple[int, ...], float] = {}
     out = np.full(tested.size, np.nan)
-    for i, key in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):
-        if key[1] > key[0]:
+    for i, key in enumerate(zip(lo.tolist(), hi.tolist(), head_lo.tolist(), head_hi.tolist(),
+                                strict=True)):  # fmt: skip
+        if key[1] > key[0] or key[3] > key[2]:
             if key not in seen:
-                seen[key] = assess_ks_pvalue(reference, values[key[0] : key[1]])
+                sample = np.concatenate([values[key[2] : key[3]], kept[key[0] : key[1]]])
+                seen[key] = assess_ks_pvalue(reference, sample)
             out[i] = seen[key]
     return np.repeat(out, every)[: ends.size]
 
 
 def measure_statistics(
     features: tuple[str, ...], reference: NDArray[np.float64], t: NDArray[np.int64],
-    x: NDArray[np.float64], windows: MonitoringWindows,
+    x: NDArray[np.float64], windows: MonitoringWindows, *, max_ks_tests: int = MAX_KS_WINDOWS,
 ) -> StatisticSeries:  # fmt: skip
     """Every window's PSI and KS p-value per feature over the time-ordered rows (``t``, ``x``)."""
     ends = plan_window_ends(t, windows)
     stride = float(ends[1] - ends[0]) if ends.size > 1 else windows.interval_seconds
-    gate_t = t[plan_thinned_rows(t, windows.thin_seconds)]
-    held = np.searchsorted(gate_t, ends, "right") - np.searchsorted(
-        gate_t, ends - windows.window_seconds, "right"
-    )
-    absent = held < windows.min_rows
+    absent = count_thinned(t, ends, windows.window_seconds, windows.thin_seconds) < windows.min_rows
     psi = np.empty((ends.size, len(features)))
     ks = np.empty((ends.size, len(features)))
     for i, name in enumerate(features):
         psi[:, i] = measure_psi_series(reference[:, i], t, x[:, i], ends, windows.window_seconds)
-        keep = plan_thinned_rows(t, plan_thin_seconds(name, windows.thin_seconds))
+        step = plan_thin_seconds(name, windows.thin_seconds)
         ks[:, i] = measure_ks_series(
-            reference[:, i], t[keep], x[keep, i], ends, windows.window_seconds
-        )
+            reference[:, i], t, x[:, i], ends, windows.window_seconds, step=step,
+            max_tests=max_ks_tests,
+        )  # fmt: skip
     psi[absent], ks[absent] = np.nan, np.nan
     return StatisticSeries(ends, stride, psi, ks)
 
