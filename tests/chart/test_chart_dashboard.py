@@ -94,6 +94,7 @@ def test_dashboard_json_parses_and_is_in_the_configmap() -> None:
         "levibot_model_ece",
         "levibot_feature_psi",
         "levibot_feature_ks_pvalue",
+        "levibot_feature_drift_score",
         "levibot_active_model_info",
         "levibot_canary_check_estimate",
         "levibot_canary_check_verdict",
@@ -111,6 +112,8 @@ def test_dashboard_shows_what_the_issue_asks_for(metric: str) -> None:
 def test_psi_is_shown_per_feature_and_canary_weight_per_track() -> None:
     queries = panel_queries(dashboard())
     assert "feature" in queries["PSI per feature"][0]
+    score = queries["Drift score per feature and version"][0]
+    assert all(label in score for label in ("feature", "statistic", "version"))
     assert "track" in queries["Canary traffic share (observed)"][0]
 
 
