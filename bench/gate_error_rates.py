@@ -23,7 +23,8 @@ issue's object for the seed market at 10 req/s with the new gates (the productio
 (``gatesim.trading``: the production spec with ``judgement.trading: {}``; the paired paper
 returns' Sharpe difference gates, the drawdown ratio is a reading) as the gate set
 ``trading``; ``--json`` then prints the same object for that gate set.
-``--trading-budget 3h`` sets that spec's judgement budget (default: the production 45m).
+``--trading-budget 3h`` sets that spec's judgement budget (default: the production 45m),
+``--trading-rollback 20`` its ``rollbackSharpeDelta`` (default: the seed's 0.3).
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="all: today's, new and evaluate gate sets; trading: the trading checks alone",
     )  # fmt: skip
     parser.add_argument("--trading-budget", default=None, help="e.g. 3h (default: the spec's)")
+    parser.add_argument(
+        "--trading-rollback", type=float, default=None,
+        help="rollbackSharpeDelta of the trading checks (default: the seed's 0.3)",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -75,7 +80,8 @@ def plan_jobs(markets: list[str], canaries: int, rates: tuple[float, ...],
         count = math.ceil(canaries / per_job)
         for seed in range(count):
             size = min(per_job, canaries - seed * per_job)
-            jobs.append(Job(market, 1000 + seed, size, rates, args.checks, args.trading_budget))
+            jobs.append(Job(market, 1000 + seed, size, rates, args.checks,
+                            args.trading_budget, args.trading_rollback))  # fmt: skip
     return jobs
 
 

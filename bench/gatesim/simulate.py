@@ -53,12 +53,13 @@ class Job:
     rates: tuple[float, ...]
     checks: str = "all"  # or "trading": the trading checks alone
     trading_budget: str | None = None  # the trading gate set's judgement budget
+    trading_rollback: float | None = None  # and its rollbackSharpeDelta
 
 
 def load_gate_specs(job: Job) -> dict[str, CanarySpec]:
     """The spec of every gate set of the job."""
     if job.checks == "trading":
-        return {"trading": load_trading_spec(job.trading_budget)}
+        return {"trading": load_trading_spec(job.trading_budget, job.trading_rollback)}
     return {
         "today": load_spec(TODAY_SPEC),
         "new": load_spec(PRODUCTION_SPEC),

@@ -74,15 +74,19 @@ def check_policy_agrees() -> None:
         raise AssertionError("gatesim.trading: the policy differs from the predictor's")
 
 
-def load_trading_spec(budget: str | None = None) -> CanarySpec:
-    """The production spec with ``judgement.trading: {}`` (and ``budget`` if given), parsed by
-    the operator, with an existing candidate version."""
+def load_trading_spec(budget: str | None = None, rollback: float | None = None) -> CanarySpec:
+    """The production spec with ``judgement.trading: {}``, parsed by the operator, with an
+    existing candidate version; ``budget`` replaces the judgement's budget (and lifts
+    ``inconclusiveLimit`` above budget / interval, so that the budget decides, as the production
+    spec intends), ``rollback`` the ``rollbackSharpeDelta``."""
     document: dict[str, Any] = yaml.safe_load(PRODUCTION_SPEC.read_text())
     spec = {**document["spec"], "candidate": {"version": "v2"}}
-    judgement = spec["analysis"]["judgement"]
-    judgement["trading"] = {}
+    analysis = spec["analysis"]
+    analysis["judgement"]["trading"] = {} if rollback is None else {"rollbackSharpeDelta": rollback}
     if budget is not None:
-        judgement["budget"] = budget
+        analysis["judgement"]["budget"] = budget
+        looks = parse_duration(budget, "budget") / parse_duration(analysis["interval"], "interval")
+        analysis["inconclusiveLimit"] = int(looks) + 2
     return parse_canary_spec(spec)
 
 
