@@ -210,7 +210,9 @@ def story_drift(stack: LocalStack, traffic: BackgroundTraffic, summary: dict[str
     canary = watch_canary(stack, name, traffic, until="Succeeded", timeout=1500)  # 15m budget
     print("\n".join(describe_history(canary)), flush=True)
     say(f"last look: {describe_checks(canary['status'].get('checks') or [])}")
-    say(f"the loop closed {time.time() - drift_at:.0f}s after the drift began; {show_drift(stack)}")
+    promoted = canary["status"]["phase"] == "Succeeded"
+    verdict = "promoted: the loop closed" if promoted else "rejected: the loop tries again later"
+    say(f"{verdict} {time.time() - drift_at:.0f}s after the drift began; {show_drift(stack)}")
     rows = {r["version"]: r for r in stack.registry_rows(f"{NS}.{MD}")}
     for version in sorted(rows):
         say(f"registry: {registry_line(rows[version])}")
