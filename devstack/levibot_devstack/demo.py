@@ -229,8 +229,7 @@ def show_drift(stack: LocalStack) -> str:
     return describe_drift(stack.get(NS, "md", MD))
 
 
-def show_hold(stack: LocalStack) -> tuple[str, bool]:
-    """v3's line until the market's drift pauses it."""
+def show_hold(stack: LocalStack) -> tuple[str, bool]:  # v3's line until the drift pauses it
     canary = stack.get(NS, "canary", HOLD)
     line, _ = describe_canary(canary)
     return line, (canary.get("status") or {}).get("reason") == "MarketDrift"
