@@ -212,7 +212,8 @@ def story_drift(stack: LocalStack, traffic: BackgroundTraffic, summary: dict[str
     say(f"last look: {describe_checks(canary['status'].get('checks') or [])}")
     promoted = canary["status"]["phase"] == "Succeeded"
     verdict = "promoted: the loop closed" if promoted else "rejected: the loop tries again later"
-    say(f"{verdict} {time.time() - drift_at:.0f}s after the drift began; {show_drift(stack)}")
+    drift = describe_drift(stack.get(NS, "md", MD))
+    say(f"{verdict} {time.time() - drift_at:.0f}s after the drift began; {drift}")
     rows = {r["version"]: r for r in stack.registry_rows(f"{NS}.{MD}")}
     for version in sorted(rows):
         say(f"registry: {registry_line(rows[version])}")
@@ -223,10 +224,6 @@ def story_drift(stack: LocalStack, traffic: BackgroundTraffic, summary: dict[str
         "stable": stack.get(NS, "md", MD)["status"]["stableVersion"],
         "seconds_after_drift": round(time.time() - drift_at),
     }  # fmt: skip
-
-
-def show_drift(stack: LocalStack) -> str:
-    return describe_drift(stack.get(NS, "md", MD))
 
 
 def show_hold(stack: LocalStack) -> tuple[str, bool]:  # v3's line until the drift pauses it
