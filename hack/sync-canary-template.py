@@ -30,10 +30,11 @@ DESCRIPTION = (
     " stable; stage 2 decides); a schedule retrain keeps the template's (rollback by default)."
     " Unset: the built-in production default, the one of examples/canary.yaml: steps setWeight"
     " 10, analysis, 25, analysis, 50, analysis, 100, analysis; progressDeadline 10m; analysis"
-    " every 1m, count 5, failureLimit 0, inconclusiveLimit 3, consecutiveErrorLimit 4, window"
+    " every 1m, count 3, failureLimit 0, inconclusiveLimit 60, consecutiveErrorLimit 4, window"
     " 5m; thresholds errorRateMax 0.01 and latencyP95MaxSeconds 0.3 (gates), eceMax 0.06,"
     " ksPValueMin 0.05, psiMax 0.2 (readings); judgement alpha 0.05, blockSeconds 0 (auto),"
-    " budget 2h, onInconclusive pause, agreement.onDifferent rollback, nonInferiority logLoss"
+    " budget 45m, onInconclusive pause, agreement.onDifferent rollback with blockSeconds 30 and"
+    " lags 11, nonInferiority logLoss"
     " with tolerance 0.01, calibration alpha 0.01."
 )
 

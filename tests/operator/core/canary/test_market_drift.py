@@ -112,4 +112,3 @@ def test_the_drift_policy_canary_is_not_paused_by_the_market() -> None:
     drift = DriftObservation(((DRIFT, "v1"),), 2.3, drift_canary=True)
     decision = driver.tick(observe(drift=drift))
     assert decision.status.reason == c.REASON_STEP_STARTED  # its next step, as without it
-
