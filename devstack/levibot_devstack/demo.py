@@ -11,8 +11,9 @@ retraining-noise envelope, the calibration test, each with its interval; example
 statistics on the demo's time scale); a second Canary (v3) waits at 50 % while the market
 drifts, and the drift alert (Prometheus → Alertmanager → the operator's webhook) pauses it
 (MarketDrift: the market moved, not v3); once v3 is abandoned, the drift policy retrains on the
-drifted market and its canary promotes the retrained version: the loop closes. Progress is
-printed live and summarised at the end. Ctrl-C stops everything.
+drifted market and the demo watches its canary until stage 1 has decided (stage 2's verdict takes
+its 15-min budget: --keep to follow it). Progress is printed live and summarised at the end.
+Ctrl-C stops everything.
 
     python -m levibot_devstack.demo [--keep] [--workdir .run/demo]
 """
@@ -31,6 +32,7 @@ from typing import Any
 
 from levibot_devstack.demo_view import (
     by_version,
+    decided_checks,
     describe_canary,
     describe_checks,
     describe_drift,
@@ -116,7 +118,8 @@ def watch_canary(
         if time.monotonic() >= every:
             say(f"  {show_traffic(traffic)} | {quality(stack)}")
             every = time.monotonic() + 10
-        if done or (canary.get("status") or {}).get("phase") == until:
+        status = canary.get("status") or {}
+        if done or status.get("phase") == until or until in decided_checks(status):
             return canary
         time.sleep(1)
     raise TimeoutError(f"canary {name} never reached {until}; last: {last}")
@@ -207,19 +210,20 @@ def story_drift(stack: LocalStack, traffic: BackgroundTraffic, summary: dict[str
         "drifted market only; judge it against the stable there (onDifferent: evaluate)"
     )
     name = watch_drift_policy(stack)
-    canary = watch_canary(stack, name, traffic, until="Succeeded", timeout=1500)  # 15m budget
+    canary = watch_canary(stack, name, traffic, until="agreement", timeout=600)  # stage 1
     print("\n".join(describe_history(canary)), flush=True)
-    say(f"last look: {describe_checks(canary['status'].get('checks') or [])}")
-    promoted = canary["status"]["phase"] == "Succeeded"
-    verdict = "promoted: the loop closed" if promoted else "rejected: the loop tries again later"
-    drift = describe_drift(stack.get(NS, "md", MD))
-    say(f"{verdict} {time.time() - drift_at:.0f}s after the drift began; {drift}")
+    say(f"stage 1: {describe_checks(canary['status'].get('checks') or [])}; {name} goes on in "
+        "stage 2 (paired log-loss on the drifted market, 15-min budget): promoted if at least as "
+        "good as the stable, else rejected and retried after the cool-down; follow it with "
+        "DEMO_ARGS=--keep and kubectl levibot status")  # fmt: skip
+    say(f"{time.time() - drift_at:.0f}s after the drift began; "
+        f"{describe_drift(stack.get(NS, 'md', MD))}")  # fmt: skip
     rows = {r["version"]: r for r in stack.registry_rows(f"{NS}.{MD}")}
     for version in sorted(rows):
         say(f"registry: {registry_line(rows[version])}")
     summary["drift"] = {
         "v3": {"paused_after_s": round(took), "registry": row["status"]},
-        "drift_canary": {"name": name, "phase": canary["status"]["phase"],
+        "drift_canary": {"name": name, "checks": decided_checks(canary["status"]),
                          "version": canary["status"]["candidateVersion"]},
         "stable": stack.get(NS, "md", MD)["status"]["stableVersion"],
         "seconds_after_drift": round(time.time() - drift_at),

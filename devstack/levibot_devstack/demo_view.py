@@ -87,6 +87,17 @@ def describe_checks(checks: list[Mapping[str, Any]]) -> str:
     return "  ".join(parts)
 
 
+def decided_checks(status: Mapping[str, Any]) -> dict[str, str]:
+    """Each judgement check of the canary's last look that has a verdict (not waiting or
+    inconclusive): name -> verdict."""
+    undecided = {"waiting", "inconclusive", "", "None"}
+    return {
+        str(c.get("name")): str(c.get("verdict"))
+        for c in status.get("checks") or ()
+        if str(c.get("verdict")) not in undecided
+    }
+
+
 def describe_canary(canary: Mapping[str, Any]) -> tuple[str, bool]:
     """One line: phase, step, weights, the analysis run and its checks; done when terminal."""
     status: Mapping[str, Any] = canary.get("status") or {}
