@@ -88,9 +88,9 @@ def describe_checks(checks: list[Mapping[str, Any]]) -> str:
 
 
 def decided_checks(status: Mapping[str, Any]) -> dict[str, str]:
-    """Each judgement check of the canary's last look that has a verdict (not waiting or
-    inconclusive): name -> verdict."""
-    undecided = {"waiting", "inconclusive", "", "None"}
+    """Each judgement check of the canary's last look that has a verdict (not Waiting,
+    Inconclusive or a Reading): name -> verdict."""
+    undecided = {"Waiting", "Inconclusive", "Reading", "", "None"}
     return {
         str(c.get("name")): str(c.get("verdict"))
         for c in status.get("checks") or ()

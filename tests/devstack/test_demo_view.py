@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from levibot_devstack.demo_view import describe_canary, describe_checks, describe_drift
+from levibot_devstack.demo_view import (
+    decided_checks,
+    describe_canary,
+    describe_checks,
+    describe_drift,
+)
 
 AGREEMENT = {
     "name": "agreement", "value": 0.0123, "lower": 0.004, "upper": 0.02, "threshold": 0.05,
@@ -69,3 +74,17 @@ def test_describe_drift_shows_the_loop_and_the_serving_versions_scores() -> None
     assert "9.0" not in line
     assert "drift score" not in describe_drift(md, scores=False)
     assert describe_drift({}) == "drift: none"
+
+
+def test_decided_checks_keeps_only_checks_with_a_verdict() -> None:
+    status = {
+        "checks": [
+            {"name": "agreement", "verdict": "Different"},
+            {"name": "calibration", "verdict": "Waiting"},
+            {"name": "nonInferiority", "verdict": "Inconclusive"},
+            {"name": "ece", "verdict": "Reading"},
+            {"name": "errorRate", "verdict": "Pass"},
+        ]
+    }
+    assert decided_checks(status) == {"agreement": "Different", "errorRate": "Pass"}
+    assert decided_checks({}) == {}

@@ -124,7 +124,7 @@ def test_market_drift_pauses_the_canary_and_the_drift_loop_judges_a_retrain(
     judged = wait_canary_verdict(stack, ns, DRIFT_CANARY, timeout=600)
     status = judged["status"]
     checks = {c["name"]: c for c in status.get("checks") or ()}
-    assert checks["agreement"]["verdict"] in ("equivalent", "different"), status
+    assert checks["agreement"]["verdict"] in ("Equivalent", "Different"), status
     assert registry(stack, ns)[status["candidateVersion"]]["status"] in ("candidate", "active")
     events = stack.kube.kubectl("-n", ns, "get", "events", "-o", "name",
                                 "--field-selector", "reason=DriftRetrain").stdout  # fmt: skip
