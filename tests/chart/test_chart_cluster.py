@@ -276,4 +276,7 @@ def test_operator_runs_the_example_with_the_charts_serviceaccount(
         operator.stop()
         helm(kube, "uninstall", "e2e", "--namespace", release_ns, "--wait")
         kube.kubectl("delete", "namespace", md_ns, "--wait=false", check=False)
-    assert "Forbidden" not in log.read_text()
+    # An RBAC denial, not an Event refused by a namespace already being deleted at teardown.
+    denials = [line for line in log.read_text().splitlines()
+               if "Forbidden" in line and "because it is being terminated" not in line]  # fmt: skip
+    assert not denials, denials[:3]
