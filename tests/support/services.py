@@ -96,7 +96,7 @@ def local_kubelet_cluster() -> Iterator[LocalCluster]:
 def local_stack() -> Iterator[LocalStack]:
     workdir = Path(tempfile.mkdtemp(prefix="levibot-stack-"))
     workdir.chmod(0o755)  # PostgreSQL runs as its own user below it
-    stack = LocalStack(StackConfig(workdir, history_hours=3.0))
+    stack = LocalStack(StackConfig(workdir))
     try:
         stack.up(say=lambda _: None)
         yield stack
