@@ -8,7 +8,6 @@ and a row limit (the newest rows are kept). Only resolved BUY/SELL rows can open
 every resolved row of the version, HOLD included (the outcome resolver prices those too).
 """
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +15,7 @@ import asyncpg
 import numpy as np
 from numpy.typing import NDArray
 
+from levibot_operator.adapters.predictionlog import fetch_registry_number
 from levibot_operator.adapters.registry import RegistryUnavailableError
 
 MAX_SIGNAL_ROWS = 200_000
@@ -97,15 +97,7 @@ async def fetch_training_std(
     conn: asyncpg.Connection, model_name: str, version: str
 ) -> float | None:
     """The training period's horizon-return standard deviation (the trainer's backtest)."""
-    try:
-        text = await conn.fetchval(TRAINING_STD_SQL, model_name, version)
-    except asyncpg.UndefinedTableError:
-        return None
-    try:
-        value = float(text) if text is not None else math.nan
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and value > 0 else None
+    return await fetch_registry_number(conn, TRAINING_STD_SQL, model_name, version, positive=True)
 
 
 def translate_error(exc: BaseException) -> RegistryUnavailableError:

@@ -124,17 +124,26 @@ async def fetch_paired_rows(
     return parse_paired_rows(rows)
 
 
-async def fetch_envelope(conn: asyncpg.Connection, model_name: str, version: str) -> float | None:
-    """The version's recorded retraining-noise envelope (RMS of p_up), or None."""
+async def fetch_registry_number(
+    conn: asyncpg.Connection, sql: str, model_name: str, version: str, *, positive: bool
+) -> float | None:
+    """One finite number the trainer recorded with a version (``sql`` selects it as text), or
+    None when absent, unparsable, negative (or zero when ``positive``)."""
     try:
-        text = await conn.fetchval(ENVELOPE_SQL, model_name, version)
+        text = await conn.fetchval(sql, model_name, version)
     except asyncpg.UndefinedTableError:
         return None
     try:
         value = float(text) if text is not None else math.nan
     except ValueError:
         return None
-    return value if math.isfinite(value) and value >= 0 else None
+    valid = math.isfinite(value) and (value > 0 if positive else value >= 0)
+    return value if valid else None
+
+
+async def fetch_envelope(conn: asyncpg.Connection, model_name: str, version: str) -> float | None:
+    """The version's recorded retraining-noise envelope (RMS of p_up), or None."""
+    return await fetch_registry_number(conn, ENVELOPE_SQL, model_name, version, positive=False)
 
 
 async def fetch_judgement_input(
