@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator
 
+from levibot_common.features import lookback_seconds
 from levibot_common.registry import (
     DriftReference,
     VersionConflictError,
@@ -29,7 +30,8 @@ from levibot_common.registry import (
     register_version,
 )
 from levibot_common.schema import apply_schema
-from levibot_common.stats.agreement import Envelope
+from levibot_common.stats.agreement import Envelope, measure_envelope
+from levibot_common.stats.blocks import plan_block_seconds
 from levibot_common.trading import Costs
 from levibot_trainer.core.backtest import Backtest, TradingPolicy, assess_backtest
 from levibot_trainer.core.dataset import (
@@ -45,7 +47,7 @@ from levibot_trainer.core.drift_calibration import (
     MonitoringWindows,
     calibrate_thresholds,
 )
-from levibot_trainer.core.envelope import measure_retrain_envelope, plan_retrain_windows
+from levibot_trainer.core.envelope import plan_retrain_windows, predict_retrains
 from levibot_trainer.core.export import (
     ParityReport,
     assess_parity,
@@ -56,6 +58,7 @@ from levibot_trainer.core.export import (
 )
 from levibot_trainer.core.metrics import Scores, assess_baseline, assess_scores
 from levibot_trainer.core.model import build_estimator, fit_estimator, predict_up
+from levibot_trainer.core.trading_noise import RetrainNoise, measure_retrain_noise
 from levibot_trainer.errors import DatabaseUnreachableError, InsufficientDataError
 from levibot_trainer.io.market import Sleep, SymbolCloses, fetch_connection, fetch_training_closes
 from levibot_trainer.report import (
@@ -145,15 +148,43 @@ def export_and_check(fitted: Fitted, settings: TrainerSettings) -> tuple[bytes, 
     return onnx, check_parity(assess_parity(fitted.p_test, actual, settings.parity_tolerance))
 
 
-def measure_fitted_envelope(
+def predict_fitted_retrains(
     rows: Rows, split: Split, fitted: Fitted, settings: TrainerSettings
-) -> Envelope:
-    """The recipe's retraining-noise envelope: ``envelope_retrains`` clones of the fitted
-    estimator's recipe on shifted windows of the train rows, scored on the same test rows."""
+) -> NDArray[np.float64]:
+    """``envelope_retrains`` clones of the fitted estimator's recipe on shifted windows of the
+    train rows, scored on the same test rows (``K x n`` p_up)."""
     windows = plan_retrain_windows(rows.t, split.train, settings.envelope_retrains)
-    return measure_retrain_envelope(
+    return predict_retrains(
         fitted.estimator, rows.x, rows.y, windows, fitted.x_test,
         hyperparameters=settings.hyperparameters,
+    )  # fmt: skip
+
+
+def measure_fitted_envelope(
+    rows: Rows, split: Split, fitted: Fitted, settings: TrainerSettings,
+    retrains: NDArray[np.float64] | None = None,
+) -> Envelope:  # fmt: skip
+    """The recipe's retraining-noise envelope of the retrains (``predict_fitted_retrains``,
+    computed here unless given)."""
+    found = predict_fitted_retrains(rows, split, fitted, settings) if retrains is None else retrains
+    return measure_envelope(found)
+
+
+def measure_fitted_retrain_noise(
+    rows: Rows, split: Split, fitted: Fitted, settings: TrainerSettings,
+    retrains: NDArray[np.float64],
+) -> RetrainNoise | None:  # fmt: skip
+    """The retrains' paired paper-return noise against the fitted model on the test rows
+    (``core.trading_noise``), in blocks of horizon + the longest feature window."""
+    if rows.horizon_return is None:
+        return None
+    policy = (settings.buy_threshold, settings.sell_threshold,
+              Costs(fee_bps=settings.fee_bps, slippage_bps=settings.slippage_bps))  # fmt: skip
+    horizon = settings.horizon_seconds
+    return measure_retrain_noise(
+        rows.t[split.test].astype(np.float64), rows.horizon_return[split.test], fitted.p_test,
+        retrains, policy=policy, horizon_seconds=float(horizon),
+        block_seconds=plan_block_seconds(horizon, lookback_seconds(settings.features)),
     )  # fmt: skip
 
 
@@ -214,7 +245,10 @@ async def _train_and_register(
     with timer.stage("export"):
         onnx, parity = export_and_check(fitted, settings)
     with timer.stage("envelope"):
-        envelope = measure_fitted_envelope(rows, split, fitted, settings)
+        retrains = predict_fitted_retrains(rows, split, fitted, settings)
+        envelope = measure_fitted_envelope(rows, split, fitted, settings, retrains)
+        noise = measure_fitted_retrain_noise(rows, split, fitted, settings, retrains)
+        backtest = replace(backtest, retrain_noise=noise)
     with timer.stage("drift"):
         reference = build_reference(rows, split, settings)
         drift = calibrate_drift(rows, reference, settings)

@@ -11,7 +11,9 @@ from the same feature row are one market observation; the first row logged wins)
 unresolved. Rows without a symbol (features sent by a client) are left out: no market outcome
 ever resolves them, and an unresolved row holds back every outcome block after it. The stable
 version's retraining-noise envelope is its registry metric
-``envelope_rms`` (written by the trainer; None when absent). Each row also carries its trading
+``envelope_rms`` (written by the trainer; None when absent), and its paired-trading noise
+``backtest.retrainNoise`` (``sharpeMargin``, ``sharpeHourly``; None when absent, as for a
+version trained before it). Each row also carries its trading
 columns (``PairedRows.trading``, for ``core.canary.trading_checks``): both versions' signals as
 sides (+1 BUY, -1 SELL, 0 HOLD; NaN when none was logged), the horizon's simple return
 ``outcome_return`` (NaN until resolved) and the symbol. A log from before those columns is read
@@ -30,7 +32,7 @@ from levibot_common import registry as shared
 from levibot_common.trading import SIDES
 from levibot_operator.adapters.registry import RegistryUnavailableError, connect_database
 from levibot_operator.core.canary.judgement import PairedRows
-from levibot_operator.core.canary.trading_checks import TradingRows
+from levibot_operator.core.canary.trading_checks import RetrainNoise, TradingRows
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
 from levibot_operator.settings import OperatorSettings
 
@@ -57,6 +59,10 @@ TRADING_COLUMNS = """,
 
 ENVELOPE_SQL = """
 SELECT (metrics ->> 'envelope_rms') AS envelope FROM model_registry
+WHERE model_name = $1 AND version = $2
+"""
+RETRAIN_NOISE_SQL = """
+SELECT (metrics -> 'backtest' -> 'retrainNoise' ->> '{key}') FROM model_registry
 WHERE model_name = $1 AND version = $2
 """
 
@@ -146,24 +152,40 @@ async def fetch_envelope(conn: asyncpg.Connection, model_name: str, version: str
     return await fetch_registry_number(conn, ENVELOPE_SQL, model_name, version, positive=False)
 
 
+async def fetch_retrain_noise(
+    conn: asyncpg.Connection, model_name: str, version: str
+) -> RetrainNoise | None:
+    """The version's recorded paired-trading retraining noise (``metrics.backtest.retrainNoise``:
+    margin and hourly sd of the annualised Sharpe difference), or None."""
+    margin, hourly = [
+        await fetch_registry_number(
+            conn, RETRAIN_NOISE_SQL.format(key=key), model_name, version, positive=False
+        )
+        for key in ("sharpeMargin", "sharpeHourly")
+    ]
+    return None if margin is None or hourly is None else RetrainNoise(margin, hourly)
+
+
 async def fetch_judgement_input(
     api: ApiClient,
     md: ModelDeployment,
     pair: VersionPair,
     window: tuple[datetime, datetime],
     settings: OperatorSettings,
-) -> tuple[PairedRows, float | None]:
-    """The paired rows of ``window`` and the stable version's envelope, in one connection;
-    raises RegistryUnavailableError (the measurement then counts as an error)."""
+) -> tuple[PairedRows, float | None, RetrainNoise | None]:
+    """The paired rows of ``window``, the stable version's envelope and its paired-trading
+    retraining noise, in one connection; raises RegistryUnavailableError (the measurement then
+    counts as an error)."""
     conn = await connect_database(api, md, settings)
     try:
         rows = await fetch_paired_rows(conn, pair, *window)
         envelope = await fetch_envelope(conn, pair.model_name, pair.stable_version)
+        noise = await fetch_retrain_noise(conn, pair.model_name, pair.stable_version)
     except (asyncpg.PostgresError, OSError) as exc:
         raise RegistryUnavailableError(f"prediction log: {type(exc).__name__}: {exc}") from exc
     finally:
         await conn.close()
-    return rows, envelope
+    return rows, envelope, noise
 
 
 async def apply_pair(

@@ -3,7 +3,8 @@
 Layer: shell. ``fetch_judged_measurement`` turns an analysis with a ``judgement`` into one
 ``Measurement``: the paired shadow rows since the candidate started being measured
 (``status.judgement.since``, pooled by every analysis step; the run's start for a status
-written before that field existed; ``adapters.predictionlog``), the stable's envelope,
+written before that field existed; ``adapters.predictionlog``), the stable's envelope and
+its paired-trading retraining noise (for the trading checks' band),
 ``core.canary.judgement.assess_judgement`` (numpy work, run off the event loop) and the
 Prometheus values of the server checks. An unreachable database is a measurement error
 (counted against consecutiveErrorLimit), never an exception. ``apply_shadow_state`` keeps
@@ -66,7 +67,7 @@ async def fetch_judged_measurement(
         return Measurement(error="no judgement, version pair or analysis run to measure")
     since = status.judgement_since or run.started_at
     try:
-        rows, envelope = await predictionlog.fetch_judgement_input(
+        rows, envelope, noise = await predictionlog.fetch_judgement_input(
             api, md, pair, (since, now), settings
         )
     except RegistryUnavailableError as exc:
@@ -77,7 +78,9 @@ async def fetch_judged_measurement(
     context = plan_judgement_context(
         judgement, target, window, envelope, runs=count_judged_steps(canary)
     )
-    context = replace(context, costs=md.spec.trading.costs())  # paper trades' fee, slippage
+    context = replace(  # paper trades' fee, slippage; the stable's paired-trading noise
+        context, costs=md.spec.trading.costs(), trading_noise=noise
+    )
     result = await asyncio.to_thread(assess_judgement, rows, judgement, context)
     return Measurement(verdicts=assess_judged_checks(values, analysis.thresholds, result))
 

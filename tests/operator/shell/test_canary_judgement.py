@@ -54,7 +54,7 @@ class FakeLog:
         ts = np.arange(since.timestamp(), until.timestamp(), 0.5)
         p = 0.5 + 0.2 * np.sin(ts / 37.0)
         y = (np.random.default_rng(0).random(len(ts)) < p).astype(float)
-        return PairedRows(ts, p, np.clip(p + self.shift, 0, 1), y), self.envelope
+        return PairedRows(ts, p, np.clip(p + self.shift, 0, 1), y), self.envelope, None
 
     async def apply(self, _api: Any, _md: Any, pair: Any, canary: str, _s: Any) -> None:
         self.pairs.append(("apply", pair.stable_version, pair.candidate_version, canary))

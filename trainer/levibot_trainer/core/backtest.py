@@ -36,6 +36,7 @@ from levibot_common.trading import (
     summarize_trades,
 )
 from levibot_trainer.core.dataset import Rows, Split
+from levibot_trainer.core.trading_noise import RetrainNoise, describe_retrain_noise
 
 NO_COSTS = Costs(fee_bps=0.0, slippage_bps=0.0)
 
@@ -60,6 +61,7 @@ class Backtest:
     horizon_return_std: float | None
     horizon_return_std_by_symbol: dict[str, float | None]
     policy: TradingPolicy
+    retrain_noise: RetrainNoise | None = None  # the retrains' paired noise (``trading_noise``)
 
 
 def compute_return_std(returns: NDArray[np.float64]) -> float | None:
@@ -133,6 +135,11 @@ def describe_backtest(backtest: Backtest) -> dict[str, Any]:
         "costs": {"feeBps": policy.costs.fee_bps, "slippageBps": policy.costs.slippage_bps},
         "rules": "one position per symbol at a time, unit stake, settled at the horizon; "
         "Sharpe per trade annualised by trades per 365.25-day year at the observed rate",
+        **(
+            {"retrainNoise": describe_retrain_noise(backtest.retrain_noise)}
+            if backtest.retrain_noise is not None
+            else {}
+        ),
     }
 
 

@@ -55,6 +55,24 @@ def plan_retrain_windows(
     return [train & (t >= s) & (t < s + length) for s in starts]
 
 
+def predict_retrains(
+    recipe: BaseEstimator,
+    x: NDArray[np.float64],
+    y: NDArray[np.int64],
+    windows: list[NDArray[np.bool_]],
+    x_test: NDArray[np.float64],
+    *,
+    hyperparameters: Collection[str] = (),
+) -> NDArray[np.float64]:
+    """The ``K x n`` p_up of one fresh clone of ``recipe`` fitted on each window's rows, scored
+    on ``x_test`` (the envelope's, and the trading noise's, retrains)."""
+    rows = []
+    for window in windows:
+        fitted = fit_estimator(clone(recipe), x[window], y[window], hyperparameters)
+        rows.append(predict_up(fitted, x_test))
+    return np.vstack(rows)
+
+
 def measure_retrain_envelope(
     recipe: BaseEstimator,
     x: NDArray[np.float64],
@@ -64,10 +82,7 @@ def measure_retrain_envelope(
     *,
     hyperparameters: Collection[str] = (),
 ) -> Envelope:
-    """The envelope (``measure_envelope``) of the ``K x n`` p_up of one fresh clone of
-    ``recipe`` fitted on each window's rows, scored on ``x_test``."""
-    rows = []
-    for window in windows:
-        fitted = fit_estimator(clone(recipe), x[window], y[window], hyperparameters)
-        rows.append(predict_up(fitted, x_test))
-    return measure_envelope(np.vstack(rows))
+    """The envelope (``measure_envelope``) of ``predict_retrains``."""
+    return measure_envelope(
+        predict_retrains(recipe, x, y, windows, x_test, hyperparameters=hyperparameters)
+    )

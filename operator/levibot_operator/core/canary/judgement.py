@@ -45,6 +45,7 @@ from levibot_common.stats.sequential import assess_noninferiority
 from levibot_common.trading import Costs
 from levibot_operator.core.canary.judgement_spec import JudgementSpec
 from levibot_operator.core.canary.trading_checks import (
+    RetrainNoise,
     TradingContext,
     TradingRows,
     assess_trading_checks,
@@ -86,6 +87,7 @@ class JudgementContext:
     costs: Costs = field(
         default_factory=Costs
     )  # the ModelDeployment's spec.trading, for the trading checks
+    trading_noise: RetrainNoise | None = None  # the stable's recorded paired-trading noise
 
 
 @dataclass(frozen=True)
@@ -232,13 +234,17 @@ def build_trading_checks(
     readings: bool = True,
 ) -> tuple[CheckResult, ...]:
     """The trading checks, when the spec asks for them and the rows carry their columns
-    (``alone``: they gate alone; ``readings`` False: no drawdown reading)."""
+    (``alone``: they gate alone; ``readings`` False: no drawdown reading). Their block: the
+    spec's, else the horizon when the stable recorded its retraining noise (the band needs no
+    estimated variance), else the judgement's."""
     if spec.trading is None or rows.trading is None:
         return ()
-    seconds = float(spec.trading.block_seconds or ctx.block_seconds)
+    noise = ctx.trading_noise
+    auto = math.ceil(ctx.horizon_seconds) if noise is not None else ctx.block_seconds
+    seconds = float(spec.trading.block_seconds or auto)
     planned = plan_planned_blocks(spec, seconds)
     trading = TradingContext(ctx.now, ctx.started_at, seconds, ctx.horizon_seconds, ctx.costs,
-                             spec.alpha, planned, alone, readings)  # fmt: skip
+                             spec.alpha, planned, alone, readings, noise)  # fmt: skip
     found = assess_trading_checks(rows.ts, rows.trading, spec.trading, trading)
     return tuple(CheckResult(**asdict(c)) for c in found)
 
