@@ -24,7 +24,9 @@ issue's object for the seed market at 10 req/s with the new gates (the productio
 returns' Sharpe difference gates, the drawdown ratio is a reading) as the gate set
 ``trading``; ``--json`` then prints the same object for that gate set.
 ``--trading-budget 3h`` sets that spec's judgement budget (default: the production 45m),
-``--trading-rollback 20`` its ``rollbackSharpeDelta`` (default: the seed's 0.3).
+``--trading-rollback 20`` its ``rollbackSharpeDelta`` (default: the seed's 0.3); the stable
+carries the retraining noise the trainer records (``--trading-noise none``: without it, as a
+version trained before the trainer recorded it).
 """
 
 from __future__ import annotations
@@ -68,6 +70,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--trading-rollback", type=float, default=None,
         help="rollbackSharpeDelta of the trading checks (default: the seed's 0.3)",
     )  # fmt: skip
+    parser.add_argument(
+        "--trading-noise", choices=("recorded", "none"), default="recorded",
+        help="recorded: the stable's retraining noise from the trainer (the band); none: the "
+        "confidence sequence alone (versions without a recorded noise)",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -81,7 +88,8 @@ def plan_jobs(markets: list[str], canaries: int, rates: tuple[float, ...],
         for seed in range(count):
             size = min(per_job, canaries - seed * per_job)
             jobs.append(Job(market, 1000 + seed, size, rates, args.checks,
-                            args.trading_budget, args.trading_rollback))  # fmt: skip
+                            args.trading_budget, args.trading_rollback,
+                            args.trading_noise == "recorded"))  # fmt: skip
     return jobs
 
 

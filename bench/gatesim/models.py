@@ -29,6 +29,7 @@ import numpy as np
 from gatesim.markets import FloatArray, Market
 from levibot_common.features import FEATURES
 from levibot_predictor.core.runtime import ModelInfo, ModelRuntime
+from levibot_trainer.core.trading_noise import RetrainNoise
 from levibot_trainer.io.market import SymbolCloses
 from levibot_trainer.pipeline import (
     build_reference,
@@ -36,7 +37,9 @@ from levibot_trainer.pipeline import (
     export_and_check,
     fit_and_assess,
     measure_fitted_envelope,
+    measure_fitted_retrain_noise,
     plan_checked_split,
+    predict_fitted_retrains,
 )
 from levibot_trainer.settings import TrainerSettings
 
@@ -71,6 +74,7 @@ class Version:
     p_up: tuple[FloatArray, ...]
     reference: FloatArray
     envelope_rms: float | None = None
+    trading_noise: RetrainNoise | None = None  # (stable only) the retrains' paired trading noise
 
 
 def build_settings(version: str, symbols: tuple[str, ...]) -> TrainerSettings:
@@ -83,7 +87,8 @@ def build_settings(version: str, symbols: tuple[str, ...]) -> TrainerSettings:
 def train_version(market: Market, start: int, stop: int, name: str,
                   envelope: bool = False) -> Version:  # fmt: skip
     """Train on seconds ``[start, stop)`` by the trainer's recipe; score every second; with
-    ``envelope``, also the trainer's retraining-noise envelope."""
+    ``envelope``, also the trainer's retraining-noise envelope and paired trading noise (one
+    set of K retrains, as the trainer's pipeline)."""
     settings = build_settings(name, market.symbols)
     parts = [
         SymbolCloses(sym, np.arange(start, stop, dtype=np.int64), s.closes[start:stop])
@@ -96,8 +101,13 @@ def train_version(market: Market, start: int, stop: int, name: str,
     info = ModelInfo(settings.model_name, name, FEATURES, "", settings.horizon_seconds)
     runtime = ModelRuntime(onnx, info)
     reference = build_reference(rows, split, settings).rows
-    rms = measure_fitted_envelope(rows, split, fitted, settings).rms if envelope else None
-    return Version(tuple(score_rows(runtime, s.features) for s in market.series), reference, rms)
+    p_up = tuple(score_rows(runtime, s.features) for s in market.series)
+    if not envelope:
+        return Version(p_up, reference)
+    retrains = predict_fitted_retrains(rows, split, fitted, settings)
+    rms = measure_fitted_envelope(rows, split, fitted, settings, retrains).rms
+    noise = measure_fitted_retrain_noise(rows, split, fitted, settings, retrains)
+    return Version(p_up, reference, rms, noise)
 
 
 def score_rows(runtime: ModelRuntime, features: FloatArray) -> FloatArray:

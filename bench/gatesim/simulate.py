@@ -6,7 +6,8 @@ rate and candidate kind runs one canary per gate set: ``today`` (``specs/today.y
 gates), ``new`` (``specs/production.yaml``: the judgement, ``onDifferent: rollback``) and
 ``evaluate`` (the same with ``onDifferent: evaluate``: stage 2 decides a different candidate);
 with ``checks="trading"`` only ``trading`` (the production spec's trading checks alone,
-``trading.TradingGate``).
+``trading.TradingGate``, with the stable's recorded retraining noise unless
+``trading_noise`` is False).
 A canary starts ``WARMUP_S`` after its traffic begins (the stable alone serves the warm-up, so
 its monitor window is full, as for a stable that has been serving). Canaries of one job may
 overlap in market time (a judged canary may run for hours): each is a draw of the same
@@ -36,6 +37,7 @@ from gatesim.today import DriftCache, TodayGate
 from gatesim.trading import TradingGate, load_trading_spec
 from gatesim.traffic import MONITOR_INTERVAL_S, UNASSIGNED, build_paired_logs, build_traffic
 from levibot_operator.core.canary.spec import CanarySpec
+from levibot_operator.core.canary.trading_checks import RetrainNoise
 
 WARMUP_S = 900
 CANARY_SPACING_S = 3600
@@ -54,6 +56,15 @@ class Job:
     checks: str = "all"  # or "trading": the trading checks alone
     trading_budget: str | None = None  # the trading gate set's judgement budget
     trading_rollback: float | None = None  # and its rollbackSharpeDelta
+    trading_noise: bool = True  # the stable's recorded retraining noise (False: the CS alone)
+
+
+def plan_trading_noise(job: Job, stable: Version) -> RetrainNoise | None:
+    """The stable's recorded paired trading noise as the operator reads it (or none)."""
+    noise = stable.trading_noise
+    if not job.trading_noise or noise is None:
+        return None
+    return RetrainNoise(noise.margin, noise.hourly)
 
 
 def load_gate_specs(job: Job) -> dict[str, CanarySpec]:
@@ -113,7 +124,7 @@ def run_job(job: Job) -> tuple[list[Row], list[Score]]:
             logs = build_paired_logs(traffic, labels, stable, stacked, phase, returns=returns)
             for kind, candidate in candidates.items():
                 gates: dict[str, Gate] = (
-                    {"trading": TradingGate(firsts)}
+                    {"trading": TradingGate(firsts, plan_trading_noise(job, versions.stable))}
                     if job.checks == "trading"
                     else {
                         "today": TodayGate(market, candidate.reference, phase, cache),

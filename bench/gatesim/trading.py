@@ -15,7 +15,13 @@ time):
 * costs: ``levibot_common.trading.Costs()`` (10 bps fee + 5 bps slippage per side, the
   ModelDeployment's defaults);
 * the spec: ``specs/production.yaml`` with ``judgement.trading: {}`` (the seed's +0.2 / -0.3 /
-  0.9), or a longer budget when asked (``--trading-budget``).
+  0.9), or a longer budget when asked (``--trading-budget``);
+* the stable's retraining noise (``noise``): what the trainer's pipeline records with the
+  version (``levibot_trainer.core.trading_noise`` over the envelope's K retrains, computed in
+  ``models``), as the operator's adapter reads it; the check then judges the candidate against
+  the band a healthy retrain stays in, on blocks of the horizon. ``--trading-noise none`` leaves
+  it out: the candidate's own confidence sequence on horizon + feature-window blocks, the rule
+  for a stable trained before the trainer recorded it.
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ from levibot_operator.core.canary.spec import (
     parse_duration,
 )
 from levibot_operator.core.canary.status import CanaryStatus
-from levibot_operator.core.canary.trading_checks import TradingRows
+from levibot_operator.core.canary.trading_checks import RetrainNoise, TradingRows
 from levibot_predictor.core.policy import Thresholds, decide_signal
 
 POLICY = Thresholds(buy=0.55, sell=0.45)  # the predictor's serving defaults
@@ -93,8 +99,9 @@ def load_trading_spec(budget: str | None = None, rollback: float | None = None) 
 class TradingGate:
     """The operator's trading checks alone, on one canary's paired log."""
 
-    def __init__(self, firsts: FirstRows) -> None:
+    def __init__(self, firsts: FirstRows, noise: RetrainNoise | None = None) -> None:
         self._firsts = firsts
+        self._noise = noise
         self._times: dict[int, FloatArray] = {}
         check_policy_agrees()
 
@@ -124,7 +131,8 @@ class TradingGate:
         context = plan_judgement_context(
             judgement, (HORIZON_S, FEATURES), (since, now), None, runs=1
         )
-        context = replace(context, horizon_seconds=float(HORIZON_S), costs=Costs())
+        context = replace(context, horizon_seconds=float(HORIZON_S), costs=Costs(),
+                          trading_noise=self._noise)  # fmt: skip
         checks = build_trading_checks(rows, judgement, context, alone=True, readings=False)
         verdict, reason = assess_verdict(checks)
         values: dict[Query, float | None] = dict(
