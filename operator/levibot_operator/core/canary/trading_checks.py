@@ -46,13 +46,15 @@ Two intervals, by what the stable version recorded:
   edge itself is predictable) the inverted difference's variance rate read from 61-s blocks is
   0.8 x the one from 361-s blocks.
 
-Margins: the effective rollback margin is ``max(rollbackSharpeDelta, margin)`` and the promote
-margin ``max(promoteSharpeDelta, margin)`` (``plan_margins``), ``margin`` the recorded noise's
-(the largest expected difference of a healthy retrain); the status's threshold is the
-effective one. Verdicts: ``fail`` (the seed's rollback) when the upper bound is below minus the
-rollback margin; ``pass`` (the seed's promote) when the lower bound is at least the promote
-margin; else ``inconclusive`` (the seed's "extend": keep measuring within the budget);
-``waiting`` below ``MIN_BLOCKS`` blocks. The check only vetoes inside a judgement: it gates when
+Margins (``plan_margins``): with a recorded noise the effective rollback margin is
+``max(rollbackSharpeDelta, margin)``, ``margin`` the largest expected difference of a healthy
+retrain, and the status's threshold is minus that; the band never passes a candidate (it says
+"worse than a retrain could be", never "better": a candidate that differs from the stable more
+than a retrain does has a spread of its own that the band does not bound). Without one, the
+spec's ``rollbackSharpeDelta`` and ``promoteSharpeDelta``. Verdicts: ``fail`` (the seed's
+rollback) when the upper bound is below minus the rollback margin; ``pass`` (the seed's
+promote) when the lower bound is at least the promote margin; else ``inconclusive`` (the
+seed's "extend": keep measuring within the budget); ``waiting`` below ``MIN_BLOCKS`` blocks. The check only vetoes inside a judgement: it gates when
 it fails, and is shown, not gating, otherwise. A healthy equivalent retrain has a true
 difference near 0, so proving it better would take far longer than a canary: gating on a pass
 would hold every healthy candidate until its budget ends. ``alone`` (the benchmark's
@@ -175,10 +177,11 @@ def plan_risk_scale(stable: FloatArray, candidate: FloatArray) -> float:
 
 
 def plan_margins(spec: TradingChecksSpec, noise: RetrainNoise | None) -> tuple[float, float]:
-    """The effective (rollback, promote) margins: the spec's, or the retraining noise's
-    margin where that is wider."""
-    extra = noise.margin if noise is not None else 0.0
-    return max(spec.rollback_sharpe_delta, extra), max(spec.promote_sharpe_delta, extra)
+    """The effective (rollback, promote) margins: the spec's; with a recorded noise, the wider
+    of the spec's and its margin to roll back, and never a pass (the band says only worse)."""
+    if noise is None:
+        return spec.rollback_sharpe_delta, spec.promote_sharpe_delta
+    return max(spec.rollback_sharpe_delta, noise.margin), math.inf
 
 
 def plan_band(blocks: BlockMeans, noise: RetrainNoise, ctx: TradingContext) -> float:

@@ -51,8 +51,8 @@ def _sharpe(rows: PairedRows, noise: RetrainNoise | None, now: float = T0 + SECO
 
 def test_the_effective_margin_is_the_wider_of_the_spec_and_the_noise() -> None:
     assert plan_margins(TradingChecksSpec(), None) == (0.3, 0.2)
-    assert plan_margins(TradingChecksSpec(), NOISE) == (20.0, 20.0)
-    assert plan_margins(TradingChecksSpec(rollback_sharpe_delta=50.0), NOISE) == (50.0, 20.0)
+    assert plan_margins(TradingChecksSpec(), NOISE) == (20.0, math.inf)  # the band never passes
+    assert plan_margins(TradingChecksSpec(rollback_sharpe_delta=50.0), NOISE) == (50.0, math.inf)
 
 
 def test_with_noise_the_block_is_the_horizon_and_the_band_is_the_recorded_noise() -> None:
@@ -85,6 +85,12 @@ def test_the_same_model_stays_inside_the_band() -> None:
     assert check.verdict is Verdict.INCONCLUSIVE
     assert check.estimate == 0.0
     assert check.lower < 0.0 < check.upper
+
+
+def test_the_band_never_passes_a_candidate_that_beats_the_stable() -> None:
+    check = _sharpe(_rows(-2e-4, -1.0), NOISE)  # the stable loses what the candidate earns
+    assert check.lower > 20.0
+    assert check.verdict is Verdict.INCONCLUSIVE
 
 
 def test_with_noise_a_check_waits_for_eight_blocks_of_the_horizon() -> None:
