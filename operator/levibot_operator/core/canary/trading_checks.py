@@ -54,10 +54,11 @@ than a retrain does has a spread of its own that the band does not bound). Witho
 spec's ``rollbackSharpeDelta`` and ``promoteSharpeDelta``. Verdicts: ``fail`` (the seed's
 rollback) when the upper bound is below minus the rollback margin; ``pass`` (the seed's
 promote) when the lower bound is at least the promote margin; else ``inconclusive`` (the
-seed's "extend": keep measuring within the budget); ``waiting`` below ``MIN_BLOCKS`` blocks. The check only vetoes inside a judgement: it gates when
-it fails, and is shown, not gating, otherwise. A healthy equivalent retrain has a true
-difference near 0, so proving it better would take far longer than a canary: gating on a pass
-would hold every healthy candidate until its budget ends. ``alone`` (the benchmark's
+seed's "extend": keep measuring within the budget); ``waiting`` below ``MIN_BLOCKS`` blocks.
+The check only vetoes inside a judgement: it gates when it fails, and is shown, not gating,
+otherwise. A healthy equivalent retrain has a true difference near 0, so proving it better
+would take far longer than a canary: gating on a pass would hold every healthy candidate until
+its budget ends. ``alone`` (the benchmark's
 ``--checks trading``) makes it gate in every state.
 
 ``tradingDrawdown`` is a reading: the candidate's max drawdown over the stable's, each from the
