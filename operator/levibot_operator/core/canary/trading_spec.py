@@ -11,6 +11,14 @@ same requests (``core.canary.trading_checks``). The defaults are the go-live gui
 - ``blockSeconds`` (0 = the judgement's block) and ``lags`` (1) of the time blocks.
 
 The costs the paper trades pay are the ModelDeployment's ``spec.trading`` (fee, slippage).
+
+The effective rollback threshold. The seed's 0.3 is the stated default, but pairing makes the
+difference precise enough that healthy retrains genuinely differ by more (on the benchmark's
+seed market a nightly retrain's expected difference is -1 to -6 annualised: it trades a little
+more and pays the round trip). So when the stable version recorded its retraining noise
+(the trainer's ``backtest.retrainNoise``), the check rolls back only below
+``-max(rollbackSharpeDelta, sharpeMargin)`` and judges the difference against the band a
+healthy retrain stays in; status shows that effective threshold (``trading_checks``).
 """
 
 from collections.abc import Mapping
