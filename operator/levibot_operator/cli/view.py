@@ -159,6 +159,8 @@ def format_analysis(status: CanaryStatus) -> list[str]:
         f"{run.consecutive_errors} query errors in a row"
         + (f", {run.waits} waiting for finished blocks" if run.waits else "")
     ]  # fmt: skip
+    if status.judgement_since is not None:  # every analysis step judges the rows since then
+        lines.append(f"  judged    paired rows since {status.judgement_since.isoformat()}")
     return lines + (["  checks", format_checks(status.checks)] if status.checks else [])
 
 

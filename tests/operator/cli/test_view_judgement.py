@@ -47,3 +47,12 @@ def test_judged_checks_show_interval_n_and_effective_n() -> None:
         "of 361 s, have 3",
         "calibrationEce 0.05 [0.02, 0.08] - 7200 30 Reading (not gating) reading (not a gate)",
     ]
+
+
+def test_the_pooled_rows_show_since_when_every_step_judges_them() -> None:
+    run = AnalysisRun(step=3, started_at=T0)
+    status = replace(progressing_status(), analysis=run, judgement_since=T0)
+    shown = lines_of(kv.format_canary(canary(status)))
+    assert f"judged paired rows since {T0.isoformat()}" in shown
+    without = lines_of(kv.format_canary(canary(replace(status, judgement_since=None))))
+    assert not [line for line in without if line.startswith("judged")]
