@@ -47,6 +47,21 @@ def test_drift_raises_the_volatility_from_its_time_on() -> None:
     np.testing.assert_array_equal(drifted.price[early], plain.price[early])
 
 
+def test_after_the_drift_the_momentum_reverses() -> None:
+    """Before the drift the last minute's return and the next 10 s' share the trend's sign;
+    after it, the market leans against its last minute (bench/drift_loop.py)."""
+
+    def momentum(path: NDArray[np.float64]) -> float:
+        past, future = path[60:-10] - path[:-70], path[70:] - path[60:-10]
+        return float(np.corrcoef(past[::5], future[::5])[0, 1])
+
+    hours = 6 * 3600
+    spec = SeedSpec("BTCUSDT", 0.0, 2 * hours, 7, regime_seconds=0, drift_from_epoch=hours)
+    path, _ = build_log_path(spec, build_rng(spec))
+    assert momentum(path[:hours]) > 0.1
+    assert momentum(path[hours + 60 :]) < -0.15
+
+
 def test_without_regimes_the_volatility_stays_at_its_base() -> None:
     def hourly_vol(spec: SeedSpec) -> NDArray[np.float64]:
         _, sigma = build_log_path(spec, build_rng(spec))

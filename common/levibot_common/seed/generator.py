@@ -12,8 +12,15 @@ The model, per symbol, on a 1-second grid of log prices ``x``:
   carry information about the next minute's direction; ``signal = 0`` is a pure random walk in
   which no feature can predict the direction (the leakage guard's control).
 * **Drift** (``drift_from``): from that time on, ``sigma`` is multiplied by
-  ``DRIFT_VOL_FACTOR`` and the trend's sign flips: the features' distribution shifts and the
-  learned relation inverts (what the drift and calibration monitors must catch).
+  ``DRIFT_VOL_FACTOR`` and the momentum reverses: instead of following the latent trend, each
+  second leans against the market's last minute, ``mu[s] = -signal * sigma[s] * r[s]`` with
+  ``r[s]`` the sum of the last ``REVERSION_SECONDS`` shocks divided by sqrt(REVERSION_SECONDS)
+  (at ``signal`` 0.1, about three quarters of a shock are undone within the minute). The
+  features' distribution shifts and the learned relation inverts: a model that learned
+  momentum now predicts the wrong direction, and one minute of memory lets a retrain on a few
+  minutes of the drifted market learn the reversal (``bench/drift_loop.py``). Flipping the
+  trend's sign alone would not invert anything: past and future returns share the flipped
+  trend, so momentum still holds (measured there: the retrain was not better).
 
 Ticks arrive as a Poisson process (``ticks_per_second``); a tick's log price lies on the Brownian
 bridge between the two grid points around it, so the path is exact GBM between ticks.
@@ -29,6 +36,7 @@ from numpy.typing import NDArray
 REGIME_MULTIPLIERS = (0.5, 1.0, 2.0)
 TREND_SECONDS = 300
 DRIFT_VOL_FACTOR = 3.0
+REVERSION_SECONDS = 60  # the drifted market's memory: the one-minute features see it
 DEFAULT_SIGNAL = 0.1
 START_PRICES = {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0, "SOLUSDT": 150.0, "BNBUSDT": 600.0}
 DEFAULT_START_PRICE = 100.0
@@ -98,6 +106,16 @@ def build_trend(rng: np.random.Generator, seconds: int) -> NDArray[np.float64]:
     return np.convolve(shocks, window, mode="valid")
 
 
+def build_reversion(noise: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The drifted market's predictable part: the sum of the last ``REVERSION_SECONDS`` shocks
+    before each second (fewer at the start), divided by sqrt(REVERSION_SECONDS)."""
+    past = np.concatenate([[0.0], np.cumsum(noise)])
+    now = np.arange(noise.size)
+    start = np.maximum(now - REVERSION_SECONDS, 0)
+    reversion: NDArray[np.float64] = (past[now] - past[start]) / np.sqrt(REVERSION_SECONDS)
+    return reversion
+
+
 def build_log_path(
     spec: SeedSpec, rng: np.random.Generator
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -110,11 +128,13 @@ def build_log_path(
     )
     sigma = spec.base_vol * regimes
     trend = build_trend(rng, spec.seconds)
+    noise = rng.standard_normal(spec.seconds)
+    steps = spec.signal * sigma * trend + sigma * noise
     if spec.drift_from_epoch is not None:
         after = spec.start_epoch + np.arange(spec.seconds) >= spec.drift_from_epoch
         sigma = np.where(after, sigma * DRIFT_VOL_FACTOR, sigma)
-        trend = np.where(after, -trend, trend)
-    steps = spec.signal * sigma * trend + sigma * rng.standard_normal(spec.seconds)
+        reverting = sigma * (noise - spec.signal * build_reversion(noise))
+        steps = np.where(after, reverting, steps)
     start = spec.start_price or START_PRICES.get(spec.symbol, DEFAULT_START_PRICE)
     path: NDArray[np.float64] = np.log(start) + np.concatenate([[0.0], np.cumsum(steps)])
     return path, sigma
