@@ -1,4 +1,4 @@
-"""Drift statistics shared by the predictor and the trainer (common, pure): PSI, KS, thinning.
+"""Drift statistics shared by the predictor and the trainer (common, pure): PSI, KS, tail, thinning.
 
 The predictor measures the drift of its window against the version's reference with these
 functions (``levibot_predictor.core.drift``); the trainer replays the same statistics over
@@ -11,6 +11,13 @@ histograms smoothed by ``PSI_EPSILON`` before the log ratio; ``assess_psi_counts
 counts, so the trainer can slide a window with cumulative counts. KS is scipy's two-sample test
 on rows thinned to one per ``thin_seconds`` per symbol (``plan_thinning``), and one per
 ``FEATURE_SPAN_SECONDS`` for the five-minute features: see the predictor's drift module for why.
+
+The tail share is the fraction of the window's rows (every row, as PSI) strictly outside the
+reference's [``TAIL_QUANTILE``, 1 - ``TAIL_QUANTILE``] quantiles; the reference holds ~1 %
+there. PSI's outermost bins are the reference's top and bottom deciles, so PSI saturates (~8.3
+with ten bins) once a window's values all sit in one of them: it cannot tell a market 3x beyond
+the reference's range from a healthy stormy window that fills the top decile. The tail share
+can: it counts the rows past the range, which a healthy window holds few of.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from scipy import stats
 
 PSI_BINS = 10
 PSI_EPSILON = 1e-4
+TAIL_QUANTILE = 0.005  # the tail share counts rows below this quantile or above 1 - it
 FEATURE_SPAN_SECONDS = {"ret_5m": 300.0, "vol_5m": 300.0}  # longer than the 60-s default
 
 
@@ -76,3 +84,22 @@ def assess_psi(reference: NDArray[np.float64], current: NDArray[np.float64]) -> 
 def assess_ks_pvalue(reference: NDArray[np.float64], current: NDArray[np.float64]) -> float:
     """Two-sample Kolmogorov-Smirnov p-value of one feature."""
     return float(stats.ks_2samp(reference, current).pvalue)
+
+
+def plan_tail_edges(reference: NDArray[np.float64]) -> tuple[float, float]:
+    """The tail share's edges: the reference's ``TAIL_QUANTILE`` and 1 - ``TAIL_QUANTILE``
+    quantiles."""
+    low, high = np.quantile(reference, (TAIL_QUANTILE, 1.0 - TAIL_QUANTILE))
+    return float(low), float(high)
+
+
+def assign_tail(edges: tuple[float, float], values: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Whether each value lies strictly outside ``edges``."""
+    return np.asarray((values < edges[0]) | (values > edges[1]))
+
+
+def assess_tail_share(reference: NDArray[np.float64], current: NDArray[np.float64]) -> float:
+    """The share of ``current`` outside the reference's extreme quantiles (0 for no rows)."""
+    if current.size == 0:
+        return 0.0
+    return float(np.count_nonzero(assign_tail(plan_tail_edges(reference), current)) / current.size)

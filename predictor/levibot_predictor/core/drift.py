@@ -1,4 +1,4 @@
-"""Drift math (predictor core, pure): per-feature KS p-value and PSI of recent rows vs a reference.
+"""Drift math (predictor core, pure): per-feature KS p-value, PSI and tail share of recent rows.
 
 PSI uses 10 quantile bins cut on the reference (so each holds ~10 % of it), both histograms
 smoothed by ``PSI_EPSILON`` before the log ratio. KS is scipy's two-sample test. The detector
@@ -15,7 +15,9 @@ rows sent by clients
 (``/v1/predict``, no market timestamp, group 0) are taken as they come. PSI is a distance, not
 a test: it runs on every deduplicated row, whose histogram is a steadier estimate than the
 thinned one's (measured in ``bench/predictor_drift.py``). The trainer thins its reference
-sample the same way (one row per symbol and minute of its data window).
+sample the same way (one row per symbol and minute of its data window). The tail share (rows
+beyond the reference's 0.5 %/99.5 % quantiles, ``levibot_common.drift``) runs on every row, as
+PSI does.
 """
 
 from __future__ import annotations
@@ -33,23 +35,25 @@ from levibot_common.drift import (
     PSI_EPSILON,
     assess_ks_pvalue,
     assess_psi,
+    assess_tail_share,
     plan_thinning,
 )
 
 __all__ = [
     "FEATURE_SPAN_SECONDS", "PSI_BINS", "PSI_EPSILON", "assess_ks_pvalue", "assess_psi",
-    "plan_thinning",
+    "assess_tail_share", "plan_thinning",
 ]  # fmt: skip
 Columns = Sequence[NDArray[np.float64]]  # one 1-D sample per feature
 
 
 @dataclass(frozen=True)
 class DriftReport:
-    """One value per feature, in the reference's feature order."""
+    """One value per feature, in the reference's feature order (``tail`` empty: not measured)."""
 
     features: tuple[str, ...]
     psi: tuple[float, ...]
     ks_pvalue: tuple[float, ...]
+    tail: tuple[float, ...] = ()
 
 
 class DriftDetector(Protocol):
@@ -73,11 +77,13 @@ def build_report(
     thinned: Columns | None,
     ks_pvalue: Callable[[NDArray[np.float64], NDArray[np.float64]], float],
 ) -> DriftReport:
-    """Per-feature PSI (ours, on ``current``) and KS p-value (``ks_pvalue``, on ``thinned``)."""
+    """Per-feature PSI and tail share (ours, on ``current``) and KS p-value (``ks_pvalue``, on
+    ``thinned``)."""
     columns = _check_shapes(features, reference, current, thinned)
     psi = tuple(assess_psi(reference[:, i], current[:, i]) for i in range(len(features)))
     ks = tuple(ks_pvalue(reference[:, i], c) for i, c in enumerate(columns))
-    return DriftReport(features, psi, ks)
+    tail = tuple(assess_tail_share(reference[:, i], current[:, i]) for i in range(len(features)))
+    return DriftReport(features, psi, ks, tail)
 
 
 class ScipyDriftDetector:

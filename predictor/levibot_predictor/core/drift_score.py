@@ -6,7 +6,9 @@ for (``levibot_trainer.core.drift_calibration``), and stores them with the versi
 (``metrics.drift_thresholds`` in the registry). The score is the statistic over that threshold:
 
 - psi: PSI / psi threshold;
-- ks: log(p) / log(p threshold), i.e. -log p over -log p threshold (p floored at 1e-300).
+- ks: log(p) / log(p threshold), i.e. -log p over -log p threshold (p floored at 1e-300);
+- tail: the share of the window beyond the reference's extreme quantiles / tail threshold
+  (only for versions whose calibration has tail thresholds: the others export psi and ks).
 
 So a score above 1 reads the same for every feature, statistic, window and time scale: this
 window is further from the reference than the healthy windows of the training period get, more
@@ -30,22 +32,26 @@ THRESHOLDS_KEY = "drift_thresholds"  # in the registry's metrics document
 
 @dataclass(frozen=True)
 class DriftThresholds:
-    """Per feature (the model's order) a PSI threshold and a KS p-value threshold."""
+    """Per feature (the model's order) a PSI, a KS p-value and a tail share threshold (``tail``
+    empty: the version has none, no tail score)."""
 
     features: tuple[str, ...]
     psi: tuple[float, ...]
     ks_pvalue: tuple[float, ...]
     calibrated: bool
     monitoring: Mapping[str, float]  # the windows they were calibrated for ({} when fixed)
+    tail: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
 class DriftScores:
-    """One score per feature and statistic, in the thresholds' feature order."""
+    """One score per feature and statistic, in the thresholds' feature order (``tail`` empty:
+    no tail score)."""
 
     features: tuple[str, ...]
     psi: tuple[float, ...]
     ks: tuple[float, ...]
+    tail: tuple[float, ...] = ()
 
 
 def build_fixed_thresholds(features: tuple[str, ...]) -> DriftThresholds:
@@ -66,7 +72,8 @@ def parse_thresholds(metrics: Mapping[str, Any], features: tuple[str, ...]) -> D
     per_feature = document.get("features") if isinstance(document, Mapping) else None
     if not isinstance(per_feature, Mapping):
         raise ValueError(f"metrics.{THRESHOLDS_KEY}.features: expected a mapping")
-    psi, ks = [], []
+    psi, ks, tail = [], [], []
+    with_tail = _has_tail(per_feature, features)
     for name in features:
         entry = per_feature.get(name)
         path = f"metrics.{THRESHOLDS_KEY}.features.{name}"
@@ -74,8 +81,18 @@ def parse_thresholds(metrics: Mapping[str, Any], features: tuple[str, ...]) -> D
             raise ValueError(f"{path}: missing")
         psi.append(_read_positive(entry, "psi", path, upper=math.inf))
         ks.append(_read_positive(entry, "ks_pvalue", path, upper=1.0))
+        if with_tail:
+            tail.append(_read_positive(entry, "tail", path, upper=math.inf))
     monitoring = document.get("monitoring", {})
-    return DriftThresholds(features, tuple(psi), tuple(ks), True, dict(monitoring))
+    return DriftThresholds(
+        features, tuple(psi), tuple(ks), True, dict(monitoring), tail=tuple(tail)
+    )
+
+
+def _has_tail(per_feature: Mapping[str, Any], features: tuple[str, ...]) -> bool:
+    """Whether the calibration has tail thresholds (one feature with one: all must have it)."""
+    return any(isinstance(per_feature.get(n), Mapping) and "tail" in per_feature[n]
+               for n in features)  # fmt: skip
 
 
 def _read_positive(entry: Mapping[str, Any], key: str, path: str, upper: float) -> float:
@@ -97,14 +114,18 @@ def assess_scores(
     psi: tuple[float, ...],
     ks_pvalue: tuple[float, ...],
     thresholds: DriftThresholds,
+    tail: tuple[float, ...] = (),
 ) -> DriftScores:
-    """Each feature's PSI and KS score against ``thresholds`` (the same feature order)."""
+    """Each feature's PSI, KS and tail score against ``thresholds`` (the same feature order);
+    a tail score only when both the report's ``tail`` and the thresholds' are there."""
     if features != thresholds.features:
         raise ValueError(f"thresholds: features {thresholds.features} != report {features}")
+    tails = zip(tail, thresholds.tail, strict=True) if tail and thresholds.tail else ()
     return DriftScores(
         features,
         tuple(v / t for v, t in zip(psi, thresholds.psi, strict=True)),
         tuple(assess_ks_score(p, t) for p, t in zip(ks_pvalue, thresholds.ks_pvalue, strict=True)),
+        tuple(v / t for v, t in tails),
     )
 
 

@@ -120,12 +120,14 @@ def export_drift_scores(
     """Set the per-feature drift scores (statistic over threshold) and whether the thresholds
     are the version's calibrated ones (else the fixed fallback)."""
     limits = thresholds or build_fixed_thresholds(report.features)
-    scores = assess_scores(report.features, report.psi, report.ks_pvalue, limits)
+    scores = assess_scores(report.features, report.psi, report.ks_pvalue, limits, report.tail)
     base = metrics.base
     metrics.drift_calibrated.labels(*base).set(1.0 if limits.calibrated else 0.0)
     for name, psi, ks in zip(scores.features, scores.psi, scores.ks, strict=True):
         metrics.drift_score.labels(*base, name, "psi").set(psi)
         metrics.drift_score.labels(*base, name, "ks").set(ks)
+    for name, tail in zip(scores.features, scores.tail, strict=False):  # empty: no tail score
+        metrics.drift_score.labels(*base, name, "tail").set(tail)
 
 
 def clear_drift(metrics: PredictorMetrics, features: tuple[str, ...]) -> None:
@@ -135,7 +137,7 @@ def clear_drift(metrics: PredictorMetrics, features: tuple[str, ...]) -> None:
         for gauge in (metrics.psi, metrics.ks_pvalue):
             with contextlib.suppress(KeyError):  # never set, or already removed
                 gauge.remove(*base, name)
-        for statistic in ("psi", "ks"):
+        for statistic in ("psi", "ks", "tail"):
             with contextlib.suppress(KeyError):
                 metrics.drift_score.remove(*base, name, statistic)
 

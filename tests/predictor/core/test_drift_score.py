@@ -98,3 +98,30 @@ def test_other_monitoring_windows_are_reported() -> None:
         "window_seconds: 1800 -> 150"
     ]
     assert check_monitoring(parse_thresholds({}, FEATURES), same) == []
+
+
+def test_tail_thresholds_are_read_and_scored_when_the_calibration_has_them() -> None:
+    features = {
+        "vol_1m": {"psi": 2.0, "ks_pvalue": 1e-6, "tail": 0.1},
+        "ret_1m": {"psi": 0.5, "ks_pvalue": 1e-3, "tail": 0.2},
+    }
+    thresholds = parse_thresholds({"drift_thresholds": {"features": features}}, FEATURES)
+    assert thresholds.tail == pytest.approx((0.2, 0.1))
+    scores = assess_scores(FEATURES, (0.5, 2.0), (1e-3, 1e-6), thresholds, (0.1, 0.3))
+    assert scores.tail == pytest.approx((0.5, 3.0))
+    assert assess_scores(FEATURES, (0.5, 2.0), (1e-3, 1e-6), thresholds).tail == ()
+
+
+def test_a_calibration_without_tail_thresholds_gives_no_tail_score() -> None:
+    thresholds = parse_thresholds(DOCUMENT, FEATURES)
+    assert thresholds.tail == ()
+    assert assess_scores(FEATURES, (0.5, 2.0), (1e-3, 1e-6), thresholds, (0.1, 0.3)).tail == ()
+
+
+def test_a_tail_threshold_missing_for_one_feature_names_the_field() -> None:
+    document = {"drift_thresholds": {"features": {
+        "ret_1m": {"psi": 0.5, "ks_pvalue": 0.01, "tail": 0.1},
+        "vol_1m": {"psi": 0.5, "ks_pvalue": 0.01},
+    }}}  # fmt: skip
+    with pytest.raises(ValueError, match=r"metrics\.drift_thresholds\.features\.vol_1m\.tail"):
+        parse_thresholds(document, FEATURES)

@@ -16,6 +16,7 @@ from levibot_predictor.core.drift import ScipyDriftDetector
 from levibot_predictor.core.drift_score import assess_scores, parse_thresholds
 from levibot_predictor.core.window import DriftPlan, DriftReference, WindowSample, assess_drift
 from levibot_trainer.core.drift_calibration import (
+    TAIL_SHARE_FLOOR,
     MonitoringWindows,
     assess_persistent,
     calibrate_thresholds,
@@ -146,3 +147,43 @@ def test_the_realised_false_alarm_rate_matches_the_target(rate: float, days: int
     expected = rate * days
     sigma = math.sqrt(expected + expected**2 / (rate * days))  # fresh Poisson + calibration
     assert abs(alarms - expected) <= 3 * sigma, (alarms, expected)
+
+
+def test_the_replay_measures_the_tail_share_the_predictor_measures() -> None:
+    t, x = build_market(4 * 3600, seed=3)
+    reference = build_reference(t, x)
+    stats = measure_statistics(FEATURES, reference, t, x, WINDOWS)
+    plan = DriftPlan(WINDOWS.min_rows, WINDOWS.thin_seconds)
+    assert np.nanmax(stats.tail) > 0
+    for i in (0, 100, stats.ends.size - 1):
+        inside = (t > stats.ends[i] - WINDOWS.window_seconds) & (t <= stats.ends[i])
+        sample = WindowSample(x[inside], t[inside].astype(float), np.ones(inside.sum(), np.int32))
+        report = assess_drift(
+            ScipyDriftDetector(), DriftReference(FEATURES, reference), sample, plan
+        )
+        assert report is not None
+        assert report.tail == pytest.approx(tuple(stats.tail[i]), rel=1e-9)
+
+
+def test_the_calibration_stores_a_tail_threshold_per_feature() -> None:
+    t, x = build_market(DAY, seed=6)
+    calibration = calibrate_thresholds(
+        FEATURES, build_reference(t, x), t, x, SIMULATION, false_alarms_per_day=1.0
+    )
+    assert calibration.complete
+    document = calibration.as_document()
+    thresholds = parse_thresholds({"drift_thresholds": document}, FEATURES)
+    assert thresholds.tail == tuple(document["features"][f]["tail"] for f in FEATURES)
+    assert all(t >= TAIL_SHARE_FLOOR for t in thresholds.tail)
+
+
+def test_a_short_period_gives_an_unreachable_ks_threshold_not_an_incomplete_one() -> None:
+    """Two hours for a rate of 0.5 a day: the bound lies past any p-value (KS floored at
+    1e-300), so the threshold is that floor, and the calibration stays complete."""
+    t, x = build_market(7200, seed=5)
+    windows = MonitoringWindows(600, 30, 10, 20, 60)
+    calibration = calibrate_thresholds(
+        FEATURES, build_reference(t, x), t, x, windows, false_alarms_per_day=0.5
+    )
+    assert calibration.complete
+    assert min(calibration.ks_pvalue) >= 1e-300

@@ -4,22 +4,19 @@ The training period is the market the version was built for, so it is the health
 definition. The predictor compares a sliding window of served rows with the version's reference
 (``levibot_predictor.core.window``); here the same comparison is replayed over the training
 period itself: windows of ``window_seconds`` ending every ``interval_seconds`` (the predictor's
-cadence; coarser when the period would give more than ``MAX_WINDOWS``), PSI over every row and
-KS over rows thinned to one per ``thin_seconds`` per symbol, a window below ``min_rows``
-thinned rows being no value, with the shared statistics of ``levibot_common.drift``. Sliding
-windows keep the market's autocorrelation, as the predictor's do.
+cadence; coarser when the period would give more than ``MAX_WINDOWS``), PSI and the tail share
+over every row and KS over rows thinned to one per ``thin_seconds`` per symbol, a window below
+``min_rows`` thinned rows being no value, with the shared statistics of ``levibot_common.drift``.
+Sliding windows keep the market's autocorrelation, as the predictor's do.
 
-An alert fires when a score stays above 1 for ``for_seconds`` (the rule's ``for``), so each
-statistic's series is first reduced to its *persistent* value, the minimum over the last
-``for_seconds``: an alarm episode is an upcrossing of the threshold by that minimum. The
-threshold of each (feature, statistic) is the level whose episode rate on the training period
-is the target rate divided among the 2 x features series (a union bound: the rate of the whole
-ModelDeployment stays at or under the target). When too few episodes are seen to count the
-target (0.1 a day over 7 days is under one), the rate is extrapolated from the peaks of the
-episodes over the highest level ``TAIL_EPISODES`` episodes cross, as a Pareto tail (Hill's
-estimate; exponential excesses were too optimistic in bench/drift_false_alarms.py: healthy
-seed markets crossed them once a week per PSI series for a target of once in four months). KS
-is calibrated on u = -log10(p), stored as the p-value threshold.
+An alert fires when a score stays above 1 for ``for_seconds`` (the rule's ``for``). Each
+series becomes a threshold in ``levibot_trainer.core.drift_levels``: per (feature, statistic)
+the level whose alarm-episode rate is the target divided among the 3 x features series (a
+union bound), counted when the period holds enough episodes, else extrapolated from a Pareto
+tail at an upper confidence bound. KS is calibrated on u = -log10(p), stored as the p-value
+threshold (at most ``KS_CEILING``, the floored p's reach). A tail threshold is at least
+``TAIL_SHARE_FLOOR``: a period whose windows never left the reference's range still allows a
+window a few rows past it.
 """
 
 from __future__ import annotations
@@ -29,29 +26,42 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from levibot_common.drift import (
+    TAIL_QUANTILE,
     assess_ks_pvalue,
     assess_psi_counts,
     assign_psi_bins,
+    assign_tail,
     plan_psi_edges,
+    plan_tail_edges,
     plan_thin_seconds,
 )
+from levibot_trainer.core.drift_levels import (
+    TAIL_CONFIDENCE,
+    assess_persistent,
+    count_episodes,
+    derive_level,
+)
+
+__all__ = [
+    "Calibration", "MonitoringWindows", "StatisticSeries", "assess_persistent",
+    "calibrate_thresholds", "count_episodes", "derive_level", "measure_statistics",
+]  # fmt: skip
 
 MAX_WINDOWS = 20_000  # evaluations per feature; the stride grows past it (7 days: 30 s)
-MIN_EPISODES = 5  # a target of at least this many episodes is counted, not extrapolated
-TAIL_EPISODES = 10  # the tail is fitted on the episodes over the highest level this many cross
-TAIL_FALLBACK = 2.0  # without such a level: this many times the largest value seen
-FIT_LEVELS = 200  # quantile levels of the persistent statistic between the median and the max
 MAX_KS_WINDOWS = 2_000  # KS tests per feature (scipy's exact test is ~1 ms); filled forward
 KS_FLOOR = 1e-300
+KS_CEILING = -math.log10(KS_FLOOR)  # a level beyond (a short period's) is unreachable anyway
+STATISTICS = 3  # psi, ks, tail: the series per feature the target is divided among
+TAIL_SHARE_FLOOR = 4 * TAIL_QUANTILE  # twice the reference's own share beyond its range
 METHOD = (
     "sliding windows of the training period replayed as the predictor's; per (feature, "
     "statistic) the level whose episode rate (the minimum over for_seconds crossing it) is "
-    "false_alarms_per_day / (2 x features), counted, or extrapolated from the episodes' peaks "
-    "over a high level (Pareto tail, Hill's estimate)"
+    "false_alarms_per_day / (3 x features), counted, or extrapolated from the episodes' peaks "
+    "over a high level (Pareto tail, Hill's estimate), at the upper confidence bounds "
+    f"({TAIL_CONFIDENCE:g} each) of the rate there and of the tail index"
 )
 
 
@@ -78,17 +88,20 @@ class MonitoringWindows:
 
 @dataclass(frozen=True)
 class StatisticSeries:
-    """PSI and KS p-value of every window (rows: window ends), NaN below ``min_rows``."""
+    """PSI, KS p-value and tail share of every window (rows: window ends), NaN below
+    ``min_rows``."""
 
     ends: NDArray[np.float64]
     stride: float
     psi: NDArray[np.float64]
     ks_pvalue: NDArray[np.float64]
+    tail: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Per feature the PSI and KS p-value thresholds for the target rate, and how they came."""
+    """Per feature the PSI, KS p-value and tail share thresholds for the target rate, and how
+    they came."""
 
     features: tuple[str, ...]
     psi: tuple[float, ...]
@@ -97,13 +110,15 @@ class Calibration:
     windows: MonitoringWindows
     days: float
     evaluations: int
+    tail: tuple[float, ...] = ()
 
     @property
     def complete(self) -> bool:
         """Whether every threshold could be derived (the period held enough full windows)."""
-        values = (*self.psi, *self.ks_pvalue)
+        values = (*self.psi, *self.ks_pvalue, *self.tail)
         return (
             bool(values)
+            and len(self.tail) == len(self.features)
             and all(math.isfinite(v) and v > 0 for v in values)
             and all(v < 1 for v in self.ks_pvalue)
         )
@@ -117,8 +132,10 @@ class Calibration:
             "days": round(self.days, 4),
             "evaluations": self.evaluations,
             "features": {
-                name: {"psi": psi, "ks_pvalue": ks}
-                for name, psi, ks in zip(self.features, self.psi, self.ks_pvalue, strict=True)
+                name: {"psi": psi, "ks_pvalue": ks, "tail": tail}
+                for name, psi, ks, tail in zip(
+                    self.features, self.psi, self.ks_pvalue, self.tail, strict=True
+                )
             },
         }
 
@@ -183,6 +200,18 @@ def measure_psi_series(
     return assess_psi_counts(ref_counts, cumulative[hi] - cumulative[lo])
 
 
+def measure_tail_series(
+    reference: NDArray[np.float64], t: NDArray[np.int64], values: NDArray[np.float64],
+    ends: NDArray[np.float64], window_seconds: float,
+) -> NDArray[np.float64]:  # fmt: skip
+    """Tail share of the rows in (end - window, end] for every end, from a cumulative count."""
+    beyond = np.concatenate([[0], np.cumsum(assign_tail(plan_tail_edges(reference), values))])
+    lo = np.searchsorted(t, ends - window_seconds, side="right")
+    hi = np.searchsorted(t, ends, side="right")
+    share: NDArray[np.float64] = (beyond[hi] - beyond[lo]) / np.maximum(hi - lo, 1)
+    return share
+
+
 def measure_ks_series(
     reference: NDArray[np.float64], t: NDArray[np.int64], values: NDArray[np.float64],
     ends: NDArray[np.float64], window_seconds: float, *, step: float,
@@ -215,87 +244,43 @@ def measure_statistics(
     features: tuple[str, ...], reference: NDArray[np.float64], t: NDArray[np.int64],
     x: NDArray[np.float64], windows: MonitoringWindows, *, max_ks_tests: int = MAX_KS_WINDOWS,
 ) -> StatisticSeries:  # fmt: skip
-    """Every window's PSI and KS p-value per feature over the time-ordered rows (``t``, ``x``)."""
+    """Every window's PSI, KS p-value and tail share per feature over the time-ordered rows."""
     ends = plan_window_ends(t, windows)
     stride = float(ends[1] - ends[0]) if ends.size > 1 else windows.interval_seconds
     absent = count_thinned(t, ends, windows.window_seconds, windows.thin_seconds) < windows.min_rows
     psi = np.empty((ends.size, len(features)))
     ks = np.empty((ends.size, len(features)))
+    tail = np.empty((ends.size, len(features)))
     for i, name in enumerate(features):
         psi[:, i] = measure_psi_series(reference[:, i], t, x[:, i], ends, windows.window_seconds)
+        tail[:, i] = measure_tail_series(reference[:, i], t, x[:, i], ends, windows.window_seconds)
         step = plan_thin_seconds(name, windows.thin_seconds)
         ks[:, i] = measure_ks_series(
             reference[:, i], t, x[:, i], ends, windows.window_seconds, step=step,
             max_tests=max_ks_tests,
         )  # fmt: skip
-    psi[absent], ks[absent] = np.nan, np.nan
-    return StatisticSeries(ends, stride, psi, ks)
-
-
-def assess_persistent(values: NDArray[np.float64], steps: int) -> NDArray[np.float64]:
-    """The minimum of each value and the ``steps - 1`` before it (absent values count as
-    -inf: an alert's ``for`` restarts when its series goes missing)."""
-    filled = np.where(np.isnan(values), -np.inf, values)
-    if steps <= 1 or filled.size == 0:
-        return filled
-    padded = np.concatenate([np.full(steps - 1, -np.inf), filled])
-    persistent: NDArray[np.float64] = sliding_window_view(padded, steps).min(axis=1)
-    return persistent
-
-
-def count_episodes(persistent: NDArray[np.float64], level: float) -> int:
-    """Upcrossings of ``level``: alarms that a rule ``value > level`` (after ``for``) fires."""
-    above = persistent > level
-    return int(above[0]) + int(np.count_nonzero(above[1:] & ~above[:-1])) if above.size else 0
-
-
-def measure_peaks(persistent: NDArray[np.float64], level: float) -> NDArray[np.float64]:
-    """The highest value of each episode above ``level``."""
-    above = persistent > level
-    if not above.any():
-        return np.zeros(0)
-    edges = np.flatnonzero(np.diff(np.concatenate([[False], above, [False]]).astype(np.int8)))
-    return np.array([persistent[a:b].max() for a, b in zip(edges[::2], edges[1::2], strict=True)])
-
-
-def derive_level(persistent: NDArray[np.float64], days: float, per_day: float) -> float:
-    """The level crossed ``per_day`` times a day: counted when the period holds at least
-    ``MIN_EPISODES`` such episodes, else extrapolated from the episodes' peaks over the highest
-    level that ``TAIL_EPISODES`` episodes still cross (peaks over threshold, a Pareto tail:
-    rate(h) = rate(u) (h / u)^(-1 / mean log excess))."""
-    values = persistent[np.isfinite(persistent)]
-    if values.size == 0 or days <= 0:
-        return math.nan
-    levels = np.unique(np.quantile(values, np.linspace(0.5, 1.0, FIT_LEVELS)))
-    counts = np.array([count_episodes(persistent, float(h)) for h in levels])
-    allowed = per_day * days
-    if allowed >= MIN_EPISODES:
-        return float(levels[counts <= allowed][0])
-    base = levels[counts >= TAIL_EPISODES]
-    if base.size == 0:
-        return TAIL_FALLBACK * float(values.max())  # no tail to fit: well past anything seen
-    u = float(base[-1])
-    peaks = measure_peaks(persistent, u)
-    if u <= 0:
-        return TAIL_FALLBACK * float(values.max())
-    excess = float(np.mean(np.log(peaks / u)))  # Hill's estimate of the tail index's inverse
-    return u * math.exp(excess * math.log(peaks.size / allowed))
+    psi[absent], ks[absent], tail[absent] = np.nan, np.nan, np.nan
+    return StatisticSeries(ends, stride, psi, ks, tail)
 
 
 def calibrate_thresholds(
     features: tuple[str, ...], reference: NDArray[np.float64], t: NDArray[np.int64],
     x: NDArray[np.float64], windows: MonitoringWindows, *, false_alarms_per_day: float,
 ) -> Calibration:  # fmt: skip
-    """The PSI and KS p-value thresholds of each feature for ``false_alarms_per_day`` (the
-    whole ModelDeployment's), on the time-ordered training rows (``t``, ``x``)."""
+    """The PSI, KS p-value and tail share thresholds of each feature for
+    ``false_alarms_per_day`` (the whole ModelDeployment's), on the time-ordered training rows
+    (``t``, ``x``)."""
     series = measure_statistics(features, reference, t, x, windows)
     steps = int(windows.for_seconds // series.stride) + 1
     days = series.ends.size * series.stride / 86_400.0
-    per_series = false_alarms_per_day / (2 * len(features))
-    psi, ks = [], []
+    per_series = false_alarms_per_day / (STATISTICS * len(features))
+    psi, ks, tail = [], [], []
     for i in range(len(features)):
         psi.append(derive_level(assess_persistent(series.psi[:, i], steps), days, per_series))
         u = -np.log10(np.maximum(series.ks_pvalue[:, i], KS_FLOOR))
-        ks.append(10.0 ** -derive_level(assess_persistent(u, steps), days, per_series))
+        level = derive_level(assess_persistent(u, steps), days, per_series)
+        ks.append(10.0 ** -min(level, KS_CEILING))  # past the floor: a p no window reaches
+        share = derive_level(assess_persistent(series.tail[:, i], steps), days, per_series)
+        tail.append(max(share, TAIL_SHARE_FLOOR))  # NaN stays NaN
     return Calibration(features, tuple(psi), tuple(ks), false_alarms_per_day, windows, days,
-                       int(series.ends.size))  # fmt: skip
+                       int(series.ends.size), tuple(tail))  # fmt: skip

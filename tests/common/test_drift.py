@@ -1,0 +1,54 @@
+"""The tail share (issue 14): the rows of a window beyond the reference's extreme quantiles,
+which PSI's decile bins cannot see past once a window fills the outermost decile."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from levibot_common.drift import (
+    TAIL_QUANTILE,
+    assess_psi,
+    assess_tail_share,
+    plan_tail_edges,
+)
+
+
+def test_the_edges_are_the_reference_extreme_quantiles() -> None:
+    reference = np.arange(1001.0)  # 0 .. 1000
+    assert plan_tail_edges(reference) == pytest.approx(
+        (1000 * TAIL_QUANTILE, 1000 * (1 - TAIL_QUANTILE))
+    )
+
+
+@pytest.mark.parametrize(
+    ("current", "share"),
+    [
+        ([500.0, 500.0, 500.0, 500.0], 0.0),
+        ([-1.0, 500.0, 2000.0, 500.0], 0.5),  # below and above both count
+        ([5.0, 995.0], 0.0),  # on an edge is inside
+        ([], 0.0),
+    ],
+)
+def test_the_share_counts_rows_strictly_outside(current: list[float], share: float) -> None:
+    assert assess_tail_share(np.arange(1001.0), np.array(current)) == share
+
+
+def test_a_healthy_sample_holds_about_one_percent_beyond() -> None:
+    rng = np.random.default_rng(3)
+    reference = rng.standard_normal(20_000)
+    assert assess_tail_share(reference, rng.standard_normal(200_000)) == pytest.approx(
+        0.01, abs=0.002
+    )
+
+
+def test_the_share_sees_how_far_beyond_where_psi_saturates() -> None:
+    """Top-decile values and values 3x past the range have nearly the same PSI; the share of the
+    first is small, of the second whole."""
+    rng = np.random.default_rng(4)
+    reference = rng.standard_normal(20_000)
+    stormy = np.quantile(reference, 0.95) + np.abs(rng.standard_normal(2000)) * 0.1
+    beyond = 3 * np.quantile(reference, 0.999) + np.abs(rng.standard_normal(2000))
+    assert assess_psi(reference, beyond) == pytest.approx(assess_psi(reference, stormy), rel=0.05)
+    assert assess_tail_share(reference, stormy) < 0.05
+    assert assess_tail_share(reference, beyond) == 1.0
