@@ -177,3 +177,18 @@ def describe_drift(md: Mapping[str, Any], scores: bool = True) -> str:
             text = " ".join(f"{f}={format_value(v)}" for f, v in sorted(found.items()))
             parts.append(f"{record.get('version')} drift score {text}")
     return "drift: " + (" | ".join(parts) or "none")
+
+
+def describe_verdict(canary: Mapping[str, Any], registry: Mapping[str, Mapping[str, Any]]) -> str:
+    """A finished canary's verdict and why, as its status and the registry (rows by version)
+    say: `canary/x-drift-1 Succeeded (Promoted: v4 promoted over v2) | registry v4 active
+    (promoted over v2 by canary) | agreement=... DIFFERENT  nonInferiority=... ok`."""
+    status: Mapping[str, Any] = canary.get("status") or {}
+    candidate = str(status.get("candidateVersion") or "-")
+    row = registry.get(candidate) or {}
+    recorded = f"{row.get('status', '-')}" + (f" ({row['reason']})" if row.get("reason") else "")
+    return (
+        f"canary/{canary['metadata']['name']} {status.get('phase', 'Pending')} "
+        f"({status.get('reason', '-')}: {status.get('message', '')}) | registry {candidate} "
+        f"{recorded} | {describe_judgement(status.get('checks') or [])}"
+    )

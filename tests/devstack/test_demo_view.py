@@ -10,6 +10,7 @@ from levibot_devstack.demo_view import (
     describe_canary,
     describe_checks,
     describe_drift,
+    describe_verdict,
 )
 
 AGREEMENT = {
@@ -88,3 +89,23 @@ def test_decided_checks_keeps_only_checks_with_a_verdict() -> None:
     }
     assert decided_checks(status) == {"agreement": "Different", "errorRate": "Pass"}
     assert decided_checks({}) == {}
+
+
+def test_a_finished_canary_says_its_verdict_with_the_registry_and_the_deciding_check() -> None:
+    stage_two = {
+        "name": "nonInferiority", "value": -0.08, "lower": -0.12, "upper": -0.04,
+        "threshold": 0.01, "comparison": "<=", "n": 2300, "nEff": 8, "verdict": "Pass",
+        "reason": "upper bound -0.04 < tolerance 0.01",
+    }  # fmt: skip
+    canary = {
+        "metadata": {"name": "m-drift-1"},
+        "status": {"phase": "Succeeded", "reason": "Promoted", "message": "v4 promoted over v2",
+                   "candidateVersion": "v4",
+                   "checks": [{**AGREEMENT, "gating": False, "verdict": "Different"}, stage_two]},
+    }  # fmt: skip
+    registry = {"v4": {"status": "active", "reason": "promoted over v2 by canary"}}
+    assert describe_verdict(canary, registry) == (
+        "canary/m-drift-1 Succeeded (Promoted: v4 promoted over v2) | registry v4 active "
+        "(promoted over v2 by canary) | nonInferiority=-0.08 [-0.12, -0.04] <= 0.01 ok"
+    )
+    assert "registry - -" in describe_verdict({"metadata": {"name": "x"}}, {})

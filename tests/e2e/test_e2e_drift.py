@@ -3,11 +3,11 @@ a drift injected into the market pauses the running canary (reason MarketDrift, 
 the candidate still a candidate in the registry) instead of rolling it back, and repeated alert
 deliveries change nothing while the stable drifts too; once that canary is abandoned, the drift
 policy retrains on the drifted market only and its canary (the ModelDeployment's template with
-onDifferent evaluate, one judged step) is judged by the paired rules: the test follows it until
-stage 1 has decided. Stage 2's verdict takes its 15-min budget and is not waited for here (the
-suite's time): measured once (2 cores), a retrain on 12 minutes of the drifted seed market was
-not measurably different from the stable (+0.001, interval +-0.014 after 11 blocks of 71 s,
-tolerance 0.01), so it was rejected out of budget; the loop then opened its second attempt.
+onDifferent evaluate, one judged step) is judged by the paired rules until its verdict: in a
+market that stays drifted (the seed market's drift reverses its last minute's moves, which the
+stable's momentum gets wrong and a retrain on 6 minutes learns; bench/drift_loop.py), stage 2
+shows the retrain at least as good as the stable and it is promoted, the registry saying so.
+Stage 2 needs 8 finished outcome blocks of 71 s (~10 min of the canary) before any verdict.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from levibot_devstack.demo_view import decided_checks
+from levibot_devstack.demo_view import TERMINAL, describe_verdict
 from levibot_devstack.stack import LocalStack
 from levibot_devstack.traffic import BackgroundTraffic
 from tests.e2e.support.stack import (
@@ -64,7 +64,7 @@ def md_status(stack: LocalStack, ns: str) -> dict[str, Any]:
     return dict(stack.get(ns, "md", MD).get("status") or {})
 
 
-def test_market_drift_pauses_the_canary_and_the_drift_loop_judges_a_retrain(
+def test_market_drift_pauses_the_canary_and_the_drift_loop_promotes_a_retrain(
     stack: LocalStack, drifting: tuple[str, BackgroundTraffic]
 ) -> None:
     ns, traffic = drifting
@@ -110,37 +110,42 @@ def test_market_drift_pauses_the_canary_and_the_drift_loop_judges_a_retrain(
     assert opened
     spec = stack.get(ns, "canary", DRIFT_CANARY)["spec"]
     assert spec["candidate"]["train"] is True
-    # the rows of the drifted market only (420 s at least), their features looking back 301 s
-    assert spec["candidate"]["dataWindowSeconds"] >= 420 + 301
+    # the rows of the drifted market only (360 s at least), their features looking back 301 s
+    assert spec["candidate"]["dataWindowSeconds"] >= 360 + 301
     judgement = spec["analysis"]["judgement"]
     assert judgement["agreement"]["onDifferent"] == "evaluate"
     assert (judgement["budget"], judgement["onInconclusive"]) == ("15m", "rollback")
     memory = md_status(stack, ns)["drift"]
     assert (memory["attempts"], memory["canary"]) == (1, DRIFT_CANARY)
 
-    # Judged by the paired rules on the drifted market: trained, shadow-scored against the
-    # stable, stage 1's verdict against the envelope ("different" goes on to stage 2 here, since
-    # onDifferent is evaluate; stage 2's verdict needs its 15-min budget: the demo's --keep).
-    judged = wait_canary_verdict(stack, ns, DRIFT_CANARY, timeout=600)
-    status = judged["status"]
+    # Judged by the paired rules on the drifted market to its verdict: trained, shadow-scored
+    # against the stable, stage 1 against the envelope ("different" goes on to stage 2, since
+    # onDifferent is evaluate), stage 2's paired log-loss difference against the tolerance.
+    judged = wait_finished(stack, ns, DRIFT_CANARY, timeout=1320)
+    status, rows = judged["status"], registry(stack, ns)
+    verdict = describe_verdict(judged, rows)
+    assert status["phase"] == "Succeeded", verdict
+    retrained = status["candidateVersion"]
     checks = {c["name"]: c for c in status.get("checks") or ()}
-    assert checks["agreement"]["verdict"] in ("Equivalent", "Different"), status
-    assert registry(stack, ns)[status["candidateVersion"]]["status"] in ("candidate", "active")
+    assert checks["agreement"]["verdict"] in ("Equivalent", "Different"), verdict
+    if checks["agreement"]["verdict"] == "Different":  # stage 2 decided
+        assert (checks["nonInferiority"]["verdict"], checks["nonInferiority"]["gating"]) == (
+            "Pass", True), verdict  # fmt: skip
+    assert (rows[retrained]["status"], rows[retrained]["reason"]) == (
+        "active", f"promoted over {stable} by canary"), verdict  # fmt: skip
+    assert rows[stable]["status"] == "retired"
+    assert eventually(lambda: md_status(stack, ns)["stableVersion"] == retrained, 120,
+                      "the ModelDeployment to serve the retrained version as stable")  # fmt: skip
     events = stack.kube.kubectl("-n", ns, "get", "events", "-o", "name",
                                 "--field-selector", "reason=DriftRetrain").stdout  # fmt: skip
     assert events.strip()
 
 
-def wait_canary_verdict(stack: LocalStack, ns: str, name: str, *, timeout: float) -> Any:
-    """The canary once stage 1 has decided (or it is terminal); Failed fails at once."""
+def wait_finished(stack: LocalStack, ns: str, name: str, *, timeout: float) -> Any:
+    """The canary once terminal (Succeeded, RolledBack or Failed)."""
 
-    def decided() -> Any:
+    def finished() -> Any:
         canary = stack.get(ns, "canary", name)
-        status = canary.get("status") or {}
-        if status.get("phase") == "Failed":
-            raise AssertionError(f"canary {name} failed: {status.get('message')}")
-        if status.get("phase") in ("Succeeded", "RolledBack"):
-            return canary
-        return canary if "agreement" in decided_checks(status) else None
+        return canary if (canary.get("status") or {}).get("phase") in TERMINAL else None
 
-    return eventually(decided, timeout, f"canary/{name}'s stage 1 to decide")
+    return eventually(finished, timeout, f"canary/{name}'s verdict")

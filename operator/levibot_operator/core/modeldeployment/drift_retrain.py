@@ -13,6 +13,8 @@ Layer: core (pure), in ``modeldeployment``. Status is the memory (``status.drift
   The alert fires only after the drift score has stayed above 1 for its persistence, so the
   window holds the drifted market only: a retrain on a window reaching back before the drift
   would mostly relearn the stable. A later attempt trains on a longer drifted stretch.
+  ``minDriftedSeconds`` must give the trainer its floor of rows (symbols x (minDriftedSeconds -
+  horizon) x 0.8 at least 1,000); ``bench/drift_loop.py`` measures the whole loop offline.
 - Its Canary is built from the ModelDeployment's canary template for the trigger ``drift``:
   stage 1's ``onDifferent`` is ``evaluate`` (the market moved, a difference is expected), so
   the paired comparison on outcomes decides: promoted when at least as good as the stable,
