@@ -37,7 +37,7 @@ from gatesim.today import DriftCache, TodayGate
 from gatesim.trading import TradingGate, load_trading_spec
 from gatesim.traffic import MONITOR_INTERVAL_S, UNASSIGNED, build_paired_logs, build_traffic
 from levibot_operator.core.canary.spec import CanarySpec
-from levibot_operator.core.canary.trading_checks import RetrainNoise
+from levibot_operator.core.canary.trading_band import RetrainNoise
 
 WARMUP_S = 900
 CANARY_SPACING_S = 3600

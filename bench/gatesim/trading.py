@@ -58,7 +58,8 @@ from levibot_operator.core.canary.spec import (
     parse_duration,
 )
 from levibot_operator.core.canary.status import CanaryStatus
-from levibot_operator.core.canary.trading_checks import RetrainNoise, TradingRows
+from levibot_operator.core.canary.trading_band import RetrainNoise
+from levibot_operator.core.canary.trading_checks import TradingRows
 from levibot_predictor.core.policy import Thresholds, decide_signal
 
 POLICY = Thresholds(buy=0.55, sell=0.45)  # the predictor's serving defaults

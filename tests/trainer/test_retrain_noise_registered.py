@@ -43,8 +43,8 @@ def test_registered_version_carries_its_retrain_noise(
         assert "retrainNoise" not in backtest
         return
     noise = backtest["retrainNoise"]
-    assert set(noise) == {"sharpeMargin", "sharpeHourly", "retrains", "blockSeconds"}
+    assert set(noise) == {"margin", "hourly", "units", "retrains", "blockSeconds"}
     assert noise["retrains"] == 8
     assert noise["blockSeconds"] == 361.0
-    assert noise["sharpeMargin"] >= 0.0
-    assert noise["sharpeHourly"] > 0.0
+    assert noise["margin"] >= 0.0
+    assert noise["hourly"] > 0.0

@@ -12,7 +12,7 @@ unresolved. Rows without a symbol (features sent by a client) are left out: no m
 ever resolves them, and an unresolved row holds back every outcome block after it. The stable
 version's retraining-noise envelope is its registry metric
 ``envelope_rms`` (written by the trainer; None when absent), and its paired-trading noise
-``backtest.retrainNoise`` (``sharpeMargin``, ``sharpeHourly``; None when absent, as for a
+``backtest.retrainNoise`` (``margin``, ``hourly``; None when absent, as for a
 version trained before it). Each row also carries its trading
 columns (``PairedRows.trading``, for ``core.canary.trading_checks``): both versions' signals as
 sides (+1 BUY, -1 SELL, 0 HOLD; NaN when none was logged), the horizon's simple return
@@ -32,7 +32,8 @@ from levibot_common import registry as shared
 from levibot_common.trading import SIDES
 from levibot_operator.adapters.registry import RegistryUnavailableError, connect_database
 from levibot_operator.core.canary.judgement import PairedRows
-from levibot_operator.core.canary.trading_checks import RetrainNoise, TradingRows
+from levibot_operator.core.canary.trading_band import RetrainNoise
+from levibot_operator.core.canary.trading_checks import TradingRows
 from levibot_operator.core.modeldeployment.spec import ModelDeployment
 from levibot_operator.settings import OperatorSettings
 
@@ -156,12 +157,12 @@ async def fetch_retrain_noise(
     conn: asyncpg.Connection, model_name: str, version: str
 ) -> RetrainNoise | None:
     """The version's recorded paired-trading retraining noise (``metrics.backtest.retrainNoise``:
-    margin and hourly sd of the annualised Sharpe difference), or None."""
+    margin and hourly sd of the annualised paired difference), or None."""
     margin, hourly = [
         await fetch_registry_number(
             conn, RETRAIN_NOISE_SQL.format(key=key), model_name, version, positive=False
         )
-        for key in ("sharpeMargin", "sharpeHourly")
+        for key in ("margin", "hourly")
     ]
     return None if margin is None or hourly is None else RetrainNoise(margin, hourly)
 

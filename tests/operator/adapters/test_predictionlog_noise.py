@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from levibot_operator.adapters.predictionlog import fetch_retrain_noise
-from levibot_operator.core.canary.trading_checks import RetrainNoise
+from levibot_operator.core.canary.trading_band import RetrainNoise
 from tests.trainer.support.db import connect_with_schema
 
 pytestmark = pytest.mark.postgres
@@ -20,12 +20,12 @@ async def test_the_noise_is_the_versions_backtest_metric(pg_dsn: str) -> None:
         "INSERT INTO model_registry (model_name, version, onnx, sha256, metrics) "
         "VALUES ('ns.md', $1, '\\x00', 'x', $2::jsonb)"
     )
-    noise = {"sharpeMargin": 12.5, "sharpeHourly": 4.0, "retrains": 8, "blockSeconds": 361}
+    noise = {"margin": 12.5, "hourly": 4.0, "retrains": 8, "blockSeconds": 361}
     try:
         await conn.execute(insert, "v1", json.dumps({"backtest": {"retrainNoise": noise}}))
         await conn.execute(insert, "v2", json.dumps({"backtest": {"periodSeconds": 60}}))
         await conn.execute(
-            insert, "v3", json.dumps({"backtest": {"retrainNoise": {"sharpeMargin": 1.0}}})
+            insert, "v3", json.dumps({"backtest": {"retrainNoise": {"margin": 1.0}}})
         )
         found = [await fetch_retrain_noise(conn, "ns.md", v) for v in ("v1", "v2", "v3", "v4")]
     finally:

@@ -42,7 +42,8 @@ def test_retrains_identical_to_the_version_have_no_noise() -> None:
     assert noise.hourly == 0.0
     assert noise.retrains == 4
     assert describe_retrain_noise(noise) == {
-        "sharpeMargin": 0.0, "sharpeHourly": 0.0, "retrains": 4, "blockSeconds": BLOCK,
+        "margin": 0.0, "hourly": 0.0, "units": "annualised paired return per horizon-return sd",
+        "retrains": 4, "blockSeconds": BLOCK,
     }  # fmt: skip
 
 
@@ -52,7 +53,7 @@ def test_the_margin_is_the_largest_mean_difference_in_annualised_units() -> None
     noise = _measure(p, np.vstack([p, holding]))
     assert noise is not None
     own = np.where(p >= 0.55, 1.0, -1.0) * r
-    factor = math.sqrt(SECONDS_PER_YEAR / 60.0) / np.std(own, ddof=1)
+    factor = math.sqrt(SECONDS_PER_YEAR / 60.0) / np.std(r, ddof=1)  # the market's sd
     assert noise.margin == pytest.approx(abs(own.mean()) * factor, rel=1e-9)  # equal blocks
     blocks = (-own * factor).reshape(-1, int(BLOCK)).mean(axis=1)
     centred = blocks - blocks.mean()
@@ -69,9 +70,9 @@ def test_costs_count_where_the_retrain_holds_and_the_version_trades() -> None:
     assert charged is not None
     own = np.where(p >= 0.55, 1.0, -1.0) * r
     factor = math.sqrt(SECONDS_PER_YEAR / 60.0)
-    # holding saves the version's 30-bps round trip on every row: -(own - rt) / sd(own - rt)
-    assert charged.margin == pytest.approx(abs((own - 0.003).mean()) / np.std(own, ddof=1) * factor)
-    assert free.margin == pytest.approx(abs(own.mean()) / np.std(own, ddof=1) * factor)
+    # holding saves the version's 30-bps round trip on every row
+    assert charged.margin == pytest.approx(abs((own - 0.003).mean()) / np.std(r, ddof=1) * factor)
+    assert free.margin == pytest.approx(abs(own.mean()) / np.std(r, ddof=1) * factor)
 
 
 def test_a_version_that_never_trades_or_too_few_blocks_say_nothing() -> None:

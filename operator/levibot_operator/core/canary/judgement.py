@@ -44,8 +44,8 @@ from levibot_common.stats.results import Assessment, FloatArray, Verdict
 from levibot_common.stats.sequential import assess_noninferiority
 from levibot_common.trading import Costs
 from levibot_operator.core.canary.judgement_spec import JudgementSpec
+from levibot_operator.core.canary.trading_band import RetrainNoise
 from levibot_operator.core.canary.trading_checks import (
-    RetrainNoise,
     TradingContext,
     TradingRows,
     assess_trading_checks,

@@ -24,6 +24,9 @@ Two intervals, by what the stable version recorded:
   the trainer, ``levibot_trainer.core.trading_noise``: K retrains of its recipe paired with it on
   its test split): ``estimate +- hourly * sqrt(3600 / L) * m_t``, with ``m_t`` the confidence
   sequence's unit margin after ``t`` blocks (``compute_sequence_margin``), blocks of the horizon.
+  The trainer records the noise per unit of the market's horizon-return sd; the check converts
+  it with the counted rows' return sd over the stable's position sd (``convert_noise``), so the
+  band follows the canary's own volatility.
   It is the band a *healthy retrain's* difference stays in at every look, not an interval for
   this candidate's own expected return: a fail says "it lost more on these requests than a
   healthy retrain could", a statement with error rate <= alpha / 2 for candidates that trade
@@ -68,25 +71,26 @@ volatility regime; it has no anytime-valid interval under dependence, so it deci
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from levibot_common.stats.blocks import BlockMeans, compute_block_index, compute_block_means
 from levibot_common.stats.results import FloatArray, Verdict
-from levibot_common.stats.sequential import (
-    MIN_BLOCKS,
-    compute_confidence_sequence,
-    compute_sequence_margin,
-    plan_rho,
-)
+from levibot_common.stats.sequential import MIN_BLOCKS, compute_confidence_sequence, plan_rho
 from levibot_common.trading import (
     SECONDS_PER_YEAR,
     Costs,
     compute_max_drawdown,
     equity_curve,
     simulate_trades,
+)
+from levibot_operator.core.canary.trading_band import (
+    RetrainNoise,
+    convert_noise,
+    plan_band,
+    plan_margins,
 )
 from levibot_operator.core.canary.trading_spec import TradingChecksSpec
 
@@ -104,16 +108,6 @@ class TradingRows:
     side_candidate: FloatArray
     outcome_return: FloatArray
     symbol: NDArray[np.object_]
-
-
-@dataclass(frozen=True)
-class RetrainNoise:
-    """The stable's recorded retraining noise of the annualised Sharpe difference
-    (``levibot_trainer.core.trading_noise``): ``margin``, and ``hourly`` the sd of the
-    difference over one hour of paired rows."""
-
-    margin: float
-    hourly: float
 
 
 @dataclass(frozen=True)
@@ -177,22 +171,6 @@ def plan_risk_scale(stable: FloatArray, candidate: FloatArray) -> float:
     return 1.0
 
 
-def plan_margins(spec: TradingChecksSpec, noise: RetrainNoise | None) -> tuple[float, float]:
-    """The effective (rollback, promote) margins: the spec's; with a recorded noise, the wider
-    of the spec's and its margin to roll back, and never a pass (the band says only worse)."""
-    if noise is None:
-        return spec.rollback_sharpe_delta, spec.promote_sharpe_delta
-    return max(spec.rollback_sharpe_delta, noise.margin), math.inf
-
-
-def plan_band(blocks: BlockMeans, noise: RetrainNoise, ctx: TradingContext) -> float:
-    """Half-width of the band a healthy retrain's difference stays in at every look: the
-    recorded noise as a per-block sd, times the confidence sequence's unit margin."""
-    per_block = noise.hourly * math.sqrt(3600.0 / blocks.block_seconds)
-    rho = plan_rho(max(ctx.planned_blocks, 1), ctx.alpha)
-    return per_block * compute_sequence_margin(blocks.n_eff, rho, ctx.alpha)
-
-
 def decide_sharpe(lower: float, upper: float, margins: tuple[float, float]
                   ) -> tuple[Verdict, str]:  # fmt: skip
     """Fail below ``-rollback``, pass at or above ``promote``, else extend (inconclusive)."""
@@ -239,7 +217,7 @@ def plan_interval(blocks: BlockMeans, factor: float, spec: TradingChecksSpec,
     when the stable recorded its noise, else the confidence sequence of the block means."""
     if ctx.noise is not None:
         mid = float(blocks.means.mean()) * factor
-        half = plan_band(blocks, ctx.noise, ctx)
+        half = plan_band(blocks, ctx.noise, ctx.planned_blocks, ctx.alpha)
         return mid - half, mid, mid + half
     rho = plan_rho(max(ctx.planned_blocks, 1), ctx.alpha)
     ci = compute_confidence_sequence(blocks.means, ctx.alpha, rho, lags=spec.lags)
@@ -281,7 +259,10 @@ def assess_trading_checks(ts: FloatArray, rows: TradingRows, spec: TradingChecks
     candidate = compute_position_returns(counted.side_candidate, counted.outcome_return, ctx.costs)
     blocks = compute_block_means(at, candidate - stable, ctx.block_seconds,
                                  origin_s=ctx.started_at)  # fmt: skip
-    sharpe = assess_sharpe(blocks, plan_risk_scale(stable, candidate), spec, ctx)
+    scale = plan_risk_scale(stable, candidate)
+    market = float(np.std(counted.outcome_return, ddof=1)) if len(at) >= 2 else 0.0
+    noise = convert_noise(ctx.noise, market, scale)
+    sharpe = assess_sharpe(blocks, scale, spec, replace(ctx, noise=noise))
     if not ctx.readings:
         return (sharpe,)
     return sharpe, assess_drawdown(at, counted, blocks.n_eff, spec, ctx)

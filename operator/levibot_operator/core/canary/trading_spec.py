@@ -17,8 +17,9 @@ difference precise enough that healthy retrains genuinely differ by more (on the
 seed market a nightly retrain's expected difference is -1 to -6 annualised: it trades a little
 more and pays the round trip). So when the stable version recorded its retraining noise
 (the trainer's ``backtest.retrainNoise``), the check rolls back only below
-``-max(rollbackSharpeDelta, sharpeMargin)`` and judges the difference against the band a
-healthy retrain stays in; status shows that effective threshold (``trading_checks``).
+``-max(rollbackSharpeDelta, margin)`` (the recorded margin in the check's units) and judges the
+difference against the band a healthy retrain stays in; status shows that effective threshold
+(``trading_checks``, ``trading_band``).
 """
 
 from collections.abc import Mapping

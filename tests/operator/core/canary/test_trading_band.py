@@ -15,12 +15,8 @@ from levibot_operator.core.canary.judgement import (
     build_trading_checks,
 )
 from levibot_operator.core.canary.judgement_spec import JudgementSpec
-from levibot_operator.core.canary.trading_checks import (
-    TRADING_SHARPE,
-    RetrainNoise,
-    TradingRows,
-    plan_margins,
-)
+from levibot_operator.core.canary.trading_band import RetrainNoise, convert_noise, plan_margins
+from levibot_operator.core.canary.trading_checks import TRADING_SHARPE, TradingRows
 from levibot_operator.core.canary.trading_spec import TradingChecksSpec
 
 T0, SECONDS, BLOCK = 1_700_000_000.0, 1800, 361.0
@@ -55,16 +51,25 @@ def test_the_effective_margin_is_the_wider_of_the_spec_and_the_noise() -> None:
     assert plan_margins(TradingChecksSpec(rollback_sharpe_delta=50.0), NOISE) == (50.0, math.inf)
 
 
+def test_the_recorded_noise_is_converted_by_the_rows_return_sd_over_the_stables() -> None:
+    assert convert_noise(None, 2.0, 1.0) is None
+    assert convert_noise(NOISE, 2e-3, 1e-3) == RetrainNoise(40.0, 10.0)
+    assert convert_noise(NOISE, 0.0, 1e-3) == NOISE  # no movement: left as recorded
+
+
 def test_with_noise_the_block_is_the_horizon_and_the_band_is_the_recorded_noise() -> None:
     rows = _rows(2e-4, -1.0)
+    assert rows.trading is not None
+    returns = rows.trading.outcome_return
+    ratio = np.std(returns, ddof=1) / np.std(rows.trading.side_stable * returns, ddof=1)
     check = _sharpe(rows, NOISE)
     blocks = SECONDS // 60  # every row resolved (the rows' returns are given)
     assert check.n_eff == blocks
-    per_block = NOISE.hourly * math.sqrt(3600.0 / 60.0)
+    per_block = NOISE.hourly * ratio * math.sqrt(3600.0 / 60.0)
     half = per_block * compute_sequence_margin(blocks, plan_rho(3600 // 60, 0.05), 0.05)
     assert check.upper - check.estimate == pytest.approx(half)
     assert check.estimate - check.lower == pytest.approx(half)
-    assert check.threshold == -20.0
+    assert check.threshold == pytest.approx(-20.0 * ratio)
     assert "band of a healthy retrain" in check.reason
 
 
@@ -72,7 +77,7 @@ def test_an_inverted_candidate_fails_against_the_band_before_its_own_interval_de
     rows = _rows(2e-4, -1.0)
     banded, own = _sharpe(rows, NOISE), _sharpe(rows, None)
     assert banded.verdict is Verdict.FAIL
-    assert banded.upper < -20.0
+    assert banded.upper < banded.threshold < -19.0
     assert own.verdict is Verdict.WAITING  # its own interval needs 8 blocks of 361 s
     assert rows.trading is not None
     stable = rows.trading.side_stable * rows.trading.outcome_return
@@ -89,7 +94,7 @@ def test_the_same_model_stays_inside_the_band() -> None:
 
 def test_the_band_never_passes_a_candidate_that_beats_the_stable() -> None:
     check = _sharpe(_rows(-2e-4, -1.0), NOISE)  # the stable loses what the candidate earns
-    assert check.lower > 20.0
+    assert check.lower > -check.threshold > 19.0
     assert check.verdict is Verdict.INCONCLUSIVE
 
 
