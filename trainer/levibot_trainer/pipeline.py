@@ -183,7 +183,7 @@ def measure_fitted_retrain_noise(
     horizon = settings.horizon_seconds
     return measure_retrain_noise(
         rows.t[split.test].astype(np.float64), rows.horizon_return[split.test], fitted.p_test,
-        retrains, policy=policy, horizon_seconds=float(horizon),
+        retrains, policy=policy,
         block_seconds=plan_block_seconds(horizon, lookback_seconds(settings.features)),
     )  # fmt: skip
 

@@ -12,7 +12,7 @@ unresolved. Rows without a symbol (features sent by a client) are left out: no m
 ever resolves them, and an unresolved row holds back every outcome block after it. The stable
 version's retraining-noise envelope is its registry metric
 ``envelope_rms`` (written by the trainer; None when absent), and its paired-trading noise
-``backtest.retrainNoise`` (``margin``, ``hourly``; None when absent, as for a
+``backtest.retrainNoise`` (``margin``, ``hourly``, ``returnSd``; None when absent, as for a
 version trained before it). Each row also carries its trading
 columns (``PairedRows.trading``, for ``core.canary.trading_checks``): both versions' signals as
 sides (+1 BUY, -1 SELL, 0 HOLD; NaN when none was logged), the horizon's simple return
@@ -157,14 +157,16 @@ async def fetch_retrain_noise(
     conn: asyncpg.Connection, model_name: str, version: str
 ) -> RetrainNoise | None:
     """The version's recorded paired-trading retraining noise (``metrics.backtest.retrainNoise``:
-    margin and hourly sd of the annualised paired difference), or None."""
-    margin, hourly = [
+    margin, hourly sd and the market's return sd, in return units), or None."""
+    margin, hourly, return_sd = [
         await fetch_registry_number(
             conn, RETRAIN_NOISE_SQL.format(key=key), model_name, version, positive=False
         )
-        for key in ("margin", "hourly")
+        for key in ("margin", "hourly", "returnSd")
     ]
-    return None if margin is None or hourly is None else RetrainNoise(margin, hourly)
+    if margin is None or hourly is None or return_sd is None:
+        return None
+    return RetrainNoise(margin, hourly, return_sd)
 
 
 async def fetch_judgement_input(

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from levibot_common.trading import SECONDS_PER_YEAR, Costs
+from levibot_common.trading import Costs
 from levibot_trainer.core.trading_noise import (
     MIN_NOISE_BLOCKS,
     RetrainNoise,
@@ -29,8 +29,7 @@ def _measure(p: np.ndarray, retrains: np.ndarray, policy: tuple[float, float, Co
              returns: np.ndarray | None = None) -> RetrainNoise | None:  # fmt: skip
     ts, r, _ = _rows()
     return measure_retrain_noise(
-        ts, r if returns is None else returns, p, retrains, policy=policy, horizon_seconds=60.0,
-        block_seconds=BLOCK,
+        ts, r if returns is None else returns, p, retrains, policy=policy, block_seconds=BLOCK,
     )  # fmt: skip
 
 
@@ -42,20 +41,21 @@ def test_retrains_identical_to_the_version_have_no_noise() -> None:
     assert noise.hourly == 0.0
     assert noise.retrains == 4
     assert describe_retrain_noise(noise) == {
-        "margin": 0.0, "hourly": 0.0, "units": "annualised paired return per horizon-return sd",
+        "margin": 0.0, "hourly": 0.0, "returnSd": noise.return_sd,
+        "units": "paired return per position, fraction of the unit stake",
         "retrains": 4, "blockSeconds": BLOCK,
     }  # fmt: skip
 
 
-def test_the_margin_is_the_largest_mean_difference_in_annualised_units() -> None:
+def test_the_margin_is_the_largest_mean_difference_in_return_units() -> None:
     _, r, p = _rows()
     holding = np.full(N, 0.5)  # a retrain that never trades
     noise = _measure(p, np.vstack([p, holding]))
     assert noise is not None
     own = np.where(p >= 0.55, 1.0, -1.0) * r
-    factor = math.sqrt(SECONDS_PER_YEAR / 60.0) / np.std(r, ddof=1)  # the market's sd
-    assert noise.margin == pytest.approx(abs(own.mean()) * factor, rel=1e-9)  # equal blocks
-    blocks = (-own * factor).reshape(-1, int(BLOCK)).mean(axis=1)
+    assert noise.margin == pytest.approx(abs(own.mean()), rel=1e-9)  # equal blocks
+    assert noise.return_sd == pytest.approx(np.std(r, ddof=1))
+    blocks = (-own).reshape(-1, int(BLOCK)).mean(axis=1)
     centred = blocks - blocks.mean()
     g0 = centred @ centred / (len(blocks) - 1)
     g1 = centred[:-1] @ centred[1:] / (len(blocks) - 1)
@@ -69,10 +69,9 @@ def test_costs_count_where_the_retrain_holds_and_the_version_trades() -> None:
     assert free is not None
     assert charged is not None
     own = np.where(p >= 0.55, 1.0, -1.0) * r
-    factor = math.sqrt(SECONDS_PER_YEAR / 60.0)
     # holding saves the version's 30-bps round trip on every row
-    assert charged.margin == pytest.approx(abs((own - 0.003).mean()) / np.std(r, ddof=1) * factor)
-    assert free.margin == pytest.approx(abs(own.mean()) / np.std(r, ddof=1) * factor)
+    assert charged.margin == pytest.approx(abs((own - 0.003).mean()))
+    assert free.margin == pytest.approx(abs(own.mean()))
 
 
 def test_a_version_that_never_trades_or_too_few_blocks_say_nothing() -> None:

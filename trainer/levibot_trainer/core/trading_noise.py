@@ -9,28 +9,27 @@ the ``K`` clones of the recipe fitted on shifted windows of the training period
 (``envelope``), scored on the held-out test rows, each paired with this version's own
 predictions on those rows. Per row and version, a unit paper position over the horizon by the
 serving policy, ``side * horizon_return - round_trip * |side|`` (the ModelDeployment's costs);
-per retrain ``k`` the row difference retrain minus version, annualised in units of the market's
-risk: ``/ sd(horizon return) * sqrt(365.25 d / horizon)``, cut into time blocks of
-``block_seconds`` (horizon + the longest feature window: the products carry
-the signals' memory, and the cost term is a function of the signals alone). Why the market's
-sd and not the version's position sd (the check's displayed scale, which it converts to): a
-canary's market is not the test split's, and the noise of ``(side_r - side_v) * return`` moves
-with the return's volatility, while the version's position sd also moves with how often it
-holds. Measured on a regime market (``tests/operator/core/canary``, coverage of the band):
-normalised by the version's position sd the band missed a healthy retrain's 0 at some look in
-0.095 of canaries at alpha 0.05, by the market's sd in 0.035.
+per retrain ``k`` the row difference retrain minus version (a fraction of the unit stake), cut
+into time blocks of ``block_seconds`` (horizon + the longest feature window: the products carry
+the signals' memory, and the cost term is a function of the signals alone).
 
-Two numbers, each the largest over the K retrains:
+Three numbers, the first two the largest over the K retrains, in return units (the check
+converts them to its annualised Sharpe units on the canary's own rows, ``trading_band``):
 
 - ``margin``: max_k |mean difference|: how far a healthy retrain's expected paper return sits
-  from the version's (mostly one trades a little more often and pays the round trip);
-- ``hourly``: max_k sqrt(long-run variance rate / 3600 s): the standard deviation of the
-  Sharpe difference over one hour of paired rows that a healthy retrain shows (block means,
-  ``levibot_common.stats.sequential.estimate_long_run_variance`` with one lag).
+  from the version's (mostly one trades a little more often and pays the round trip: a cost,
+  which does not scale with the market's volatility);
+- ``hourly``: max_k sqrt(long-run variance rate / 3600 s): the standard deviation of the mean
+  difference over one hour of paired rows (block means,
+  ``levibot_common.stats.sequential.estimate_long_run_variance`` with one lag); it is
+  ``(side_r - side_v) * return`` noise, so the check scales it by the canary's return sd over
+  ``return_sd``;
+- ``return_sd``: the standard deviation of the test rows' horizon returns.
 
 Not doubled as the envelope is: the retrains' 2/3-long windows already make them differ from
 the version more than the next nightly retrain does. Measured on ``bench/gate_error_rates.py``'s
-seed market (7-day window, 60-s horizon, 10 + 5 bps, markets 1000-1002): margin 22 / 16 / 10
+seed market (7-day window, 60-s horizon, 10 + 5 bps, markets 1000-1002; in the check's
+annualised Sharpe units over each test split and the next day): margin 22 / 16 / 10
 against a nightly retrain's true difference of -6.0 / -2.9 / -1.3 over the next day, hourly
 5.6 / 6.6 / 7.8 against its 3.2 / 3.7 / 2.3. The benchmark's healthy false rollbacks are the
 check of that choice.
@@ -51,7 +50,7 @@ from numpy.typing import NDArray
 
 from levibot_common.stats.blocks import compute_block_means
 from levibot_common.stats.sequential import estimate_long_run_variance
-from levibot_common.trading import SECONDS_PER_YEAR, Costs, decide_signals, encode_signals
+from levibot_common.trading import Costs, decide_signals, encode_signals
 
 MIN_NOISE_BLOCKS = 8
 FloatArray = NDArray[np.float64]
@@ -61,8 +60,9 @@ FloatArray = NDArray[np.float64]
 class RetrainNoise:
     """Retraining noise of the annualised paired Sharpe difference (see the module docstring)."""
 
-    margin: float  # annualised mean difference per unit of the market's horizon-return sd
-    hourly: float  # sd of that over one hour of paired rows
+    margin: float  # mean difference per position, a fraction of the unit stake
+    hourly: float  # sd of the mean difference over one hour of paired rows
+    return_sd: float  # sd of the test rows' horizon returns
     retrains: int
     block_seconds: float
 
@@ -91,7 +91,6 @@ def measure_retrain_noise(
     p_retrains: FloatArray,
     *,
     policy: tuple[float, float, Costs],
-    horizon_seconds: float,
     block_seconds: float,
 ) -> RetrainNoise | None:
     """The noise of ``K x n`` retrains' paired paper returns against the version's on the
@@ -103,19 +102,17 @@ def measure_retrain_noise(
     scale = float(np.std(returns, ddof=1)) if returns.size >= 2 else 0.0
     if scale <= 0.0 or not np.any(own):
         return None
-    factor = math.sqrt(SECONDS_PER_YEAR / horizon_seconds) / scale
     found = [
         measure_difference(
-            ts, (compute_position_returns(p[keep], returns, buy, sell, costs) - own) * factor,
-            block_seconds,
+            ts, compute_position_returns(p[keep], returns, buy, sell, costs) - own, block_seconds
         )
         for p in p_retrains
-    ]  # fmt: skip
+    ]
     if not found or min(n for _, _, n in found) < MIN_NOISE_BLOCKS:
         return None
     margin = max(abs(mean) for mean, _, _ in found)
     hourly = math.sqrt(max(rate for _, rate, _ in found) / 3600.0)
-    return RetrainNoise(margin, hourly, len(found), block_seconds)
+    return RetrainNoise(margin, hourly, scale, len(found), block_seconds)
 
 
 def describe_retrain_noise(noise: RetrainNoise) -> dict[str, Any]:
@@ -123,7 +120,8 @@ def describe_retrain_noise(noise: RetrainNoise) -> dict[str, Any]:
     return {
         "margin": noise.margin,
         "hourly": noise.hourly,
-        "units": "annualised paired return per horizon-return sd",
+        "returnSd": noise.return_sd,
+        "units": "paired return per position, fraction of the unit stake",
         "retrains": noise.retrains,
         "blockSeconds": noise.block_seconds,
     }

@@ -3,11 +3,20 @@
 Layer: core (pure), in ``canary``; used by ``trading_checks`` (see its docstring for why the
 band, and not the candidate's own interval, judges a stable that recorded its noise). The
 stable version's registry ``backtest.retrainNoise`` (``levibot_trainer.core.trading_noise``) is
-the largest expected paired difference of the recipe's K retrains (``margin``) and the largest
-sd of that difference over an hour of paired rows (``hourly``), both annualised per unit of the
-market's horizon-return sd. Here it becomes the check's effective margins (``plan_margins``),
-its units (``convert_noise``: the canary's own volatility, the stable's position sd) and the
-band's half-width at a look (``plan_band``).
+the largest expected paired difference of the recipe's K retrains (``margin``), the largest sd
+of the mean difference over an hour of paired rows (``hourly``), both per position in return
+units, and the test split's horizon-return sd (``returnSd``). Here it becomes the check's units
+(``convert_noise``), its effective margins (``plan_margins``) and the band's half-width at a
+look (``plan_band``).
+
+Units. The check shows annualised Sharpe units: per position, over the stable's position sd on
+the counted rows, times ``sqrt(year / horizon)``. The margin is mostly a cost (a retrain that
+trades a little more pays the round trip), which does not move with the market's volatility:
+it converts as is. The hourly noise is ``(side_c - side_s) * return`` noise, which does: it is
+scaled by the counted rows' return sd over ``returnSd`` first. Measured on a regime market
+(``tests/operator/core/canary/test_trading_band_coverage.py``, no costs): a healthy retrain left
+the band at some look in 0.035-0.046 of canaries at alpha 0.05; left unscaled (the noise in the
+stable's position units throughout), 0.095.
 """
 
 import math
@@ -20,13 +29,14 @@ from levibot_operator.core.canary.trading_spec import TradingChecksSpec
 
 @dataclass(frozen=True)
 class RetrainNoise:
-    """The stable's recorded retraining noise of the annualised paired difference
-    (``levibot_trainer.core.trading_noise``): ``margin``, and ``hourly`` the sd of the
-    difference over one hour of paired rows; as recorded, per unit of the market's horizon-return
-    sd (``convert_noise`` turns it into the check's Sharpe units on the counted rows)."""
+    """The stable's recorded retraining noise of the paired difference
+    (``levibot_trainer.core.trading_noise``): ``margin``, ``hourly`` the sd of the mean
+    difference over one hour of paired rows, ``return_sd`` the market's sd they were measured
+    in; as recorded in return units, or in the check's units after ``convert_noise``."""
 
     margin: float
     hourly: float
+    return_sd: float = 0.0  # 0: converted (or no volatility to scale by)
 
 
 def plan_margins(spec: TradingChecksSpec, noise: RetrainNoise | None) -> tuple[float, float]:
@@ -47,11 +57,11 @@ def plan_band(blocks: BlockMeans, noise: RetrainNoise, planned_blocks: int, alph
     return per_block * compute_sequence_margin(blocks.n_eff, rho, alpha)
 
 
-def convert_noise(noise: RetrainNoise | None, market_sd: float, scale: float
+def convert_noise(noise: RetrainNoise | None, market_sd: float, factor: float
                   ) -> RetrainNoise | None:  # fmt: skip
-    """The recorded noise (per unit of the market's horizon-return sd) in the check's units (per
-    unit of the stable's position sd ``scale``), both measured on the counted rows."""
+    """The recorded noise in the check's units: ``factor`` is ``sqrt(year / horizon)`` over the
+    stable's position sd, ``market_sd`` the return sd, both on the counted rows."""
     if noise is None:
         return None
-    ratio = market_sd / scale if market_sd > 0.0 else 1.0
-    return RetrainNoise(noise.margin * ratio, noise.hourly * ratio)
+    vol = market_sd / noise.return_sd if market_sd > 0.0 and noise.return_sd > 0.0 else 1.0
+    return RetrainNoise(noise.margin * factor, noise.hourly * vol * factor)

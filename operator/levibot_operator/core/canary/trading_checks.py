@@ -24,9 +24,8 @@ Two intervals, by what the stable version recorded:
   the trainer, ``levibot_trainer.core.trading_noise``: K retrains of its recipe paired with it on
   its test split): ``estimate +- hourly * sqrt(3600 / L) * m_t``, with ``m_t`` the confidence
   sequence's unit margin after ``t`` blocks (``compute_sequence_margin``), blocks of the horizon.
-  The trainer records the noise per unit of the market's horizon-return sd; the check converts
-  it with the counted rows' return sd over the stable's position sd (``convert_noise``), so the
-  band follows the canary's own volatility.
+  The trainer records it in return units; ``trading_band.convert_noise`` converts it to the
+  check's units on the counted rows, the noise scaled by the canary's own volatility.
   It is the band a *healthy retrain's* difference stays in at every look, not an interval for
   this candidate's own expected return: a fail says "it lost more on these requests than a
   healthy retrain could", a statement with error rate <= alpha / 2 for candidates that trade
@@ -261,7 +260,7 @@ def assess_trading_checks(ts: FloatArray, rows: TradingRows, spec: TradingChecks
                                  origin_s=ctx.started_at)  # fmt: skip
     scale = plan_risk_scale(stable, candidate)
     market = float(np.std(counted.outcome_return, ddof=1)) if len(at) >= 2 else 0.0
-    noise = convert_noise(ctx.noise, market, scale)
+    noise = convert_noise(ctx.noise, market, plan_annualisation(ctx.horizon_seconds) / scale)
     sharpe = assess_sharpe(blocks, scale, spec, replace(ctx, noise=noise))
     if not ctx.readings:
         return (sharpe,)

@@ -21,7 +21,8 @@ from levibot_operator.core.canary.trading_spec import TradingChecksSpec
 
 T0, SECONDS, BLOCK = 1_700_000_000.0, 1800, 361.0
 FREE = Costs(0.0, 0.0)
-NOISE = RetrainNoise(margin=20.0, hourly=5.0)
+NOISE = RetrainNoise(margin=20.0, hourly=5.0)  # in the check's units (plan_margins)
+RECORDED = RetrainNoise(margin=2.5e-5, hourly=7e-6, return_sd=2e-3)  # as the trainer records it
 
 
 def _rows(edge: float, candidate_sign: float, seed: int = 5) -> PairedRows:
@@ -51,33 +52,35 @@ def test_the_effective_margin_is_the_wider_of_the_spec_and_the_noise() -> None:
     assert plan_margins(TradingChecksSpec(rollback_sharpe_delta=50.0), NOISE) == (50.0, math.inf)
 
 
-def test_the_recorded_noise_is_converted_by_the_rows_return_sd_over_the_stables() -> None:
-    assert convert_noise(None, 2.0, 1.0) is None
-    assert convert_noise(NOISE, 2e-3, 1e-3) == RetrainNoise(40.0, 10.0)
-    assert convert_noise(NOISE, 0.0, 1e-3) == NOISE  # no movement: left as recorded
+def test_the_margin_converts_as_is_and_the_noise_with_the_markets_volatility() -> None:
+    recorded = RetrainNoise(margin=2e-5, hourly=5e-6, return_sd=1e-3)
+    assert convert_noise(None, 2e-3, 1e5) is None
+    assert convert_noise(recorded, 2e-3, 1e6) == RetrainNoise(20.0, 10.0)  # twice as volatile
+    assert convert_noise(recorded, 0.0, 1e6) == RetrainNoise(20.0, 5.0)  # flat: not scaled
 
 
 def test_with_noise_the_block_is_the_horizon_and_the_band_is_the_recorded_noise() -> None:
     rows = _rows(2e-4, -1.0)
     assert rows.trading is not None
     returns = rows.trading.outcome_return
-    ratio = np.std(returns, ddof=1) / np.std(rows.trading.side_stable * returns, ddof=1)
-    check = _sharpe(rows, NOISE)
+    factor = math.sqrt(SECONDS_PER_YEAR / 60.0) / np.std(rows.trading.side_stable * returns, ddof=1)
+    vol = np.std(returns, ddof=1) / RECORDED.return_sd  # this canary's market is calmer
+    check = _sharpe(rows, RECORDED)
     blocks = SECONDS // 60  # every row resolved (the rows' returns are given)
     assert check.n_eff == blocks
-    per_block = NOISE.hourly * ratio * math.sqrt(3600.0 / 60.0)
+    per_block = RECORDED.hourly * vol * factor * math.sqrt(3600.0 / 60.0)
     half = per_block * compute_sequence_margin(blocks, plan_rho(3600 // 60, 0.05), 0.05)
     assert check.upper - check.estimate == pytest.approx(half)
     assert check.estimate - check.lower == pytest.approx(half)
-    assert check.threshold == pytest.approx(-20.0 * ratio)
+    assert check.threshold == pytest.approx(-RECORDED.margin * factor)
     assert "band of a healthy retrain" in check.reason
 
 
 def test_an_inverted_candidate_fails_against_the_band_before_its_own_interval_decides() -> None:
     rows = _rows(2e-4, -1.0)
-    banded, own = _sharpe(rows, NOISE), _sharpe(rows, None)
+    banded, own = _sharpe(rows, RECORDED), _sharpe(rows, None)
     assert banded.verdict is Verdict.FAIL
-    assert banded.upper < banded.threshold < -19.0
+    assert banded.upper < banded.threshold < -10.0
     assert own.verdict is Verdict.WAITING  # its own interval needs 8 blocks of 361 s
     assert rows.trading is not None
     stable = rows.trading.side_stable * rows.trading.outcome_return
@@ -86,19 +89,19 @@ def test_an_inverted_candidate_fails_against_the_band_before_its_own_interval_de
 
 
 def test_the_same_model_stays_inside_the_band() -> None:
-    check = _sharpe(_rows(2e-4, 1.0), NOISE)
+    check = _sharpe(_rows(2e-4, 1.0), RECORDED)
     assert check.verdict is Verdict.INCONCLUSIVE
     assert check.estimate == 0.0
     assert check.lower < 0.0 < check.upper
 
 
 def test_the_band_never_passes_a_candidate_that_beats_the_stable() -> None:
-    check = _sharpe(_rows(-2e-4, -1.0), NOISE)  # the stable loses what the candidate earns
-    assert check.lower > -check.threshold > 19.0
+    check = _sharpe(_rows(-2e-4, -1.0), RECORDED)  # the stable loses what the candidate earns
+    assert check.lower > -check.threshold > 10.0
     assert check.verdict is Verdict.INCONCLUSIVE
 
 
 def test_with_noise_a_check_waits_for_eight_blocks_of_the_horizon() -> None:
-    early = _sharpe(_rows(2e-4, -1.0), NOISE, now=T0 + 7 * 60)
+    early = _sharpe(_rows(2e-4, -1.0), RECORDED, now=T0 + 7 * 60)
     assert early.verdict is Verdict.WAITING
     assert "have 7" in early.reason

@@ -6,8 +6,8 @@ long or short on the sign of the last 300-s return (HOLD inside a band); the "re
 where the stable's signal is weakest (a narrower edge of the band), so the two disagree on a
 share of the rows and the paired difference ``(side_r - side_s) * return`` has mean 0 and the
 signals' memory. Its noise is recorded as the trainer does (long-run variance of 361-s block
-means over a day of the same market, per unit of the market's return sd); then 300 canaries of
-45 min, looks after every 60-s block from ``MIN_BLOCKS``, through the check's own band
+means over a day of the same market, in return units, with the market's return sd); then 300
+canaries of 45 min, looks after every 60-s block from ``MIN_BLOCKS``, through the check's band
 (``convert_noise``, ``assess_sharpe``): the share of canaries whose band misses 0 at some look
 is at most alpha (plus three Monte-Carlo standard errors). Measured over 1,000 canaries: 0.035
 and 0.046 (two seeds); with the noise per unit of the stable's position sd instead, 0.095.
@@ -57,12 +57,11 @@ def _market(rng: np.random.Generator, seconds: int) -> tuple[np.ndarray, ...]:
 
 
 def _recorded(rng: np.random.Generator) -> RetrainNoise:
-    """As the trainer records it: per unit of the market's horizon-return sd."""
+    """As the trainer records it: in return units, with the market's return sd."""
     ts, stable, retrain, returns = _market(rng, 86_400)
-    factor = plan_annualisation(HORIZON) / float(np.std(returns, ddof=1))
-    blocks = compute_block_means(ts, (retrain - stable) * factor, 361.0)
+    blocks = compute_block_means(ts, retrain - stable, 361.0)
     rate = estimate_long_run_variance(blocks.means, lags=1) * 361.0
-    return RetrainNoise(margin=0.0, hourly=math.sqrt(rate / 3600.0))
+    return RetrainNoise(0.0, math.sqrt(rate / 3600.0), float(np.std(returns, ddof=1)))
 
 
 def _missed(rng: np.random.Generator, noise: RetrainNoise) -> bool:
@@ -74,7 +73,8 @@ def _missed(rng: np.random.Generator, noise: RetrainNoise) -> bool:
         keep = ts < now - HORIZON  # resolved rows only
         blocks = compute_block_means(ts[keep], (retrain - stable)[keep], BLOCK)
         scale = plan_risk_scale(stable[keep], retrain[keep])
-        converted = convert_noise(noise, float(np.std(returns[keep], ddof=1)), scale)
+        factor = plan_annualisation(HORIZON) / scale
+        converted = convert_noise(noise, float(np.std(returns[keep], ddof=1)), factor)
         ctx = TradingContext(now, 0.0, BLOCK, HORIZON, FREE, ALPHA, planned, alone=True,
                              noise=converted)  # fmt: skip
         check = assess_sharpe(blocks, scale, TradingChecksSpec(), ctx)
