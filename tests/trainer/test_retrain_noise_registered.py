@@ -1,9 +1,10 @@
 """Issue 15: a registered version carries its retrains' paired paper-trading noise.
 
 Through the CLI and real PostgreSQL: ``metrics["backtest"]["retrainNoise"]`` holds the margin
-and hourly sd of the annualised Sharpe difference of the envelope's retrains against the
-version on its test split (``core.trading_noise``), which the canary's trading check reads; a
-test split shorter than ``MIN_NOISE_BLOCKS`` blocks of horizon + feature window records none.
+and hourly sd of the paired paper-return difference of the envelope's retrains against the
+version on its test split, and that split's return sd (``core.trading_noise``), which the
+canary's trading check reads; a test split shorter than ``MIN_NOISE_BLOCKS`` blocks of horizon +
+feature window records none.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def test_registered_version_carries_its_retrain_noise(
         assert "retrainNoise" not in backtest
         return
     noise = backtest["retrainNoise"]
-    assert set(noise) == {"margin", "hourly", "units", "retrains", "blockSeconds"}
+    assert set(noise) == {"margin", "hourly", "returnSd", "units", "retrains", "blockSeconds"}
     assert noise["retrains"] == 8
     assert noise["blockSeconds"] == 361.0
     assert noise["margin"] >= 0.0
     assert noise["hourly"] > 0.0
+    assert 0.0 < noise["returnSd"] < 0.05
