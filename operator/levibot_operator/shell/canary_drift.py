@@ -1,4 +1,4 @@
-"""Read the drift alerts firing for a canary's target, and the stable version's drift score.
+"""Read the drift alerts firing for a canary's target, and both versions' drift scores.
 
 Layer: shell (read-only I/O), for ``canary_observation``. The alert's state is read from
 Prometheus every tick (``ALERTS``), so a canary paused by the market's drift resumes once the
@@ -18,6 +18,7 @@ from levibot_operator.core.canary.market_drift import (
     build_drift_alerts_query,
     build_drift_score_query,
     is_drift_alert,
+    plan_confirm_seconds,
 )
 from levibot_operator.core.canary.status import CanaryStatus
 from levibot_operator.core.modeldeployment.canary_template import TRIGGER_DRIFT
@@ -47,11 +48,23 @@ async def fetch_drift(
     try:
         series = await prometheus.fetch_vector(build_drift_alerts_query(md.namespace, md.name))
         firing = {(s.get("alertname", ""), s.get("version", "")) for s, _ in series}
-        score = None
+        stable = candidate = None
         if firing or given:
-            query = build_drift_score_query(md.namespace, md.name, status.stable_version)
-            score = await prometheus.fetch_value(query)
+            monitoring = md.spec.serving.monitoring
+            seconds = plan_confirm_seconds(
+                monitoring.drift_window_seconds, monitoring.drift_alert_for_seconds
+            )
+            query = build_drift_score_query(
+                md.namespace, md.name, status.stable_version, seconds=seconds
+            )
+            stable = await prometheus.fetch_value(query)
+            if status.candidate_version:
+                query = build_drift_score_query(
+                    md.namespace, md.name, status.candidate_version, seconds=seconds, lowest=True
+                )
+                candidate = await prometheus.fetch_value(query)
     except PrometheusError as exc:
         log.warning("drift alerts of %s/%s not read: %s", md.namespace, md.name, exc)
         return DriftObservation(given, None, drift_canary) if given else None
-    return DriftObservation(tuple(sorted(firing | set(given))), score, drift_canary)
+    alerts = tuple(sorted(firing | set(given)))
+    return DriftObservation(alerts, stable, drift_canary, candidate_score=candidate)

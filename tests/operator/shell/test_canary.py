@@ -279,6 +279,7 @@ async def test_drift_only_the_candidate_sees_rolls_it_back(
     api, rec, _ = world
     await to_analysis(api, rec)
     prometheus.drift_score = 0.4  # the stable's market is where its reference says
+    prometheus.candidate_drift_score = 1.7  # the candidate above 1 throughout the span
     await AlertHandler(rec)(firing("v2", DRIFT))
     status = canary_status(api)
     assert (status["phase"], status["reason"]) == ("RolledBack", "CandidateDrift")

@@ -6,10 +6,15 @@ pauses with reason ``MarketDrift`` at the traffic it has (promotion frozen: no s
 resume or promote acts), and starts its current step afresh once no drift alert fires any more
 (the shell reads the alert's state from Prometheus every tick, so a lost resolved notification
 cannot leave it paused). A drift that only the candidate sees is the candidate's own fault: its
-reference differs from the stable's. It is told apart by the stable's highest normalised drift
-score: a candidate's drift alert while the stable's score is not above 1 rolls the canary back
-(``CandidateDrift``); above 1, or unknown (no reading), it is the market. A canary opened by the
-drift policy exists to be judged on the drifted market: the market's drift never pauses it.
+reference differs from the stable's. It is told apart over a confirmation span, the drift window
+plus the alert's ``for`` (``plan_confirm_seconds``: by then a change of the market fills the
+stable's whole window too): a candidate's drift alert rolls the canary back (``CandidateDrift``)
+only when the candidate's highest score stayed above 1 throughout the span while the stable's
+never rose above 1 in it. Otherwise (the stable above 1 at some point, the candidate not yet
+above 1 for the whole span, or no reading) it is the market, and the canary is held: when the
+market moves, one version's score often crosses 1 a little before the other's, and that race
+must not reject a healthy candidate. A canary opened by the drift policy exists to be judged on
+the drifted market: the market's drift never pauses it.
 """
 
 from datetime import datetime, timedelta
@@ -53,12 +58,14 @@ def assess_drift(drift: DriftObservation | None, status: CanaryStatus) -> DriftK
         return DriftKind.MARKET
     if not drift.names(status.candidate_version):
         return None
-    score = drift.stable_score
-    return (
-        DriftKind.CANDIDATE
-        if score is not None and score <= DRIFT_SCORE_LIMIT
-        else DriftKind.MARKET
+    stable, candidate = drift.stable_score, drift.candidate_score
+    confirmed = (
+        stable is not None
+        and stable <= DRIFT_SCORE_LIMIT
+        and candidate is not None
+        and candidate > DRIFT_SCORE_LIMIT
     )
+    return DriftKind.CANDIDATE if confirmed else DriftKind.MARKET
 
 
 def is_drift_held(status: CanaryStatus) -> bool:
@@ -79,8 +86,14 @@ def describe_drift(drift: DriftObservation, status: CanaryStatus) -> str:
         )
         if drift.names(version)
     ]
-    score = "unknown" if drift.stable_score is None else f"{drift.stable_score:.2f}"
-    return f"{'; '.join(parts)}; stable drift score {score}"
+
+    def shown(score: float | None) -> str:
+        return "unknown" if score is None else f"{score:.2f}"
+
+    scores = f"stable drift score {shown(drift.stable_score)}"
+    if drift.candidate_score is not None:
+        scores += f", candidate {shown(drift.candidate_score)}"
+    return f"{'; '.join(parts)}; {scores}"
 
 
 def decide_candidate_drift(
@@ -94,7 +107,8 @@ def decide_candidate_drift(
         return None
     message = (
         f"drift only the candidate sees: {describe_drift(drift, status)} "
-        f"(not above {DRIFT_SCORE_LIMIT:g}): its reference differs from the stable's"
+        f"(over the confirmation span, the stable's never above {DRIFT_SCORE_LIMIT:g}, the "
+        "candidate's always): its reference differs from the stable's"
     )
     return roll_back(status, now, c.REASON_CANDIDATE_DRIFT, message)
 
@@ -132,7 +146,18 @@ def build_drift_alerts_query(namespace: str, target: str) -> str:
     return f"max by (alertname, version) (ALERTS{{{selector}}})"
 
 
-def build_drift_score_query(namespace: str, target: str, version: str) -> str:
-    """PromQL: one version's highest normalised drift score over features and statistics."""
+def plan_confirm_seconds(drift_window_seconds: int, alert_for_seconds: int) -> int:
+    """The span over which a drift only the candidate sees is confirmed: the drift window (a
+    market change has then filled the stable's window as well) plus the alert's ``for``."""
+    return drift_window_seconds + alert_for_seconds
+
+
+def build_drift_score_query(
+    namespace: str, target: str, version: str, *, seconds: int, lowest: bool = False
+) -> str:
+    """PromQL: one version's highest normalised drift score over features and statistics, at
+    its highest over the last ``seconds`` (``lowest``: at its lowest, so above 1 only when it
+    stayed above 1 throughout)."""
     selector = f'namespace="{namespace}",model="{target}",version="{version}"'
-    return f"max(levibot_feature_drift_score{{{selector}}})"
+    over = "min_over_time" if lowest else "max_over_time"
+    return f"{over}(max(levibot_feature_drift_score{{{selector}}})[{seconds}s:])"

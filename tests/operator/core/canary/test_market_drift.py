@@ -5,7 +5,13 @@ opened by the drift policy is not paused by the market it is there to be judged 
 from levibot_operator import constants as c
 from levibot_operator.core.canary.decision import FiringAlert
 from levibot_operator.core.canary.drift_observation import DriftObservation
-from levibot_operator.core.canary.market_drift import DriftKind, assess_drift, is_drift_held
+from levibot_operator.core.canary.market_drift import (
+    DriftKind,
+    assess_drift,
+    build_drift_score_query,
+    is_drift_held,
+    plan_confirm_seconds,
+)
 from levibot_operator.core.canary.spec import CanaryControls
 from levibot_operator.core.canary.status import CanaryStatus, Phase
 from tests.operator.support.canary.builders import Driver, make_spec, observe
@@ -27,11 +33,39 @@ def test_whose_drift_it_is() -> None:
     assert assess_drift(None, status) is None
     assert assess_drift(QUIET, status) is None
     assert assess_drift(ON_STABLE, status) is DriftKind.MARKET
-    on_candidate = DriftObservation(((DRIFT, "v2"),), 0.7)
+    on_candidate = DriftObservation(((DRIFT, "v2"),), 0.7, candidate_score=1.3)
     assert assess_drift(on_candidate, status) is DriftKind.CANDIDATE
-    assert assess_drift(DriftObservation(((DRIFT, "v2"),), 1.4), status) is DriftKind.MARKET
-    assert assess_drift(DriftObservation(((DRIFT, "v2"),), None), status) is DriftKind.MARKET
+    for stable, candidate in ((1.4, 1.3), (None, 1.3), (0.7, None), (0.7, 0.95), (0.7, 1.0)):
+        seen = DriftObservation(((DRIFT, "v2"),), stable, candidate_score=candidate)
+        assert assess_drift(seen, status) is DriftKind.MARKET, (stable, candidate)
     assert assess_drift(DriftObservation(((DRIFT, "v7"),), 0.1), status) is None
+
+
+def test_a_race_of_the_market_holds_the_candidate_until_the_span_confirms_it() -> None:
+    """The candidate's score crosses 1 before the stable's: until it has stayed above 1 for the
+    whole span (while the stable never rose above 1), the canary is paused, not rolled back."""
+    driver = progressing()
+    early = DriftObservation(((DRIFT, "v2"),), 0.85, candidate_score=0.6)
+    decision = driver.tick(observe(drift=early))
+    assert (decision.status.phase, decision.status.reason) == (
+        Phase.PAUSED, c.REASON_MARKET_DRIFT
+    )  # fmt: skip
+    assert decision.registry == ()
+    confirmed = DriftObservation(((DRIFT, "v2"),), 0.85, candidate_score=1.6)
+    decision = driver.tick(observe(drift=confirmed))
+    assert (decision.status.phase, decision.status.reason) == (
+        Phase.ROLLED_BACK, c.REASON_CANDIDATE_DRIFT
+    )  # fmt: skip
+
+
+def test_the_confirmation_span_is_the_drift_window_and_the_alerts_for() -> None:
+    assert plan_confirm_seconds(1800, 300) == 2100
+    query = build_drift_score_query("ns", "md", "v2", seconds=170, lowest=True)
+    assert query == (
+        'min_over_time(max(levibot_feature_drift_score{namespace="ns",model="md",version="v2"})'
+        "[170s:])"
+    )
+    assert build_drift_score_query("ns", "md", "v1", seconds=170).startswith("max_over_time(")
 
 
 def test_market_drift_pauses_with_traffic_held_and_nothing_rejected() -> None:
@@ -89,7 +123,7 @@ def test_a_halt_during_the_pause_comes_back_to_it() -> None:
 
 def test_drift_only_the_candidate_sees_rolls_back_naming_why() -> None:
     driver = progressing()
-    drift = DriftObservation(((DRIFT, "v2"),), 0.42)
+    drift = DriftObservation(((DRIFT, "v2"),), 0.42, candidate_score=1.9)
     decision = driver.tick(observe(drift=drift, alert=FiringAlert(DRIFT, "v2", "1.9")))
     assert (decision.status.phase, decision.status.reason) == (
         Phase.ROLLED_BACK, c.REASON_CANDIDATE_DRIFT
@@ -97,7 +131,7 @@ def test_drift_only_the_candidate_sees_rolls_back_naming_why() -> None:
     [rejected] = decision.registry
     assert rejected.status == c.REGISTRY_REJECTED
     assert "drift only the candidate sees" in rejected.reason
-    assert "stable drift score 0.42" in rejected.reason
+    assert "stable drift score 0.42, candidate 1.90" in rejected.reason
 
 
 def test_a_drift_alert_alone_no_longer_rolls_the_candidate_back() -> None:

@@ -61,6 +61,7 @@ class ScriptedPrometheus:
     calls: int = 0
     alerts: list[tuple[dict[str, str], float]] = field(default_factory=list)
     drift_score: float | None = None
+    candidate_drift_score: float | None = None
 
     async def fetch_values(self, queries: Mapping[Query, str]) -> dict[Query, float | None]:
         self.calls += 1
@@ -75,10 +76,11 @@ class ScriptedPrometheus:
         return list(self.alerts) if "ALERTS" in query else []
 
     async def fetch_value(self, query: str) -> float | None:
-        """The stable's drift score (the only single-value query outside an analysis)."""
+        """A drift score (the only single-value queries outside an analysis): the candidate's
+        lowest over the span (``min_over_time``), else the stable's highest."""
         if self.down:
             raise PrometheusUnreachableError("connection refused")
-        return self.drift_score
+        return self.candidate_drift_score if "min_over_time" in query else self.drift_score
 
 
 @dataclass
