@@ -24,11 +24,12 @@ then:
   A momentum flip changes no feature's distribution, only the relation a model learned: no
   drift statistic can see it; that is the canary's paired comparison's job.
 * **the ceiling of vol_x3** (``assess_beyond``): the share of trials in which the changed
-  market leaves the training period's healthy range within the horizon, i.e. some symbol's
-  realised volatility over some ``for``-long stretch after the change exceeds that of every
-  such stretch of the training period. Below it, the change looks like a healthy stretch of
-  the reference (on the seed market with regimes, x3 of the calm regime is the stormy one), and
-  a detector held to a low false-alarm rate cannot be expected to flag it. The issue's target
+  market leaves the training period's healthy range in time, i.e. some symbol's realised
+  volatility over some ``for``-long stretch (at least 1 min) after the change, ending at least
+  ``for`` before the horizon, exceeds that of every such stretch of the training period.
+  Below it, the change looks like a healthy stretch of the reference (on the seed market with
+  regimes, x3 of the calm regime is the stormy one), and a detector held to a low false-alarm
+  rate cannot be expected to flag it. The issue's target
   (>= 95 %) is judged where the ceiling allows it; elsewhere the rate is printed against it.
 
 Today's thresholds are scored in the same run on the same statistics: production PSI > 0.25 for
@@ -248,12 +249,13 @@ def measure_healthy_peak(scale: Scale, closes: list[NDArray[np.float64]]) -> flo
 
 def assess_beyond(scale: Scale, changed: list[NDArray[np.float64]], at: int, stop: int,
                   peak: float) -> bool:  # fmt: skip
-    """The oracle of a volatility change: whether some stretch after the change (ending within
-    the horizon) of some symbol is more volatile than any of the training period. If none is,
-    the changed market looks like a healthy stretch of the reference and no detector held to
-    a low false-alarm rate can be expected to flag it."""
-    span = plan_oracle_span(scale)
-    return any(float(measure_realised_vol(c[at:stop], span).max(initial=0.0)) > peak
+    """The oracle of a volatility change: whether some stretch after the change of some symbol,
+    ending early enough for the alert's ``for`` to run out within the horizon, is more volatile
+    than any of the training period. If none is, the changed market looks like a healthy
+    stretch of the reference and no detector held to a low false-alarm rate can be expected to
+    flag it in time."""
+    span, last = plan_oracle_span(scale), stop - int(scale.windows.for_seconds)
+    return any(float(measure_realised_vol(c[at:last], span).max(initial=0.0)) > peak
                for c in changed)  # fmt: skip
 
 
