@@ -113,9 +113,9 @@ def describe_canary(canary: Mapping[str, Any]) -> tuple[str, bool]:
     run = status.get("analysis")
     if run and phase not in TERMINAL:
         line += (
-            f" | run {run.get('passes', 0)} pass {run.get('failures', 0)} fail "
-            f"{run.get('inconclusives', 0)} ? {run.get('waits', 0)} wait "
-            f"{run.get('consecutiveErrors', 0)} err"
+            f" | looks: {run.get('passes', 0)} pass, {run.get('failures', 0)} fail, "
+            f"{run.get('inconclusives', 0)} inconclusive, {run.get('waits', 0)} waiting, "
+            f"{run.get('consecutiveErrors', 0)} errors"
         )
     if status.get("checks") and phase not in TERMINAL:
         line += f" | {describe_checks(status['checks'])}"

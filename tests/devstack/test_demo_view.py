@@ -51,7 +51,7 @@ def test_the_canary_line_counts_waiting_looks() -> None:
     }  # fmt: skip
     line, done = describe_canary(canary)
     assert not done
-    assert "run 1 pass 0 fail 0 ? 7 wait 0 err" in line
+    assert "looks: 1 pass, 0 fail, 0 inconclusive, 7 waiting, 0 errors" in line
     assert line.endswith("| agreement=0.0123 [0.004, 0.02] <= 0.05 ok (equivalent)")
 
 
