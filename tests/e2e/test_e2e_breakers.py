@@ -2,7 +2,8 @@
 
 The demo's ModelDeployment is given thresholds that make its model trade on nearly every answer
 (buy at p_up >= 0.5, sell at <= 0.4999) on a 10-s horizon, where the seeded market moves a few
-basis points while each paper round trip costs 30 (spec.trading's defaults): a model that loses
+basis points while each paper round trip costs 30 (spec.trading's production defaults, set
+here: the demo's own costs are scaled to its 10-s moves): a model that loses
 on every trade by construction. After five resolved trades the losingStreak breaker trips: every
 answer turns HOLD (the effective kill-switch, through the predictors' ConfigMap), with the
 CircuitBreaker condition, a CircuitBreakerTripped Event, the operator's gauge and the
@@ -30,6 +31,7 @@ def losing_md() -> dict[str, Any]:
     spec = body["spec"]
     spec["serving"].update(buyThreshold=0.5, sellThreshold=0.4999, replicas=1)
     spec.update(driftPolicy="none", circuitBreakers=BREAKERS)
+    spec["trading"] = {"feeBps": 10, "slippageBps": 5}  # production's: every trade loses
     return body
 
 
