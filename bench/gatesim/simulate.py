@@ -64,7 +64,7 @@ def plan_trading_noise(job: Job, stable: Version) -> RetrainNoise | None:
     noise = stable.trading_noise
     if not job.trading_noise or noise is None:
         return None
-    return RetrainNoise(noise.margin, noise.hourly, noise.return_sd)
+    return RetrainNoise(noise.margin, noise.hourly, noise.return_sd, noise.position_sd)
 
 
 def load_gate_specs(job: Job) -> dict[str, CanarySpec]:

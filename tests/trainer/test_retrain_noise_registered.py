@@ -44,7 +44,9 @@ def test_registered_version_carries_its_retrain_noise(
         assert "retrainNoise" not in backtest
         return
     noise = backtest["retrainNoise"]
-    assert set(noise) == {"margin", "hourly", "returnSd", "units", "retrains", "blockSeconds"}
+    assert set(noise) == {
+        "margin", "hourly", "returnSd", "positionSd", "units", "retrains", "blockSeconds",
+    }  # fmt: skip
     assert noise["retrains"] == 8
     assert noise["blockSeconds"] == 361.0
     assert noise["margin"] >= 0.0

@@ -12,8 +12,8 @@ unresolved. Rows without a symbol (features sent by a client) are left out: no m
 ever resolves them, and an unresolved row holds back every outcome block after it. The stable
 version's retraining-noise envelope is its registry metric
 ``envelope_rms`` (written by the trainer; None when absent), and its paired-trading noise
-``backtest.retrainNoise`` (``margin``, ``hourly``, ``returnSd``; None when absent, as for a
-version trained before it). Each row also carries its trading
+``backtest.retrainNoise`` (``margin``, ``hourly``, ``returnSd``, ``positionSd``; None when
+absent, as for a version trained before it). Each row also carries its trading
 columns (``PairedRows.trading``, for ``core.canary.trading_checks``): both versions' signals as
 sides (+1 BUY, -1 SELL, 0 HOLD; NaN when none was logged), the horizon's simple return
 ``outcome_return`` (NaN until resolved) and the symbol. A log from before those columns is read
@@ -158,15 +158,14 @@ async def fetch_retrain_noise(
 ) -> RetrainNoise | None:
     """The version's recorded paired-trading retraining noise (``metrics.backtest.retrainNoise``:
     margin, hourly sd and the market's return sd, in return units), or None."""
-    margin, hourly, return_sd = [
+    found = [
         await fetch_registry_number(
             conn, RETRAIN_NOISE_SQL.format(key=key), model_name, version, positive=False
         )
-        for key in ("margin", "hourly", "returnSd")
+        for key in ("margin", "hourly", "returnSd", "positionSd")
     ]
-    if margin is None or hourly is None or return_sd is None:
-        return None
-    return RetrainNoise(margin, hourly, return_sd)
+    values = [v for v in found if v is not None]
+    return RetrainNoise(*values) if len(values) == len(found) else None
 
 
 async def fetch_judgement_input(

@@ -20,7 +20,7 @@ async def test_the_noise_is_the_versions_backtest_metric(pg_dsn: str) -> None:
         "INSERT INTO model_registry (model_name, version, onnx, sha256, metrics) "
         "VALUES ('ns.md', $1, '\\x00', 'x', $2::jsonb)"
     )
-    noise = {"margin": 1e-5, "hourly": 4e-6, "returnSd": 1e-3, "retrains": 8, "blockSeconds": 361}
+    noise = {"margin": 1e-5, "hourly": 4e-6, "returnSd": 1e-3, "positionSd": 2e-3, "retrains": 8}
     try:
         await conn.execute(insert, "v1", json.dumps({"backtest": {"retrainNoise": noise}}))
         await conn.execute(insert, "v2", json.dumps({"backtest": {"periodSeconds": 60}}))
@@ -30,4 +30,4 @@ async def test_the_noise_is_the_versions_backtest_metric(pg_dsn: str) -> None:
         found = [await fetch_retrain_noise(conn, "ns.md", v) for v in ("v1", "v2", "v3", "v4")]
     finally:
         await conn.close()
-    assert found == [RetrainNoise(1e-5, 4e-6, 1e-3), None, None, None]
+    assert found == [RetrainNoise(1e-5, 4e-6, 1e-3, 2e-3), None, None, None]

@@ -41,7 +41,7 @@ def test_retrains_identical_to_the_version_have_no_noise() -> None:
     assert noise.hourly == 0.0
     assert noise.retrains == 4
     assert describe_retrain_noise(noise) == {
-        "margin": 0.0, "hourly": 0.0, "returnSd": noise.return_sd,
+        "margin": 0.0, "hourly": 0.0, "returnSd": noise.return_sd, "positionSd": noise.position_sd,
         "units": "paired return per position, fraction of the unit stake",
         "retrains": 4, "blockSeconds": BLOCK,
     }  # fmt: skip
@@ -55,6 +55,7 @@ def test_the_margin_is_the_largest_mean_difference_in_return_units() -> None:
     own = np.where(p >= 0.55, 1.0, -1.0) * r
     assert noise.margin == pytest.approx(abs(own.mean()), rel=1e-9)  # equal blocks
     assert noise.return_sd == pytest.approx(np.std(r, ddof=1))
+    assert noise.position_sd == pytest.approx(np.std(own, ddof=1))
     blocks = (-own).reshape(-1, int(BLOCK)).mean(axis=1)
     centred = blocks - blocks.mean()
     g0 = centred @ centred / (len(blocks) - 1)

@@ -17,14 +17,16 @@ Three numbers, the first two the largest over the K retrains, in return units (t
 converts them to its annualised Sharpe units on the canary's own rows, ``trading_band``):
 
 - ``margin``: max_k |mean difference|: how far a healthy retrain's expected paper return sits
-  from the version's (mostly one trades a little more often and pays the round trip: a cost,
-  which does not scale with the market's volatility);
+  from the version's (mostly one trades a little more often and pays the round trip); the check
+  takes it in the version's Sharpe units (``/ position_sd``), which follow how much and how
+  often the stable trades in the canary's market;
 - ``hourly``: max_k sqrt(long-run variance rate / 3600 s): the standard deviation of the mean
   difference over one hour of paired rows (block means,
   ``levibot_common.stats.sequential.estimate_long_run_variance`` with one lag); it is
   ``(side_r - side_v) * return`` noise, so the check scales it by the canary's return sd over
   ``return_sd``;
-- ``return_sd``: the standard deviation of the test rows' horizon returns.
+- ``return_sd`` and ``position_sd``: the standard deviations of the test rows' horizon returns
+  and of the version's position returns on them (the units to convert from).
 
 Not doubled as the envelope is: the retrains' 2/3-long windows already make them differ from
 the version more than the next nightly retrain does. Measured on ``bench/gate_error_rates.py``'s
@@ -63,6 +65,7 @@ class RetrainNoise:
     margin: float  # mean difference per position, a fraction of the unit stake
     hourly: float  # sd of the mean difference over one hour of paired rows
     return_sd: float  # sd of the test rows' horizon returns
+    position_sd: float  # sd of the version's position returns on them
     retrains: int
     block_seconds: float
 
@@ -112,7 +115,8 @@ def measure_retrain_noise(
         return None
     margin = max(abs(mean) for mean, _, _ in found)
     hourly = math.sqrt(max(rate for _, rate, _ in found) / 3600.0)
-    return RetrainNoise(margin, hourly, scale, len(found), block_seconds)
+    position_sd = float(np.std(own, ddof=1))
+    return RetrainNoise(margin, hourly, scale, position_sd, len(found), block_seconds)
 
 
 def describe_retrain_noise(noise: RetrainNoise) -> dict[str, Any]:
@@ -121,6 +125,7 @@ def describe_retrain_noise(noise: RetrainNoise) -> dict[str, Any]:
         "margin": noise.margin,
         "hourly": noise.hourly,
         "returnSd": noise.return_sd,
+        "positionSd": noise.position_sd,
         "units": "paired return per position, fraction of the unit stake",
         "retrains": noise.retrains,
         "blockSeconds": noise.block_seconds,

@@ -11,9 +11,12 @@ look (``plan_band``).
 
 Units. The check shows annualised Sharpe units: per position, over the stable's position sd on
 the counted rows, times ``sqrt(year / horizon)``. The margin is mostly a cost (a retrain that
-trades a little more pays the round trip), which does not move with the market's volatility:
-it converts as is. The hourly noise is ``(side_c - side_s) * return`` noise, which does: it is
-scaled by the counted rows' return sd over ``returnSd`` first. Measured on a regime market
+trades a little more pays the round trip): it is taken in the version's Sharpe units as
+recorded (over ``positionSd``). Held in return units instead, it rolled back 5 % of healthy
+retrains in ``bench/gate_error_rates.py --checks trading`` (the stable's position sd follows how
+often it trades, and so does a retrain's cost difference). The hourly noise is
+``(side_c - side_s) * return`` noise: it is scaled by the counted rows' return sd over
+``returnSd``. Measured on a regime market
 (``tests/operator/core/canary/test_trading_band_coverage.py``, no costs): a healthy retrain left
 the band at some look in 0.035-0.046 of canaries at alpha 0.05; left unscaled (the noise in the
 stable's position units throughout), 0.095.
@@ -37,6 +40,7 @@ class RetrainNoise:
     margin: float
     hourly: float
     return_sd: float = 0.0  # 0: converted (or no volatility to scale by)
+    position_sd: float = 0.0  # 0: converted (the margin is in the check's units already)
 
 
 def plan_margins(spec: TradingChecksSpec, noise: RetrainNoise | None) -> tuple[float, float]:
@@ -57,11 +61,14 @@ def plan_band(blocks: BlockMeans, noise: RetrainNoise, planned_blocks: int, alph
     return per_block * compute_sequence_margin(blocks.n_eff, rho, alpha)
 
 
-def convert_noise(noise: RetrainNoise | None, market_sd: float, factor: float
-                  ) -> RetrainNoise | None:  # fmt: skip
-    """The recorded noise in the check's units: ``factor`` is ``sqrt(year / horizon)`` over the
-    stable's position sd, ``market_sd`` the return sd, both on the counted rows."""
+def convert_noise(noise: RetrainNoise | None, market_sd: float, scale: float,
+                  annualisation: float) -> RetrainNoise | None:  # fmt: skip
+    """The recorded noise in the check's units on the counted rows: the margin in the version's
+    Sharpe units (over its recorded position sd), the hourly noise scaled by the canary's return
+    sd ``market_sd`` over the recorded one, then over the stable's position sd ``scale``."""
     if noise is None:
         return None
     vol = market_sd / noise.return_sd if market_sd > 0.0 and noise.return_sd > 0.0 else 1.0
-    return RetrainNoise(noise.margin * factor, noise.hourly * vol * factor)
+    own = noise.position_sd if noise.position_sd > 0.0 else scale
+    return RetrainNoise(noise.margin / own * annualisation,
+                        noise.hourly * vol / scale * annualisation)  # fmt: skip

@@ -22,7 +22,7 @@ from levibot_operator.core.canary.trading_spec import TradingChecksSpec
 T0, SECONDS, BLOCK = 1_700_000_000.0, 1800, 361.0
 FREE = Costs(0.0, 0.0)
 NOISE = RetrainNoise(margin=20.0, hourly=5.0)  # in the check's units (plan_margins)
-RECORDED = RetrainNoise(margin=2.5e-5, hourly=7e-6, return_sd=2e-3)  # as the trainer records it
+RECORDED = RetrainNoise(2.5e-5, 7e-6, return_sd=2e-3, position_sd=1.5e-3)  # the trainer's
 
 
 def _rows(edge: float, candidate_sign: float, seed: int = 5) -> PairedRows:
@@ -52,11 +52,13 @@ def test_the_effective_margin_is_the_wider_of_the_spec_and_the_noise() -> None:
     assert plan_margins(TradingChecksSpec(rollback_sharpe_delta=50.0), NOISE) == (50.0, math.inf)
 
 
-def test_the_margin_converts_as_is_and_the_noise_with_the_markets_volatility() -> None:
-    recorded = RetrainNoise(margin=2e-5, hourly=5e-6, return_sd=1e-3)
-    assert convert_noise(None, 2e-3, 1e5) is None
-    assert convert_noise(recorded, 2e-3, 1e6) == RetrainNoise(20.0, 10.0)  # twice as volatile
-    assert convert_noise(recorded, 0.0, 1e6) == RetrainNoise(20.0, 5.0)  # flat: not scaled
+def test_the_margin_keeps_its_sharpe_units_and_the_noise_follows_the_markets_volatility() -> None:
+    recorded = RetrainNoise(margin=2e-5, hourly=5e-6, return_sd=1e-3, position_sd=2e-3)
+    assert convert_noise(None, 2e-3, 1e-3, 1.0) is None
+    found = convert_noise(recorded, 2e-3, 1e-3, 1000.0)  # twice as volatile, half the sd
+    assert found == RetrainNoise(pytest.approx(10.0), pytest.approx(10.0))  # type: ignore[arg-type]
+    flat = convert_noise(recorded, 0.0, 1e-3, 1000.0)
+    assert flat == RetrainNoise(pytest.approx(10.0), pytest.approx(5.0))  # type: ignore[arg-type]
 
 
 def test_with_noise_the_block_is_the_horizon_and_the_band_is_the_recorded_noise() -> None:
@@ -72,7 +74,8 @@ def test_with_noise_the_block_is_the_horizon_and_the_band_is_the_recorded_noise(
     half = per_block * compute_sequence_margin(blocks, plan_rho(3600 // 60, 0.05), 0.05)
     assert check.upper - check.estimate == pytest.approx(half)
     assert check.estimate - check.lower == pytest.approx(half)
-    assert check.threshold == pytest.approx(-RECORDED.margin * factor)
+    annualisation = math.sqrt(SECONDS_PER_YEAR / 60.0)
+    assert check.threshold == pytest.approx(-RECORDED.margin / RECORDED.position_sd * annualisation)
     assert "band of a healthy retrain" in check.reason
 
 

@@ -73,8 +73,8 @@ def _missed(rng: np.random.Generator, noise: RetrainNoise) -> bool:
         keep = ts < now - HORIZON  # resolved rows only
         blocks = compute_block_means(ts[keep], (retrain - stable)[keep], BLOCK)
         scale = plan_risk_scale(stable[keep], retrain[keep])
-        factor = plan_annualisation(HORIZON) / scale
-        converted = convert_noise(noise, float(np.std(returns[keep], ddof=1)), factor)
+        market = float(np.std(returns[keep], ddof=1))
+        converted = convert_noise(noise, market, scale, plan_annualisation(HORIZON))
         ctx = TradingContext(now, 0.0, BLOCK, HORIZON, FREE, ALPHA, planned, alone=True,
                              noise=converted)  # fmt: skip
         check = assess_sharpe(blocks, scale, TradingChecksSpec(), ctx)
