@@ -18,15 +18,15 @@ demo: deps ## The main job: run levibot end to end on a local control plane
 	@$(PY) -m levibot_devstack.demo $(DEMO_ARGS)
 
 # Workers for pytest-xdist. Tests on one control plane share a worker (tests/conftest.py
-# groups them), so each cluster starts once; the e2e stack tests run afterwards, one file per
-# worker, each worker with its own whole stack (they mostly wait on the demo's time scale).
+# groups them), so each cluster starts once; the e2e stack tests run afterwards on two workers,
+# each with its own whole stack (they mostly wait on the demo's time scale): the drift loop's
+# test (~20 min) in a group of its own, every other e2e file in order on the other (~15 min).
 PYTEST_WORKERS ?= 2
 XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
-E2E_XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 
 test: deps lint ## Lint, then the whole suite (unit, services, cluster on both cores; then e2e, a stack per worker) — what CI runs
 	@$(PY) -m pytest $(XDIST) --ignore=tests/e2e --durations=30 $(PYTEST_ARGS)
-	@$(PY) -m pytest $(E2E_XDIST) tests/e2e --durations=30 $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	@$(PY) -m pytest $(XDIST) tests/e2e --durations=30 $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 test-fast: ## Only the tests that need no server (no deps check)
 	@$(PY) -m pytest $(XDIST) -m "not cluster and not postgres and not prometheus and not slow" $(PYTEST_ARGS)

@@ -24,8 +24,11 @@ SHARED_CLUSTERS = ("stack", "kube_local", "kube")
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups in the same hook
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Puts each test that needs a control plane in that control plane's xdist group."""
+    """Puts each test that needs a control plane in that control plane's xdist group, unless it
+    names its own (the drift e2e, the longest, runs on a stack of its own beside the others)."""
     for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
         names = getattr(item, "fixturenames", ())
         group = next((name for name in SHARED_CLUSTERS if name in names), None)
         if group is not None:

@@ -37,7 +37,10 @@ from tests.e2e.support.stack import (
 )
 from tests.operator.support.canary.alerts import alert, payload
 
-pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.prometheus, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.cluster, pytest.mark.postgres, pytest.mark.prometheus, pytest.mark.slow,
+    pytest.mark.xdist_group("stack-drift"),  # the longest e2e: a stack of its own (Makefile)
+]  # fmt: skip
 HOLD = "btc-direction-v3"
 DRIFT_CANARY = f"{MD}-drift-1"
 DRIFT_ALERT = "LevibotFeatureDriftScore"
