@@ -22,11 +22,10 @@ converts them to its annualised Sharpe units on the canary's own rows, ``trading
   often the stable trades in the canary's market;
 - ``hourly``: max_k sqrt(long-run variance rate / 3600 s): the standard deviation of the mean
   difference over one hour of paired rows (block means,
-  ``levibot_common.stats.sequential.estimate_long_run_variance`` with one lag); it is
-  ``(side_r - side_v) * return`` noise, so the check scales it by the canary's return sd over
-  ``return_sd``;
-- ``return_sd`` and ``position_sd``: the standard deviations of the test rows' horizon returns
-  and of the version's position returns on them (the units to convert from).
+  ``levibot_common.stats.sequential.estimate_long_run_variance`` with one lag), also taken in
+  the version's Sharpe units (``trading_band`` says why, with the measured alternatives);
+- ``position_sd`` (the units to convert from) and ``return_sd``: the standard deviations of
+  the version's position returns on the test rows and of their horizon returns (a reading).
 
 Not doubled as the envelope is: the retrains' 2/3-long windows already make them differ from
 the version more than the next nightly retrain does. Measured on ``bench/gate_error_rates.py``'s

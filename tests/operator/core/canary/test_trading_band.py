@@ -52,29 +52,24 @@ def test_the_effective_margin_is_the_wider_of_the_spec_and_the_noise() -> None:
     assert plan_margins(TradingChecksSpec(rollback_sharpe_delta=50.0), NOISE) == (50.0, math.inf)
 
 
-def test_the_margin_keeps_its_sharpe_units_and_the_noise_follows_the_markets_volatility() -> None:
+def test_the_margin_and_the_noise_are_taken_in_the_versions_sharpe_units() -> None:
     recorded = RetrainNoise(margin=2e-5, hourly=5e-6, return_sd=1e-3, position_sd=2e-3)
     assert convert_noise(None, 2e-3, 1e-3, 1.0) is None
-    found = convert_noise(recorded, 2e-3, 1e-3, 1000.0)  # twice as volatile, half the sd
-    assert found == RetrainNoise(pytest.approx(10.0), pytest.approx(10.0))  # type: ignore[arg-type]
-    flat = convert_noise(recorded, 0.0, 1e-3, 1000.0)
-    assert flat == RetrainNoise(pytest.approx(10.0), pytest.approx(5.0))  # type: ignore[arg-type]
+    found = convert_noise(recorded, 2e-3, 1e-3, 1000.0)  # the canary's sds are not used
+    assert found == RetrainNoise(pytest.approx(10.0), pytest.approx(2.5))  # type: ignore[arg-type]
 
 
 def test_with_noise_the_block_is_the_horizon_and_the_band_is_the_recorded_noise() -> None:
     rows = _rows(2e-4, -1.0)
     assert rows.trading is not None
-    returns = rows.trading.outcome_return
-    factor = math.sqrt(SECONDS_PER_YEAR / 60.0) / np.std(rows.trading.side_stable * returns, ddof=1)
-    vol = np.std(returns, ddof=1) / RECORDED.return_sd  # this canary's market is calmer
+    annualisation = math.sqrt(SECONDS_PER_YEAR / 60.0)
     check = _sharpe(rows, RECORDED)
     blocks = SECONDS // 60  # every row resolved (the rows' returns are given)
     assert check.n_eff == blocks
-    per_block = RECORDED.hourly * vol * factor * math.sqrt(3600.0 / 60.0)
+    per_block = RECORDED.hourly / RECORDED.position_sd * annualisation * math.sqrt(3600.0 / 60.0)
     half = per_block * compute_sequence_margin(blocks, plan_rho(3600 // 60, 0.05), 0.05)
     assert check.upper - check.estimate == pytest.approx(half)
     assert check.estimate - check.lower == pytest.approx(half)
-    annualisation = math.sqrt(SECONDS_PER_YEAR / 60.0)
     assert check.threshold == pytest.approx(-RECORDED.margin / RECORDED.position_sd * annualisation)
     assert "band of a healthy retrain" in check.reason
 
