@@ -161,7 +161,10 @@ def build_paired(setup: Setup, closes: list[np.ndarray], models: tuple[Any, Any]
 def judge(
     setup: Setup, rows: PairedRows, envelope: float | None, started: int
 ) -> tuple[str, float, str]:
-    """The drift canary's judgement, looked at every analysis interval: verdict, time, reason."""
+    """The drift canary's judgement through every judged step, as the operator runs it: each
+    step needs ``count`` passing looks (one every interval) on the rows pooled since the first,
+    within its budget; a failing look at any step rolls back. Verdict, time, reason, and the
+    time the first step passed (what one judged step alone would have decided)."""
     md = parse_modeldeployment(setup.body)
     canary = parse_canary_spec({"target": md.name, "candidate": {"train": True},
                                 **build_drift_canary_spec(md)})  # fmt: skip
@@ -170,18 +173,24 @@ def judge(
     assert spec is not None
     every, budget = step.analysis.interval.total_seconds(), spec.budget.total_seconds()
     runs = count_judged_steps(canary)
-    now = started + every
-    while now <= started + budget:
+    now, passes, step_started = started + every, 0, started
+    while now <= step_started + budget:
         seen = rows.ts <= now
         outcome = np.where(rows.ts + setup.horizon <= now, rows.outcome, np.nan)[seen]
         view = PairedRows(rows.ts[seen], rows.p_stable[seen], rows.p_candidate[seen], outcome)
         ctx = plan_judgement_context(spec, (setup.horizon, setup.features), (started, now),
                                      envelope, runs=runs)  # fmt: skip
         result = assess_judgement(view, spec, replace(ctx, bootstrap_reps=20))
-        if result.verdict in (Verdict.PASS, Verdict.FAIL):
+        if result.verdict is Verdict.FAIL:
             return result.verdict.value, now - started, result.reason
+        if result.verdict is Verdict.PASS:
+            passes += 1
+            if passes == runs * step.analysis.count:
+                return result.verdict.value, now - started, result.reason
+            if passes % step.analysis.count == 0:
+                step_started = now
         now += every
-    return "outOfBudget", budget, result.reason
+    return "outOfBudget", now - started, result.reason
 
 
 def run_seed(setup: Setup, seed: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -189,7 +198,7 @@ def run_seed(setup: Setup, seed: int, args: argparse.Namespace) -> dict[str, Any
     since = T0 + args.alert_delay
     opened = since + setup.min_drifted
     started = opened + args.deploy
-    end = started + 16 * 60 + 120
+    end = started + 40 * 60  # every judged step of the template, pooled, within its budgets
     closes = [build_closes(s, seed, end - T0 + 2 * setup.horizon, args.signal)
               for s in setup.symbols]  # fmt: skip
     stable, auc_stable, envelope = train(setup, closes, (T0 - HISTORY_S, T0), "v1", envelope=True)
