@@ -139,3 +139,35 @@ async def test_live_mode_appends_ticks_as_time_passes(pg_dsn: str) -> None:
     assert rows[0] == report.total
     assert 0.9 * 2 * 1200 < report.total < 1.1 * 2 * 1200  # the last loop ran at +1200 s
     assert start + 1100 < rows[1].timestamp() <= start + 1200
+
+
+async def test_the_live_feed_reconnects_after_a_copy_cut_by_a_server_restart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A database restart mid-COPY can leave asyncpg's protocol reporting an
+    InternalClientError instead of a lost connection: the feed reconnects all the same."""
+    import asyncpg
+
+    from levibot_common.seed import cli
+
+    class Conn:
+        async def close(self) -> None:
+            return None
+
+    async def connect(*_: object, **__: object) -> Conn:
+        return Conn()
+
+    calls: list[int] = []
+
+    async def live(*_: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise asyncpg.exceptions.InternalClientError("cannot switch to state 21")
+        return type("Report", (), {"total": 7})()
+
+    monkeypatch.setattr(cli.asyncpg, "connect", connect)
+    monkeypatch.setattr(cli, "run_live", live)
+    spec = SeedSpec("BTCUSDT", 0.0, 1, 1)
+    command = cli.SeedCommand("postgresql://x", ("BTCUSDT",), 0, 0.0, spec, True, 60.0)
+    assert await cli.run_live_resilient(command, [spec]) == 7
+    assert len(calls) == 2

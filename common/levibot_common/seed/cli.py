@@ -23,6 +23,12 @@ from levibot_common.seed.loader import load_history, run_live
 EXIT_OK, EXIT_BAD_CONFIG, EXIT_UNREACHABLE = 0, 2, 4
 
 
+# A COPY cut by a server restart can leave asyncpg's protocol in a state it reports as an
+# InternalClientError ("cannot switch to state 21; another operation is in progress") instead of
+# a lost connection: the e2e stack's database restart killed the feed that way once.
+CUT_COPY = asyncpg.exceptions.InternalClientError
+
+
 @dataclass(frozen=True)
 class SeedCommand:
     """A parsed ``seed-data`` invocation."""
@@ -124,7 +130,13 @@ async def run_live_resilient(command: SeedCommand, specs: list[SeedSpec]) -> int
                 return report.total
             finally:
                 await conn.close()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        except (
+            OSError,
+            asyncpg.PostgresError,
+            asyncpg.InterfaceError,
+            CUT_COPY,
+            TimeoutError,
+        ) as exc:
             print(f"seed-data: live feed interrupted ({exc}); reconnecting", file=sys.stderr)
             await asyncio.sleep(delay)
             start, delay = time.time(), min(delay * 2, 5.0)
