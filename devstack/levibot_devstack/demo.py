@@ -210,7 +210,7 @@ def story_drift(stack: LocalStack, traffic: BackgroundTraffic, summary: dict[str
          "market only; judged against the stable there (onDifferent: evaluate), stage 2's paired "
          "log-loss decides after 8 blocks of 71 s: promoted if at least as good")  # fmt: skip
     name = watch_drift_policy(stack)
-    canary = watch_canary(stack, name, traffic, until="Succeeded", timeout=1320)
+    canary = watch_canary(stack, name, traffic, until="Succeeded", timeout=1860)
     print("\n".join(describe_history(canary)), flush=True)
     rows = {r["version"]: r for r in stack.registry_rows(f"{NS}.{MD}")}
     say(f"verdict: {describe_verdict(canary, rows)}")

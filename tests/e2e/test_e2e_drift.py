@@ -10,7 +10,10 @@ shows the retrain at least as good as the stable and it is promoted, the registr
 Stage 2 needs 8 finished outcome blocks of 71 s (~10 min of the canary) before any verdict.
 Measured (2 cores): 1,135 s for the test (the stack's start aside): v3 held in 45 s, paused by
 MarketDrift 90 s after the drift, the drift canary opened 6 min later, trained in 15 s and
-promoted ~10.5 min after its first step.
+promoted ~10.5 min after its first step. A clean-clone run under heavier load (another suite's
+unit tests beside both stacks) was still inconclusive after 12 min (log-loss difference -0.064,
+interval [-0.146, 0.018] against the tolerance 0.01) with the demo's former 15-min budget, so
+the demo's budget is production's 2 h on its time scale, 24 min, like every other demo time.
 """
 
 from __future__ import annotations
@@ -120,14 +123,14 @@ def test_market_drift_pauses_the_canary_and_the_drift_loop_promotes_a_retrain(
     assert spec["candidate"]["dataWindowSeconds"] >= 360 + 301
     judgement = spec["analysis"]["judgement"]
     assert judgement["agreement"]["onDifferent"] == "evaluate"
-    assert (judgement["budget"], judgement["onInconclusive"]) == ("15m", "rollback")
+    assert (judgement["budget"], judgement["onInconclusive"]) == ("24m", "rollback")
     memory = md_status(stack, ns)["drift"]
     assert (memory["attempts"], memory["canary"]) == (1, DRIFT_CANARY)
 
     # Judged by the paired rules on the drifted market to its verdict: trained, shadow-scored
     # against the stable, stage 1 against the envelope ("different" goes on to stage 2, since
     # onDifferent is evaluate), stage 2's paired log-loss difference against the tolerance.
-    judged = wait_finished(stack, ns, DRIFT_CANARY, timeout=1320)
+    judged = wait_finished(stack, ns, DRIFT_CANARY, timeout=1860)  # the 24-min budget, + 6 min
     status, rows = judged["status"], registry(stack, ns)
     verdict = describe_verdict(judged, rows)
     assert status["phase"] == "Succeeded", verdict
