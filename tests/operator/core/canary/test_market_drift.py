@@ -33,9 +33,18 @@ def test_whose_drift_it_is() -> None:
     assert assess_drift(None, status) is None
     assert assess_drift(QUIET, status) is None
     assert assess_drift(ON_STABLE, status) is DriftKind.MARKET
-    on_candidate = DriftObservation(((DRIFT, "v2"),), 0.7, candidate_score=1.3)
+    on_candidate = DriftObservation(((DRIFT, "v2"),), 0.45, candidate_score=1.3)
     assert assess_drift(on_candidate, status) is DriftKind.CANDIDATE
-    for stable, candidate in ((1.4, 1.3), (None, 1.3), (0.7, None), (0.7, 0.95), (0.7, 1.0)):
+    cases = (
+        (1.4, 1.3),
+        (None, 1.3),
+        (0.4, None),
+        (0.4, 0.95),
+        (0.4, 1.0),
+        (0.7, 1.3),
+        (0.92, 1.24),
+    )
+    for stable, candidate in cases:
         seen = DriftObservation(((DRIFT, "v2"),), stable, candidate_score=candidate)
         assert assess_drift(seen, status) is DriftKind.MARKET, (stable, candidate)
     assert assess_drift(DriftObservation(((DRIFT, "v7"),), 0.1), status) is None
@@ -51,7 +60,7 @@ def test_a_race_of_the_market_holds_the_candidate_until_the_span_confirms_it() -
         Phase.PAUSED, c.REASON_MARKET_DRIFT
     )  # fmt: skip
     assert decision.registry == ()
-    confirmed = DriftObservation(((DRIFT, "v2"),), 0.85, candidate_score=1.6)
+    confirmed = DriftObservation(((DRIFT, "v2"),), 0.35, candidate_score=1.6)
     decision = driver.tick(observe(drift=confirmed))
     assert (decision.status.phase, decision.status.reason) == (
         Phase.ROLLED_BACK, c.REASON_CANDIDATE_DRIFT
