@@ -7,11 +7,12 @@ import math
 import numpy as np
 import pytest
 
+from levibot_common.stats.agreement import measure_envelope
 from levibot_trainer.core.dataset import Rows, Split
 from levibot_trainer.core.envelope import (
     WINDOW_SHARE,
-    measure_retrain_envelope,
     plan_retrain_windows,
+    predict_retrains,
 )
 from levibot_trainer.core.model import build_estimator, fit_estimator
 from levibot_trainer.pipeline import build_training_rows, plan_checked_split
@@ -53,7 +54,9 @@ def test_envelope_of_retrains_on_a_market_is_positive_and_finite(calibration: st
     recipe = build_estimator("logisticRegression", {}, calibration, 0)
     fitted = fit_estimator(recipe, rows.x[split.train], rows.y[split.train])
     windows = plan_retrain_windows(rows.t, split.train, 8)
-    envelope = measure_retrain_envelope(fitted, rows.x, rows.y, windows, rows.x[split.test])
+    envelope = measure_envelope(
+        predict_retrains(fitted, rows.x, rows.y, windows, rows.x[split.test])
+    )
     assert envelope.k == 8
     assert envelope.n == int(split.test.sum())
     assert math.isfinite(envelope.rms)
@@ -66,5 +69,7 @@ def test_retrains_on_identical_data_do_not_disagree() -> None:
     rows, split = market_rows()
     recipe = build_estimator("logisticRegression", {}, "none", 0)
     windows = plan_retrain_windows(rows.t, split.train, 4, share=1.0)  # all the whole period
-    envelope = measure_retrain_envelope(recipe, rows.x, rows.y, windows, rows.x[split.test])
+    envelope = measure_envelope(
+        predict_retrains(recipe, rows.x, rows.y, windows, rows.x[split.test])
+    )
     assert envelope.rms == pytest.approx(0.0, abs=1e-9)

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, clone
 
-from levibot_common.stats.agreement import MIN_RETRAINS, Envelope, measure_envelope
+from levibot_common.stats.agreement import MIN_RETRAINS
 from levibot_trainer.core.model import fit_estimator, predict_up
 
 WINDOW_SHARE = 2.0 / 3.0
@@ -71,18 +71,3 @@ def predict_retrains(
         fitted = fit_estimator(clone(recipe), x[window], y[window], hyperparameters)
         rows.append(predict_up(fitted, x_test))
     return np.vstack(rows)
-
-
-def measure_retrain_envelope(
-    recipe: BaseEstimator,
-    x: NDArray[np.float64],
-    y: NDArray[np.int64],
-    windows: list[NDArray[np.bool_]],
-    x_test: NDArray[np.float64],
-    *,
-    hyperparameters: Collection[str] = (),
-) -> Envelope:
-    """The envelope (``measure_envelope``) of ``predict_retrains``."""
-    return measure_envelope(
-        predict_retrains(recipe, x, y, windows, x_test, hyperparameters=hyperparameters)
-    )
