@@ -28,6 +28,8 @@ DESCRIPTION = (
     " without a canary. For specChange and drift, judgement.agreement.onDifferent is evaluate"
     " whatever the template says (a new recipe or a moved market is expected to differ from the"
     " stable; stage 2 decides); a schedule retrain keeps the template's (rollback by default)."
+    " A drift canary's judgement also has budget driftRetrain.budget, onInconclusive rollback"
+    " and calibration.relativeToStable true."
     " Unset: the built-in production default, the one of examples/canary.yaml: steps setWeight"
     " 10, analysis, 25, analysis, 50, analysis, 100, analysis; progressDeadline 10m; analysis"
     " every 1m, count 3, failureLimit 0, inconclusiveLimit 60, consecutiveErrorLimit 4, window"

@@ -124,6 +124,7 @@ def test_market_drift_pauses_the_canary_and_the_drift_loop_promotes_a_retrain(
     judgement = spec["analysis"]["judgement"]
     assert judgement["agreement"]["onDifferent"] == "evaluate"
     assert (judgement["budget"], judgement["onInconclusive"]) == ("24m", "rollback")
+    assert judgement["calibration"]["relativeToStable"] is True
     memory = md_status(stack, ns)["drift"]
     assert (memory["attempts"], memory["canary"]) == (1, DRIFT_CANARY)
 

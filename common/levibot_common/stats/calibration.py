@@ -108,12 +108,15 @@ def compute_ece_interval(
     reps: int = BOOTSTRAP_REPS,
     run_blocks: int = RUN_BLOCKS,
 ) -> Interval:
-    """ECE with its circular-block-bootstrap percentile interval; ``n`` counts blocks."""
+    """ECE with its circular-block-bootstrap percentile interval (``reps`` 0: none, NaN);
+    ``n`` counts blocks."""
     pa, ya = _rows(p, y)
     if len(pa) == 0:
         return Interval(math.nan, math.nan, math.nan, 0)
     rows, sum_p, sum_y = _bin_sums(pa, ya, np.asarray(block), bins)
     m = rows.shape[0]
+    if reps == 0:
+        return Interval(compute_ece(pa, ya, bins=bins), math.nan, math.nan, m)
     starts = rng.integers(0, m, size=(reps, -(-m // run_blocks)))
     picks = ((starts[:, :, None] + np.arange(run_blocks)) % m).reshape(reps, -1)[:, :m]
     gaps = np.abs(sum_y[picks].sum(axis=1) - sum_p[picks].sum(axis=1)).sum(axis=1)

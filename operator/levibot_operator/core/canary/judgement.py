@@ -22,7 +22,9 @@ the gating ones:
   reading (not gating) in ``rollback`` mode or once stage 1 found the candidate equivalent.
 - ``calibration``: the block calibration test of the candidate's resolved rows at
   ``calibration.alpha / planned_looks`` (Bonferroni: the data change once per finished block);
-  its estimate is the p-value. ``ece`` is its reading: the ECE with a block-bootstrap interval.
+  its estimate is the p-value. With ``relativeToStable`` a rejection gates only when the
+  stable's p_up pass the same test on the same rows; otherwise it is shown, not gating.
+  ``ece`` is its reading: the ECE with a block-bootstrap interval.
 - ``tradingSharpe`` and ``tradingDrawdown`` when the judgement has a ``trading`` block and the
   rows carry their trading columns (``trading_checks``): a veto and a reading.
 
@@ -39,7 +41,11 @@ import numpy as np
 
 from levibot_common.stats.agreement import assess_agreement, compute_squared_differences
 from levibot_common.stats.blocks import BlockMeans, compute_block_index, compute_block_means
-from levibot_common.stats.calibration import BOOTSTRAP_REPS, assess_calibration
+from levibot_common.stats.calibration import (
+    BOOTSTRAP_REPS,
+    CalibrationAssessment,
+    assess_calibration,
+)
 from levibot_common.stats.results import Assessment, FloatArray, Verdict
 from levibot_common.stats.sequential import assess_noninferiority
 from levibot_common.trading import Costs
@@ -210,15 +216,26 @@ def assess_calibration_checks(
 ) -> tuple[CheckResult, CheckResult]:
     """The calibration test (gating; estimate = p-value) and the ECE reading."""
     alpha = spec.calibration.alpha / max(ctx.planned_looks, 1)
-    found = assess_calibration(
-        resolved.ts, resolved.p_candidate, resolved.outcome, ctx.block_seconds, alpha=alpha,
-        rng=np.random.default_rng(ctx.seed), origin_s=ctx.started_at,
-        bootstrap_reps=ctx.bootstrap_reps,
-    )  # fmt: skip
+
+    def test_version(p_up: FloatArray, reps: int) -> CalibrationAssessment:
+        return assess_calibration(
+            resolved.ts, p_up, resolved.outcome, ctx.block_seconds, alpha=alpha,
+            rng=np.random.default_rng(ctx.seed), origin_s=ctx.started_at, bootstrap_reps=reps,
+        )  # fmt: skip
+
+    found = test_version(resolved.p_candidate, ctx.bootstrap_reps)
     test = CheckResult(
         CALIBRATION, found.p_value, math.nan, math.nan, alpha, found.n, found.n_eff,
         found.verdict, found.reason,
     )  # fmt: skip
+    if spec.calibration.relative_to_stable and found.verdict is Verdict.FAIL:
+        stable = test_version(resolved.p_stable, 0)
+        if stable.verdict is Verdict.FAIL:
+            why = (
+                f"reading (relativeToStable, not a gate): {found.reason}; the stable fails it "
+                f"too on the same rows (p {stable.p_value:.2g}): the paired loss decides"
+            )
+            test = replace(test, verdict=None, reason=why, gating=False)
     ece_reason = f"reading (not a gate): ECE {found.ece:.3g} over {found.n_eff} blocks"
     ece = CheckResult(ECE, found.ece, found.ece_lower, found.ece_upper, math.nan, found.n,
                       found.n_eff, None, ece_reason, gating=False)  # fmt: skip

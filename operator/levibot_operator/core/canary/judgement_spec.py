@@ -13,6 +13,9 @@ which overrides the fields it sets) says how the paired shadow rows are judged:
 - ``nonInferiority``: stage 2, ``metric`` (``logLoss`` or ``brier``) and ``tolerance`` (the loss
   difference per prediction, candidate minus stable, that still counts as non-inferior);
 - ``calibration``: ``alpha`` (0.01) of the absolute calibration test, split over the looks;
+  ``relativeToStable`` (false): it fails the candidate only when the stable, tested on the same
+  rows, passes it (the drift loop's canaries: on a drifted market the stable is miscalibrated
+  too, and the paired loss, a proper score, compares the two);
 - ``trading`` (absent: none): the paired paper-trading checks (``trading_spec``).
 """
 
@@ -61,9 +64,11 @@ class NonInferioritySpec:
 
 @dataclass(frozen=True)
 class CalibrationSpec:
-    """The absolute calibration test of the candidate (Bonferroni over the planned looks)."""
+    """The absolute calibration test of the candidate (Bonferroni over the planned looks);
+    ``relative_to_stable``: a gate only while the stable passes it on the same rows."""
 
     alpha: float = 0.01
+    relative_to_stable: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,8 @@ def parse_judgement(obj: Json, path: str, base: JudgementSpec | None = None) -> 
             read_field(obj, "nonInferiority", path, dict, {}), f"{path}.nonInferiority"
         ),
         calibration=CalibrationSpec(
-            _probability(calibration, "alpha", f"{path}.calibration", 0.01)
+            _probability(calibration, "alpha", f"{path}.calibration", 0.01),
+            read_field(calibration, "relativeToStable", f"{path}.calibration", bool, False),
         ),
         trading=None
         if trading is None
@@ -168,6 +174,9 @@ def unparse_judgement(spec: JudgementSpec) -> dict[str, Any]:
             "metric": spec.non_inferiority.metric,
             "tolerance": spec.non_inferiority.tolerance,
         },
-        "calibration": {"alpha": spec.calibration.alpha},
+        "calibration": {
+            "alpha": spec.calibration.alpha,
+            "relativeToStable": spec.calibration.relative_to_stable,
+        },
         **({"trading": unparse_trading_checks(spec.trading)} if spec.trading else {}),
     }

@@ -18,7 +18,11 @@ from levibot_operator.core.canary.judgement import (
     compute_losses,
     plan_outcome_until,
 )
-from levibot_operator.core.canary.judgement_spec import AgreementSpec, JudgementSpec
+from levibot_operator.core.canary.judgement_spec import (
+    AgreementSpec,
+    CalibrationSpec,
+    JudgementSpec,
+)
 
 T0 = 1_700_000_000.0
 SECONDS = 3600
@@ -46,8 +50,12 @@ def _judge(
     now: float = T0 + SECONDS + 100,
     envelope: float | None = ENVELOPE,
     outcome: np.ndarray = Y,
+    relative: bool = False,
 ) -> JudgementResult:
-    spec = JudgementSpec(agreement=AgreementSpec(on_different=mode))
+    spec = JudgementSpec(
+        agreement=AgreementSpec(on_different=mode),
+        calibration=CalibrationSpec(relative_to_stable=relative),
+    )
     ctx = JudgementContext(now, T0, 120.0, envelope, planned_looks=30, bootstrap_reps=200)
     return assess_judgement(PairedRows(TS, stable, candidate, outcome), spec, ctx)
 
@@ -141,6 +149,30 @@ def test_a_miscalibrated_equivalent_candidate_fails_on_calibration() -> None:
     assert result.verdict is Verdict.FAIL
     assert result.reason.startswith("calibration:")
     assert calibration.threshold == pytest.approx(0.01 / 30)
+
+
+def test_relative_to_the_stable_the_calibration_test_gates_while_the_stable_passes_it() -> None:
+    """A drift retrain: a candidate p + 0.10 (better than a stable p + 0.25, so stage 2 passes
+    it) is shown miscalibrated but not failed while the stable fails the same test; against a
+    calibrated stable the test gates as before."""
+    shifted, worse = np.clip(TRUTH + 0.10, 0, 1), np.clip(TRUTH + 0.25, 0, 1)
+    result = _judge(shifted, worse, mode="evaluate", relative=True)
+    calibration = result.find_check(CALIBRATION)
+    assert calibration is not None
+    assert not calibration.gating
+    assert calibration.verdict is None
+    assert calibration.estimate < calibration.threshold
+    assert "the stable fails it too" in calibration.reason
+    assert result.verdict is Verdict.PASS
+    assert result.reason.startswith("nonInferiority:")
+    gated = _judge(shifted, shifted, relative=True)  # the stable as miscalibrated: shown only
+    assert gated.verdict is Verdict.PASS
+    against_calibrated = _judge(shifted, TRUTH, mode="evaluate", relative=True)
+    found = against_calibrated.find_check(CALIBRATION)
+    assert found is not None
+    assert found.gating
+    assert found.verdict is Verdict.FAIL
+    assert against_calibrated.verdict is Verdict.FAIL
 
 
 def test_unresolved_rows_hold_back_their_blocks() -> None:

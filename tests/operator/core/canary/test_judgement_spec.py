@@ -39,6 +39,9 @@ def test_a_full_block_round_trips() -> None:
         NonInferioritySpec("brier", 0.002), CalibrationSpec(0.001),
     )  # fmt: skip
     assert parse_judgement(unparse_judgement(spec), "j") == spec
+    relative = parse_judgement({"calibration": {"relativeToStable": True}}, "j")
+    assert relative.calibration == CalibrationSpec(0.01, relative_to_stable=True)
+    assert parse_judgement(unparse_judgement(relative), "j") == relative
 
 
 def test_no_judgement_is_none_and_a_step_inherits_and_overrides() -> None:
@@ -79,6 +82,7 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"nonInferiority": {"tolerance": -0.1}}, "nonInferiority.tolerance"),
     ({"nonInferiority": {"tolerance": float("nan")}}, "nonInferiority.tolerance"),
     ({"calibration": {"alpha": 1.0}}, "calibration.alpha"),
+    ({"calibration": {"relativeToStable": "yes"}}, "calibration.relativeToStable"),
 ]
 
 

@@ -76,6 +76,7 @@ def test_an_episode_waits_for_the_drifted_stretch_then_trains_on_it_only() -> No
     judgement = spec["analysis"]["judgement"]  # type: ignore[index]
     assert judgement["agreement"]["onDifferent"] == "evaluate"
     assert (judgement["budget"], judgement["onInconclusive"]) == ("2h", "rollback")
+    assert judgement["calibration"] == {"alpha": 0.01, "relativeToStable": True}
     assert [e.reason for e in opened.events] == [c.EVENT_DRIFT_RETRAIN]
     assert "a 921-s window" in opened.events[0].message
     assert (opened.status.drift.attempts, opened.status.drift.canary) == (
