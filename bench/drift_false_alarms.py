@@ -11,9 +11,10 @@ then:
   window the predictor would assess (the trainer's replay of the predictor's statistics,
   ``measure_statistics``, cross-checked against the predictor's ``assess_drift`` on a sample of
   windows), scored by the predictor (``assess_scores``); an alarm is a (feature, statistic)
-  series (psi, ks, tail) whose score stays above 1 for the rule's ``for`` (every firing is one
-  notification), printed as "N in D days" with the rate's exact Poisson 95 % interval: only
-  several seeds' weeks can show a rate of at most one in 7 days (``drift_report``);
+  series (psi, ks, tail, tail_symbol) whose score stays above 1 for the rule's ``for`` (every
+  firing is one notification), printed as "N in D days" with the rate's exact Poisson 95 %
+  interval: only several seeds' weeks can show a rate of at most one in 7 days
+  (``drift_report``);
 * **detection**: a change injected at a random instant of the healthy period, the predictor's
   own ``assess_drift`` on its drift window every ``intervalSeconds`` from the change on; the
   rate of changes alarmed within ``DETECT_WITHIN`` and the median delay of those alarmed.
@@ -98,6 +99,7 @@ RATE = 0.1  # the default spec.serving.monitoring.driftFalseAlarmsPerDay
 DEMO_RATE = 2.0  # examples/demo/modeldeployment.yaml's: what 6 h of training can state
 DETECTOR = ScipyDriftDetector()
 MARKETS = ("seed", "seed_regimes", "eurusd")
+STATISTICS = ("psi", "ks", "tail", "tail_symbol")
 SHIFTED = "zscore_60"
 
 
@@ -188,7 +190,8 @@ def calibrate(
     rows = build_feature_rows(closes, scale.features, 0, scale.train_seconds)
     reference = build_reference_sample(rows, 2000)
     calibration = calibrate_thresholds(scale.features, reference, rows.t, rows.x, scale.windows,
-                                       false_alarms_per_day=scale.rate)  # fmt: skip
+                                       false_alarms_per_day=scale.rate,
+                                       symbols=rows.symbol)  # fmt: skip
     if not calibration.complete:
         raise RuntimeError(f"{job}: calibration incomplete: {calibration.as_document()}")
     metrics = {"drift_thresholds": json.loads(json.dumps(calibration.as_document()))}
@@ -199,33 +202,39 @@ def count_alarms(series: NDArray[np.float64], over: float, steps: int) -> int:
     return count_episodes(assess_persistent(series, steps), over)
 
 
-def measure_healthy(job: Job, closes: list[NDArray[np.float64]], reference: NDArray[np.float64],
-                    thresholds: DriftThresholds) -> tuple[float, dict[str, int], int]:  # fmt: skip
-    """(days, alarms new per feature/statistic that fired, alarms today) on the healthy period
-    after training."""
+def measure_healthy(
+    job: Job, closes: list[NDArray[np.float64]], reference: NDArray[np.float64],
+    thresholds: DriftThresholds,
+) -> tuple[float, dict[str, int], int, int]:  # fmt: skip
+    """(days, alarms new per feature/statistic that fired, alarms today, notifications: the
+    episodes of any new series firing, one Alertmanager group per version) on the healthy
+    period after training."""
     scale, w = job.scale, job.scale.windows
     start = scale.train_seconds - int(w.window_seconds) - 400
     rows = build_feature_rows(
         closes, scale.features, start, scale.train_seconds + job.healthy_seconds
     )
     stats = measure_statistics(scale.features, reference, rows.t, rows.x, w,
-                               max_ks_tests=job.ks_tests)  # fmt: skip
+                               max_ks_tests=job.ks_tests, symbols=rows.symbol)  # fmt: skip
     keep = stats.ends >= scale.train_seconds
     psi, ks, ends = stats.psi[keep], stats.ks_pvalue[keep], stats.ends[keep]
-    tail = stats.tail[keep]
-    check_against_predictor(scale, rows, reference, ends, psi, tail=tail)
-    scores = np.array([_row_scores(scale.features, p, k, q, thresholds)
-                       for p, k, q in zip(psi, ks, tail, strict=True)])  # fmt: skip
+    tail, tail_symbol = stats.tail[keep], stats.tail_symbol[keep]
+    check_against_predictor(scale, rows, reference, ends, psi, tails=(tail, tail_symbol))
+    scores = np.array([_row_scores(scale.features, p, k, (q, r), thresholds)
+                       for p, k, q, r in zip(psi, ks, tail, tail_symbol, strict=True)])  # fmt: skip
     steps = int(w.for_seconds // stats.stride) + 1
-    names = [f"{f}/{s}" for s in ("psi", "ks", "tail") for f in scale.features]
+    names = [f"{f}/{s}" for s in STATISTICS for f in scale.features]
     fired = {n: count_alarms(scores[:, j], 1.0, steps) for j, n in enumerate(names)}
+    persistent = [assess_persistent(scores[:, j], steps) for j in range(len(names))]
+    notifications = count_episodes(np.fmax.reduce(persistent), 1.0)
     today = 0
     for statistic, limit, hold in scale.today:
         values = psi if statistic == "psi" else -np.log10(np.maximum(ks, 1e-300))
         level = limit if statistic == "psi" else -math.log10(limit)
         today += sum(count_alarms(values[:, j], level, int(hold // stats.stride) + 1)
                      for j in range(values.shape[1]))  # fmt: skip
-    return ends.size * stats.stride / DAY, {n: c for n, c in fired.items() if c}, today
+    days = ends.size * stats.stride / DAY
+    return days, {n: c for n, c in fired.items() if c}, today, notifications
 
 
 def measure_realised_vol(close: NDArray[np.float64], span: int) -> NDArray[np.float64]:
@@ -259,40 +268,42 @@ def assess_beyond(scale: Scale, changed: list[NDArray[np.float64]], at: int, sto
                for c in changed)  # fmt: skip
 
 
-def _row_scores(features: tuple[str, ...], psi: NDArray[np.float64], ks: NDArray[np.float64],
-                tail: NDArray[np.float64], thresholds: DriftThresholds) -> list[float]:  # fmt: skip
+def _row_scores(
+    features: tuple[str, ...], psi: NDArray[np.float64], ks: NDArray[np.float64],
+    tails: tuple[NDArray[np.float64], NDArray[np.float64]], thresholds: DriftThresholds,
+) -> list[float]:  # fmt: skip
     if np.isnan(psi).any():
-        return [math.nan] * (3 * len(features))
-    s = assess_scores(features, tuple(psi.tolist()), tuple(ks.tolist()), thresholds,
-                      tuple(tail.tolist()))  # fmt: skip
-    return [*s.psi, *s.ks, *s.tail]
+        return [math.nan] * (len(STATISTICS) * len(features))
+    s = assess_scores(
+        features, tuple(psi.tolist()), tuple(ks.tolist()), thresholds,
+        tail=tuple(tails[0].tolist()), tail_symbol=tuple(tails[1].tolist()),
+    )  # fmt: skip
+    return [*s.psi, *s.ks, *s.tail, *s.tail_symbol]
 
 
-def build_sample(rows_t: NDArray[np.int64], rows_x: NDArray[np.float64], symbols: int,
-                 end: float, window: float) -> WindowSample:  # fmt: skip
+def build_sample(rows: Rows, x: NDArray[np.float64], end: float, window: float) -> WindowSample:
     """The predictor's window at ``end``: rows of (end - window, end], one group per symbol."""
-    inside = (rows_t > end - window) & (rows_t <= end)
-    groups = np.tile(np.arange(1, symbols + 1, dtype=np.int32), rows_t.size // symbols + 1)
-    return WindowSample(rows_x[inside], rows_t[inside].astype(np.float64),
-                        groups[: rows_t.size][inside])  # fmt: skip
+    assert rows.symbol is not None
+    inside = (rows.t > end - window) & (rows.t <= end)
+    return WindowSample(x[inside], rows.t[inside].astype(np.float64),
+                        rows.symbol[inside].astype(np.int32) + 1)  # fmt: skip
 
 
 def check_against_predictor(
     scale: Scale, rows: Rows, reference: NDArray[np.float64], ends: NDArray[np.float64],
-    psi: NDArray[np.float64], *, tail: NDArray[np.float64],
+    psi: NDArray[np.float64], *, tails: tuple[NDArray[np.float64], NDArray[np.float64]],
 ) -> None:  # fmt: skip
-    """The replay's PSI and tail share equal the predictor's ``assess_drift`` on sampled
+    """The replay's PSI and tail shares equal the predictor's ``assess_drift`` on sampled
     windows."""
     plan = DriftPlan(scale.windows.min_rows, scale.windows.thin_seconds)
     ref = DriftReference(scale.features, reference)
     for i in np.linspace(0, ends.size - 1, 5).astype(int):
-        sample = build_sample(
-            rows.t, rows.x, scale.symbols, float(ends[i]), scale.windows.window_seconds
-        )
+        sample = build_sample(rows, rows.x, float(ends[i]), scale.windows.window_seconds)
         report = assess_drift(DETECTOR, ref, sample, plan)
         if report is not None and not np.isnan(psi[i]).any():
             assert np.allclose(report.psi, psi[i], rtol=1e-9, atol=1e-12), (report.psi, psi[i])
-            assert np.allclose(report.tail, tail[i], rtol=1e-9, atol=1e-12), (report.tail, tail[i])
+            for found, replayed in ((report.tail, tails[0][i]), (report.tail_symbol, tails[1][i])):
+                assert np.allclose(found, replayed, rtol=1e-9, atol=1e-12), (found, replayed)
 
 
 def build_changed(job: Job, closes: list[NDArray[np.float64]], change: str, at: int,
@@ -340,13 +351,12 @@ def measure_delay(
     today_run: dict[int, float] = {}
     found: list[float | None] = [None, None]
     for end in np.arange(at, stop, w.interval_seconds):
-        report = assess_drift(
-            DETECTOR, ref, build_sample(rows.t, x, scale.symbols, end, w.window_seconds), plan
-        )
+        report = assess_drift(DETECTOR, ref, build_sample(rows, x, end, w.window_seconds), plan)
         if report is None:
             continue
-        s = assess_scores(scale.features, report.psi, report.ks_pvalue, thresholds, report.tail)
-        above_new = [v > 1 for v in (*s.psi, *s.ks, *s.tail)]
+        s = assess_scores(scale.features, report.psi, report.ks_pvalue, thresholds,
+                          tail=report.tail, tail_symbol=report.tail_symbol)  # fmt: skip
+        above_new = [v > 1 for v in (*s.psi, *s.ks, *s.tail, *s.tail_symbol)]
         above_today = []
         for statistic, limit, _ in scale.today:
             values = report.psi if statistic == "psi" else tuple(-v for v in report.ks_pvalue)
@@ -375,7 +385,7 @@ def run_job(job: Job) -> Outcome:
     total = job.scale.train_seconds + job.healthy_seconds
     closes = build_closes(job, total)
     reference, thresholds = calibrate(job, closes)
-    days, fired, today = measure_healthy(job, closes, reference, thresholds)
+    days, fired, today, notifications = measure_healthy(job, closes, reference, thresholds)
     peak = measure_healthy_peak(job.scale, closes)
     beyond: list[bool] = []
     rng = np.random.default_rng([job.seed, 14])
@@ -391,12 +401,12 @@ def run_job(job: Job) -> Outcome:
                 beyond.append(out)
             delays[change].append(new)
             delays_today[change].append(old)
-    limits = {f: (p, k, q) for f, p, k, q in zip(thresholds.features, thresholds.psi,
-                                                  thresholds.ks_pvalue, thresholds.tail,
-                                                  strict=True)}  # fmt: skip
+    limits = {f: (p, k, q, r) for f, p, k, q, r in zip(
+        thresholds.features, thresholds.psi, thresholds.ks_pvalue, thresholds.tail,
+        thresholds.tail_symbol, strict=True)}  # fmt: skip
     name = f"{job.scale.name}/{job.market}/seed {job.seed}"
     return Outcome(name, days, sum(fired.values()), today, delays, delays_today, beyond, limits,
-                   time.process_time() - began, fired)  # fmt: skip
+                   time.process_time() - began, fired, notifications)  # fmt: skip
 
 
 def plan_jobs(quick: bool, seeds: int) -> list[Job]:
@@ -458,8 +468,8 @@ def main() -> None:
     if not args.json:
         for o in outcomes:
             limits = ", ".join(
-                f"{f} psi {p:.3g} ks p {k:.2g} tail {q:.2g}"
-                for f, (p, k, q) in o.thresholds.items()
+                f"{f} psi {p:.3g} ks p {k:.2g} tail {q:.2g} symbol {r:.2g}"
+                for f, (p, k, q, r) in o.thresholds.items()
             )
             print(f"  {o.job}: {o.seconds:.0f} s CPU; fired {o.fired or '-'}; thresholds: {limits}")
         print(f"\nwall {time.time() - began:.0f} s")

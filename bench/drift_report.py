@@ -36,9 +36,10 @@ class Outcome:
     delays: Delays
     delays_today: Delays
     beyond: list[bool]
-    thresholds: dict[str, tuple[float, float, float]]  # psi, ks p-value, tail share
+    thresholds: dict[str, tuple[float, float, float, float]]  # psi, ks p, tail, tail_symbol
     seconds: float
     fired: dict[str, int] = field(default_factory=dict)  # alarms per feature/statistic
+    notifications: int = 0  # episodes of any series firing: Alertmanager's group per version
 
 
 def assess_poisson_interval(count: int, days: float) -> tuple[float, float]:
@@ -74,10 +75,13 @@ def summarize(outcomes: Sequence[Outcome], today: bool) -> dict[str, object]:
     vol = [d for o in outcomes for d in (o.delays_today if today else o.delays)["vol_x3"]]
     detect["vol_x3"].update(summarize_ceiling(vol, [b for o in outcomes for b in o.beyond]))
     low, high = assess_poisson_interval(alarms, days) if days else (math.nan, math.nan)
+    grouped = sum(o.notifications for o in outcomes)
+    g_low, g_high = assess_poisson_interval(grouped, days) if days else (math.nan, math.nan)
     return {
         "false_alarms_per_day": round(alarms / days, 4) if days else None,
         "false_alarms": {"count": alarms, "days": round(days, 3),
                          "ci95_per_day": [round(low, 4), round(high, 4)]},
+        "notifications": {"count": grouped, "ci95_per_day": [round(g_low, 4), round(g_high, 4)]},
         "detect": detect,
     }  # fmt: skip
 
@@ -112,6 +116,12 @@ def format_verdicts(pooled: dict[str, object], markets: dict[str, dict[str, obje
     lines = [f"  false alarms <= 1 per 7 days ({TARGET_PER_DAY:.3f}/d), all markets pooled: "
              f"{alarms['count']} in {alarms['days']:.1f} days = {rate}/d, 95 % interval "
              f"[{low:.3g}, {high:.3g}]: {point}; shown at 95 %: {shown}"]  # fmt: skip
+    grouped = pooled["notifications"]
+    assert isinstance(grouped, dict)
+    g_low, g_high = grouped["ci95_per_day"]
+    lines.append(f"    as notifications (a version's drift alerts firing together are one "
+                 f"Alertmanager group): {grouped['count']} in {alarms['days']:.1f} days, 95 % "
+                 f"interval [{g_low:.3g}, {g_high:.3g}]")  # fmt: skip
     for market, figures in markets.items():
         vol = figures["detect"]["vol_x3"]  # type: ignore[index]
         met = vol["rate"] >= TARGET_DETECTION

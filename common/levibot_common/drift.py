@@ -12,12 +12,17 @@ counts, so the trainer can slide a window with cumulative counts. KS is scipy's 
 on rows thinned to one per ``thin_seconds`` per symbol (``plan_thinning``), and one per
 ``FEATURE_SPAN_SECONDS`` for the five-minute features: see the predictor's drift module for why.
 
-The tail share is the fraction of the window's rows (every row, as PSI) strictly outside the
-reference's [``TAIL_QUANTILE``, 1 - ``TAIL_QUANTILE``] quantiles; the reference holds ~1 %
-there. PSI's outermost bins are the reference's top and bottom deciles, so PSI saturates (~8.3
-with ten bins) once a window's values all sit in one of them: it cannot tell a market 3x beyond
-the reference's range from a healthy stormy window that fills the top decile. The tail share
-can: it counts the rows past the range, which a healthy window holds few of.
+The tail share counts the window's rows (every row, as PSI) strictly outside the reference's
+[``TAIL_QUANTILE``, 1 - ``TAIL_QUANTILE``] quantiles (the reference holds ~1 % there) in the
+window's most extreme symbol: that symbol's count beyond over the window's rows per symbol
+(``summarize_tail``; with one symbol, the pooled share). Symbols switch volatility regimes
+independently, so a market change usually drives one symbol past the range first, and a pooled
+share diluted it among the calm ones (vol x3 caught in 68 % of seed markets with regimes,
+``bench/drift_false_alarms.py``). PSI's outermost bins are the reference's top and bottom
+deciles, so PSI saturates (~8.3 with ten bins) once a window's values all sit in one of them:
+it cannot tell a market 3x beyond the reference's range from a healthy stormy window that fills
+the top decile. The tail share can: it counts the rows past the range, which a healthy window
+holds few of.
 """
 
 from __future__ import annotations
@@ -98,8 +103,25 @@ def assign_tail(edges: tuple[float, float], values: NDArray[np.float64]) -> NDAr
     return np.asarray((values < edges[0]) | (values > edges[1]))
 
 
-def assess_tail_share(reference: NDArray[np.float64], current: NDArray[np.float64]) -> float:
-    """The share of ``current`` outside the reference's extreme quantiles (0 for no rows)."""
+def summarize_tail(beyond: NDArray[np.bool_], groups: NDArray[np.integer] | None = None) -> float:
+    """The tail share of a window from its rows' ``beyond`` flags: the highest count of a group
+    (``groups``, one per symbol; None: one group) over the rows per group present, so a group
+    with few rows (a symbol just added) weighs by its rows, not as a whole window."""
+    if beyond.size == 0:
+        return 0.0
+    if groups is None:
+        return float(np.count_nonzero(beyond) / beyond.size)
+    present, inverse = np.unique(groups, return_inverse=True)
+    counts = np.bincount(inverse, weights=beyond, minlength=present.size)
+    return float(counts.max() * present.size / beyond.size)
+
+
+def assess_tail_share(
+    reference: NDArray[np.float64], current: NDArray[np.float64],
+    groups: NDArray[np.integer] | None = None,
+) -> float:  # fmt: skip
+    """The tail share of ``current`` (rows' ``groups``, None: one group) against the
+    reference's extreme quantiles (0 for no rows)."""
     if current.size == 0:
         return 0.0
-    return float(np.count_nonzero(assign_tail(plan_tail_edges(reference), current)) / current.size)
+    return summarize_tail(assign_tail(plan_tail_edges(reference), current), groups)

@@ -11,6 +11,7 @@ from levibot_common.drift import (
     assess_psi,
     assess_tail_share,
     plan_tail_edges,
+    summarize_tail,
 )
 
 
@@ -52,3 +53,20 @@ def test_the_share_sees_how_far_beyond_where_psi_saturates() -> None:
     assert assess_psi(reference, beyond) == pytest.approx(assess_psi(reference, stormy), rel=0.05)
     assert assess_tail_share(reference, stormy) < 0.05
     assert assess_tail_share(reference, beyond) == 1.0
+
+
+def test_the_share_is_the_most_extreme_symbols() -> None:
+    """One of four symbols wholly beyond, three calm: a quarter of the pooled rows, all of that
+    symbol's."""
+    beyond = np.tile([False, False, True, False], 50)
+    groups = np.tile([1, 2, 3, 4], 50)
+    assert summarize_tail(beyond) == 0.25
+    assert summarize_tail(beyond, groups) == 1.0
+
+
+def test_a_symbol_with_few_rows_weighs_by_its_rows() -> None:
+    """A symbol just added, 2 rows both beyond, beside one with 98 calm rows: its count over the
+    rows per symbol (50), not a whole window's worth."""
+    beyond = np.array([False] * 98 + [True, True])
+    groups = np.array([1] * 98 + [2, 2])
+    assert summarize_tail(beyond, groups) == pytest.approx(2 / 50)

@@ -52,5 +52,6 @@ def test_registered_version_carries_its_drift_thresholds(pg_dsn: str, tmp_path: 
     assert thresholds.calibrated
     assert all(t > 0 for t in thresholds.psi)
     assert all(0 < p < 1 for p in thresholds.ks_pvalue)
+    assert len(thresholds.tail) == len(thresholds.tail_symbol) == len(FEATURES)
     assert "drift" in document["stagesSeconds"]
     assert "drift_thresholds" not in document["metrics"]

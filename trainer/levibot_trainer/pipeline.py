@@ -219,7 +219,7 @@ def calibrate_drift(
     )  # fmt: skip
     return calibrate_thresholds(
         reference.features, reference.rows, rows.t, rows.x, windows,
-        false_alarms_per_day=settings.drift_false_alarms_per_day,
+        false_alarms_per_day=settings.drift_false_alarms_per_day, symbols=rows.symbol,
     )  # fmt: skip
 
 

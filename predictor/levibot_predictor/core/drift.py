@@ -17,7 +17,7 @@ a test: it runs on every deduplicated row, whose histogram is a steadier estimat
 thinned one's (measured in ``bench/predictor_drift.py``). The trainer thins its reference
 sample the same way (one row per symbol and minute of its data window). The tail share (rows
 beyond the reference's 0.5 %/99.5 % quantiles, ``levibot_common.drift``) runs on every row, as
-PSI does.
+PSI does, over the whole window (``tail``) and in its most extreme symbol (``tail_symbol``).
 """
 
 from __future__ import annotations
@@ -48,18 +48,21 @@ Columns = Sequence[NDArray[np.float64]]  # one 1-D sample per feature
 
 @dataclass(frozen=True)
 class DriftReport:
-    """One value per feature, in the reference's feature order (``tail`` empty: not measured)."""
+    """One value per feature, in the reference's feature order (``tail``, ``tail_symbol``
+    empty: not measured)."""
 
     features: tuple[str, ...]
     psi: tuple[float, ...]
     ks_pvalue: tuple[float, ...]
     tail: tuple[float, ...] = ()
+    tail_symbol: tuple[float, ...] = ()
 
 
 class DriftDetector(Protocol):
     """Compares a (n, k) current sample with a (m, k) reference, column by column: PSI on
     ``current``, KS on ``thinned`` (per feature, its effectively independent values; default
-    the columns of ``current``)."""
+    the columns of ``current``), the tail share over ``current`` and in its most extreme group
+    (``groups``: one per row, a group per symbol; None: one group)."""
 
     def assess(
         self,
@@ -67,6 +70,7 @@ class DriftDetector(Protocol):
         reference: NDArray[np.float64],
         current: NDArray[np.float64],
         thinned: Columns | None = None,
+        groups: NDArray[np.int32] | None = None,
     ) -> DriftReport: ...
 
 
@@ -76,14 +80,20 @@ def build_report(
     current: NDArray[np.float64],
     thinned: Columns | None,
     ks_pvalue: Callable[[NDArray[np.float64], NDArray[np.float64]], float],
+    *,
+    groups: NDArray[np.int32] | None = None,
 ) -> DriftReport:
-    """Per-feature PSI and tail share (ours, on ``current``) and KS p-value (``ks_pvalue``, on
-    ``thinned``)."""
+    """Per-feature PSI and tail shares (ours, on ``current``: pooled, and in the most extreme
+    of ``groups``) and KS p-value (``ks_pvalue``, on ``thinned``)."""
     columns = _check_shapes(features, reference, current, thinned)
+    if groups is not None and groups.shape != (current.shape[0],):
+        raise ValueError(f"groups: expected shape ({current.shape[0]},), got {groups.shape}")
     psi = tuple(assess_psi(reference[:, i], current[:, i]) for i in range(len(features)))
     ks = tuple(ks_pvalue(reference[:, i], c) for i, c in enumerate(columns))
     tail = tuple(assess_tail_share(reference[:, i], current[:, i]) for i in range(len(features)))
-    return DriftReport(features, psi, ks, tail)
+    tail_symbol = tuple(assess_tail_share(reference[:, i], current[:, i], groups)
+                        for i in range(len(features)))  # fmt: skip
+    return DriftReport(features, psi, ks, tail, tail_symbol)
 
 
 class ScipyDriftDetector:
@@ -95,9 +105,10 @@ class ScipyDriftDetector:
         reference: NDArray[np.float64],
         current: NDArray[np.float64],
         thinned: Columns | None = None,
+        groups: NDArray[np.int32] | None = None,
     ) -> DriftReport:
-        """Per-feature PSI (on ``current``) and KS p-value (on ``thinned``)."""
-        return build_report(features, reference, current, thinned, self._ks_pvalue)
+        """Per-feature PSI and tail share (on ``current``) and KS p-value (on ``thinned``)."""
+        return build_report(features, reference, current, thinned, self._ks_pvalue, groups=groups)
 
     def _ks_pvalue(self, reference: NDArray[np.float64], current: NDArray[np.float64]) -> float:
         return assess_ks_pvalue(reference, current)

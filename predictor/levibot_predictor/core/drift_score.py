@@ -8,7 +8,9 @@ for (``levibot_trainer.core.drift_calibration``), and stores them with the versi
 - psi: PSI / psi threshold;
 - ks: log(p) / log(p threshold), i.e. -log p over -log p threshold (p floored at 1e-300);
 - tail: the share of the window beyond the reference's extreme quantiles / tail threshold
-  (only for versions whose calibration has tail thresholds: the others export psi and ks).
+  (only for versions whose calibration has tail thresholds: the others export psi and ks);
+- tail_symbol: the same share in the window's most extreme symbol / its threshold (only for
+  versions calibrated with one).
 
 So a score above 1 reads the same for every feature, statistic, window and time scale: this
 window is further from the reference than the healthy windows of the training period get, more
@@ -32,8 +34,8 @@ THRESHOLDS_KEY = "drift_thresholds"  # in the registry's metrics document
 
 @dataclass(frozen=True)
 class DriftThresholds:
-    """Per feature (the model's order) a PSI, a KS p-value and a tail share threshold (``tail``
-    empty: the version has none, no tail score)."""
+    """Per feature (the model's order) a PSI, a KS p-value and tail share thresholds (``tail``,
+    ``tail_symbol`` empty: the version has none, no such score)."""
 
     features: tuple[str, ...]
     psi: tuple[float, ...]
@@ -41,17 +43,19 @@ class DriftThresholds:
     calibrated: bool
     monitoring: Mapping[str, float]  # the windows they were calibrated for ({} when fixed)
     tail: tuple[float, ...] = ()
+    tail_symbol: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
 class DriftScores:
-    """One score per feature and statistic, in the thresholds' feature order (``tail`` empty:
-    no tail score)."""
+    """One score per feature and statistic, in the thresholds' feature order (``tail``,
+    ``tail_symbol`` empty: no such score)."""
 
     features: tuple[str, ...]
     psi: tuple[float, ...]
     ks: tuple[float, ...]
     tail: tuple[float, ...] = ()
+    tail_symbol: tuple[float, ...] = ()
 
 
 def build_fixed_thresholds(features: tuple[str, ...]) -> DriftThresholds:
@@ -72,8 +76,9 @@ def parse_thresholds(metrics: Mapping[str, Any], features: tuple[str, ...]) -> D
     per_feature = document.get("features") if isinstance(document, Mapping) else None
     if not isinstance(per_feature, Mapping):
         raise ValueError(f"metrics.{THRESHOLDS_KEY}.features: expected a mapping")
-    psi, ks, tail = [], [], []
-    with_tail = _has_tail(per_feature, features)
+    psi, ks, tail, tail_symbol = [], [], [], []
+    with_tail = _has_statistic(per_feature, features, "tail")
+    with_symbol = _has_statistic(per_feature, features, "tail_symbol")
     for name in features:
         entry = per_feature.get(name)
         path = f"metrics.{THRESHOLDS_KEY}.features.{name}"
@@ -83,15 +88,19 @@ def parse_thresholds(metrics: Mapping[str, Any], features: tuple[str, ...]) -> D
         ks.append(_read_positive(entry, "ks_pvalue", path, upper=1.0))
         if with_tail:
             tail.append(_read_positive(entry, "tail", path, upper=math.inf))
+        if with_symbol:
+            tail_symbol.append(_read_positive(entry, "tail_symbol", path, upper=math.inf))
     monitoring = document.get("monitoring", {})
     return DriftThresholds(
-        features, tuple(psi), tuple(ks), True, dict(monitoring), tail=tuple(tail)
-    )
+        features, tuple(psi), tuple(ks), True, dict(monitoring), tail=tuple(tail),
+        tail_symbol=tuple(tail_symbol),
+    )  # fmt: skip
 
 
-def _has_tail(per_feature: Mapping[str, Any], features: tuple[str, ...]) -> bool:
-    """Whether the calibration has tail thresholds (one feature with one: all must have it)."""
-    return any(isinstance(per_feature.get(n), Mapping) and "tail" in per_feature[n]
+def _has_statistic(per_feature: Mapping[str, Any], features: tuple[str, ...], key: str) -> bool:
+    """Whether the calibration has ``key`` thresholds (one feature with one: all must have it:
+    the statistics came later than psi and ks)."""
+    return any(isinstance(per_feature.get(n), Mapping) and key in per_feature[n]
                for n in features)  # fmt: skip
 
 
@@ -114,19 +123,30 @@ def assess_scores(
     psi: tuple[float, ...],
     ks_pvalue: tuple[float, ...],
     thresholds: DriftThresholds,
+    *,
     tail: tuple[float, ...] = (),
+    tail_symbol: tuple[float, ...] = (),
 ) -> DriftScores:
-    """Each feature's PSI, KS and tail score against ``thresholds`` (the same feature order);
-    a tail score only when both the report's ``tail`` and the thresholds' are there."""
+    """Each feature's PSI, KS and tail scores against ``thresholds`` (the same feature order);
+    a tail score only when both the report's shares and the thresholds are there."""
     if features != thresholds.features:
         raise ValueError(f"thresholds: features {thresholds.features} != report {features}")
-    tails = zip(tail, thresholds.tail, strict=True) if tail and thresholds.tail else ()
     return DriftScores(
         features,
         tuple(v / t for v, t in zip(psi, thresholds.psi, strict=True)),
         tuple(assess_ks_score(p, t) for p, t in zip(ks_pvalue, thresholds.ks_pvalue, strict=True)),
-        tuple(v / t for v, t in tails),
+        assess_share_scores(tail, thresholds.tail),
+        assess_share_scores(tail_symbol, thresholds.tail_symbol),
     )
+
+
+def assess_share_scores(
+    shares: tuple[float, ...], thresholds: tuple[float, ...]
+) -> tuple[float, ...]:
+    """Each share over its threshold; empty when either is."""
+    if not shares or not thresholds:
+        return ()
+    return tuple(v / t for v, t in zip(shares, thresholds, strict=True))
 
 
 def check_monitoring(thresholds: DriftThresholds, serving: Mapping[str, float]) -> list[str]:

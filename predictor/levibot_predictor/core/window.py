@@ -144,9 +144,9 @@ class DriftPlan:
 def assess_drift(
     detector: DriftDetector, reference: DriftReference, sample: WindowSample, plan: DriftPlan
 ) -> DriftReport | None:
-    """Drift of the window against the reference: PSI over every (deduplicated) row, KS over
-    the rows thinned per feature; None (nothing to export) until ``plan.min_rows`` rows remain
-    after thinning to ``plan.thin_seconds``."""
+    """Drift of the window against the reference: PSI and the tail share (per symbol) over every
+    (deduplicated) row, KS over the rows thinned per feature; None (nothing to export) until
+    ``plan.min_rows`` rows remain after thinning to ``plan.thin_seconds``."""
     if reference.rows.shape[0] == 0:
         return None
     steps = [max(plan.thin_seconds, FEATURE_SPAN_SECONDS.get(f, 0.0)) for f in reference.features]
@@ -154,4 +154,4 @@ def assess_drift(
     if int(keeps[plan.thin_seconds].sum()) < plan.min_rows:
         return None
     thinned = [sample.rows[keeps[s], i] for i, s in enumerate(steps)]
-    return detector.assess(reference.features, reference.rows, sample.rows, thinned)
+    return detector.assess(reference.features, reference.rows, sample.rows, thinned, sample.groups)

@@ -120,14 +120,16 @@ def export_drift_scores(
     """Set the per-feature drift scores (statistic over threshold) and whether the thresholds
     are the version's calibrated ones (else the fixed fallback)."""
     limits = thresholds or build_fixed_thresholds(report.features)
-    scores = assess_scores(report.features, report.psi, report.ks_pvalue, limits, report.tail)
+    scores = assess_scores(report.features, report.psi, report.ks_pvalue, limits,
+                           tail=report.tail, tail_symbol=report.tail_symbol)  # fmt: skip
     base = metrics.base
     metrics.drift_calibrated.labels(*base).set(1.0 if limits.calibrated else 0.0)
     for name, psi, ks in zip(scores.features, scores.psi, scores.ks, strict=True):
         metrics.drift_score.labels(*base, name, "psi").set(psi)
         metrics.drift_score.labels(*base, name, "ks").set(ks)
-    for name, tail in zip(scores.features, scores.tail, strict=False):  # empty: no tail score
-        metrics.drift_score.labels(*base, name, "tail").set(tail)
+    for statistic, values in (("tail", scores.tail), ("tail_symbol", scores.tail_symbol)):
+        for name, value in zip(scores.features, values, strict=False):  # empty: no such score
+            metrics.drift_score.labels(*base, name, statistic).set(value)
 
 
 def clear_drift(metrics: PredictorMetrics, features: tuple[str, ...]) -> None:
@@ -137,7 +139,7 @@ def clear_drift(metrics: PredictorMetrics, features: tuple[str, ...]) -> None:
         for gauge in (metrics.psi, metrics.ks_pvalue):
             with contextlib.suppress(KeyError):  # never set, or already removed
                 gauge.remove(*base, name)
-        for statistic in ("psi", "ks", "tail"):
+        for statistic in ("psi", "ks", "tail", "tail_symbol"):
             with contextlib.suppress(KeyError):
                 metrics.drift_score.remove(*base, name, statistic)
 

@@ -102,20 +102,37 @@ def test_other_monitoring_windows_are_reported() -> None:
 
 def test_tail_thresholds_are_read_and_scored_when_the_calibration_has_them() -> None:
     features = {
-        "vol_1m": {"psi": 2.0, "ks_pvalue": 1e-6, "tail": 0.1},
-        "ret_1m": {"psi": 0.5, "ks_pvalue": 1e-3, "tail": 0.2},
+        "vol_1m": {"psi": 2.0, "ks_pvalue": 1e-6, "tail": 0.1, "tail_symbol": 0.4},
+        "ret_1m": {"psi": 0.5, "ks_pvalue": 1e-3, "tail": 0.2, "tail_symbol": 0.5},
     }
     thresholds = parse_thresholds({"drift_thresholds": {"features": features}}, FEATURES)
     assert thresholds.tail == pytest.approx((0.2, 0.1))
-    scores = assess_scores(FEATURES, (0.5, 2.0), (1e-3, 1e-6), thresholds, (0.1, 0.3))
+    assert thresholds.tail_symbol == pytest.approx((0.5, 0.4))
+    scores = assess_scores(FEATURES, (0.5, 2.0), (1e-3, 1e-6), thresholds, tail=(0.1, 0.3),
+                           tail_symbol=(0.25, 0.6))  # fmt: skip
     assert scores.tail == pytest.approx((0.5, 3.0))
-    assert assess_scores(FEATURES, (0.5, 2.0), (1e-3, 1e-6), thresholds).tail == ()
+    assert scores.tail_symbol == pytest.approx((0.5, 1.5))
+    unmeasured = assess_scores(FEATURES, (0.5, 2.0), (1e-3, 1e-6), thresholds)
+    assert (unmeasured.tail, unmeasured.tail_symbol) == ((), ())
 
 
 def test_a_calibration_without_tail_thresholds_gives_no_tail_score() -> None:
     thresholds = parse_thresholds(DOCUMENT, FEATURES)
-    assert thresholds.tail == ()
-    assert assess_scores(FEATURES, (0.5, 2.0), (1e-3, 1e-6), thresholds, (0.1, 0.3)).tail == ()
+    assert (thresholds.tail, thresholds.tail_symbol) == ((), ())
+    scores = assess_scores(FEATURES, (0.5, 2.0), (1e-3, 1e-6), thresholds, tail=(0.1, 0.3),
+                           tail_symbol=(0.1, 0.3))  # fmt: skip
+    assert (scores.tail, scores.tail_symbol) == ((), ())
+
+
+def test_a_calibration_from_before_the_per_symbol_share_scores_the_pooled_one_only() -> None:
+    features = {
+        "vol_1m": {"psi": 2.0, "ks_pvalue": 1e-6, "tail": 0.1},
+        "ret_1m": {"psi": 0.5, "ks_pvalue": 1e-3, "tail": 0.2},
+    }
+    thresholds = parse_thresholds({"drift_thresholds": {"features": features}}, FEATURES)
+    scores = assess_scores(FEATURES, (0.5, 2.0), (1e-3, 1e-6), thresholds, tail=(0.1, 0.3),
+                           tail_symbol=(0.1, 0.3))  # fmt: skip
+    assert (scores.tail, scores.tail_symbol) == (pytest.approx((0.5, 3.0)), ())
 
 
 def test_a_tail_threshold_missing_for_one_feature_names_the_field() -> None:

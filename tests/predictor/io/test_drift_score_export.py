@@ -112,16 +112,20 @@ def test_thresholds_for_other_windows_are_logged(caplog: pytest.LogCaptureFixtur
 
 def test_tail_scores_are_exported_when_the_version_has_tail_thresholds() -> None:
     document = {"drift_thresholds": {"features": {
-        "ret_1m": {"psi": 0.5, "ks_pvalue": 1e-4, "tail": 0.1},
-        "vol_1m": {"psi": 2.0, "ks_pvalue": 1e-8, "tail": 0.2},
+        "ret_1m": {"psi": 0.5, "ks_pvalue": 1e-4, "tail": 0.1, "tail_symbol": 0.2},
+        "vol_1m": {"psi": 2.0, "ks_pvalue": 1e-8, "tail": 0.2, "tail_symbol": 0.4},
     }}}  # fmt: skip
-    report = DriftReport(FEATURES, psi=(0.25, 3.0), ks_pvalue=(1e-2, 1e-16), tail=(0.05, 0.5))
+    report = DriftReport(FEATURES, psi=(0.25, 3.0), ks_pvalue=(1e-2, 1e-16), tail=(0.05, 0.5),
+                         tail_symbol=(0.05, 1.0))  # fmt: skip
     registry, metrics = build_metrics()
     export_drift_scores(metrics, report, parse_thresholds(document, FEATURES))
     assert score(registry, "ret_1m", "tail") == pytest.approx(0.5)
     assert score(registry, "vol_1m", "tail") == pytest.approx(2.5)
+    assert score(registry, "ret_1m", "tail_symbol") == pytest.approx(0.25)
+    assert score(registry, "vol_1m", "tail_symbol") == pytest.approx(2.5)
     clear_drift(metrics, FEATURES)
     assert score(registry, "vol_1m", "tail") is None
+    assert score(registry, "vol_1m", "tail_symbol") is None
 
 
 def test_a_version_without_tail_thresholds_exports_no_tail_score() -> None:

@@ -117,11 +117,15 @@ def count_realised(
     """Alarms (every (feature, statistic) series, scored by the predictor) and days."""
     thresholds = parse_thresholds({"drift_thresholds": document}, FEATURES)
     stats = measure_statistics(FEATURES, reference, t, x, SIMULATION)
-    rows = [assess_scores(FEATURES, tuple(p), tuple(k), thresholds)
-            for p, k in zip(stats.psi.tolist(), stats.ks_pvalue.tolist(), strict=True)]  # fmt: skip
-    scores = np.array([[*r.psi, *r.ks] for r in rows])
+    rows = [assess_scores(FEATURES, tuple(p), tuple(k), thresholds, tail=tuple(q),
+                          tail_symbol=tuple(r))
+            for p, k, q, r in zip(stats.psi.tolist(), stats.ks_pvalue.tolist(),
+                                  stats.tail.tolist(), stats.tail_symbol.tolist(),
+                                  strict=True)]  # fmt: skip
+    scores = np.array([[*r.psi, *r.ks, *r.tail, *r.tail_symbol] for r in rows])
     steps = int(SIMULATION.for_seconds // stats.stride) + 1
-    alarms = sum(count_episodes(assess_persistent(scores[:, j], steps), 1.0) for j in range(4))
+    alarms = sum(count_episodes(assess_persistent(scores[:, j], steps), 1.0)
+                 for j in range(scores.shape[1]))  # fmt: skip
     return alarms, stats.ends.size * stats.stride / DAY
 
 
@@ -131,11 +135,12 @@ def count_realised(
 )
 def test_the_realised_false_alarm_rate_matches_the_target(rate: float, days: int) -> None:
     """Calibrated on ``days``, measured on 2 fresh days of the same healthy market. The target
-    (24 a day over 1 day: 6 episodes per series, counted; 4 a day over 3 days: 3 per series,
-    extrapolated from the peaks) bounds the sum over the 4 series; each series gets a quarter
-    of it, so the expected count is rate x days, and the realised count must lie within its
-    sampling error (3 sigma: the fresh days' Poisson error and the calibration's own). On 1 day
-    the extrapolated threshold is too noisy to hold the rate (measured 28 alarms for 8)."""
+    (24 a day over 1 day: 3 episodes per series; 4 a day over 3 days: 1.5 per series; both
+    extrapolated from the peaks) bounds the sum over the 8 series (2 features x psi, ks, tail,
+    tail_symbol); each series gets an eighth of it, so the expected count is rate x days, and
+    the realised count must lie within its sampling error (3 sigma: the fresh days' Poisson
+    error and the calibration's own). On 1 day the extrapolated threshold is too noisy to hold
+    the rate (measured 28 alarms for 8)."""
     t, x = build_market(days * DAY, seed=11)
     reference = build_reference(t, x)
     calibration = calibrate_thresholds(
@@ -163,6 +168,35 @@ def test_the_replay_measures_the_tail_share_the_predictor_measures() -> None:
         )
         assert report is not None
         assert report.tail == pytest.approx(tuple(stats.tail[i]), rel=1e-9)
+
+
+def test_the_replay_measures_the_per_symbol_tail_share_the_predictor_measures() -> None:
+    """Three symbols interleaved second by second (the trainer's rows), the third 3x as
+    volatile from the middle on: the replay's per-symbol share is its most extreme symbol's,
+    as the predictor's on the same window with a group per symbol, above the pooled share."""
+    parts = [build_market(4 * 3600, seed=20 + k) for k in range(3)]
+    parts[2][1][2 * 3600 :] *= 3.0
+    t = np.repeat(parts[0][0], 3)
+    x = np.stack([p[1] for p in parts], axis=1).reshape(-1, 2)
+    symbols = np.tile(np.arange(3, dtype=np.int64), parts[0][0].size)
+    reference = x[: 3 * 3600 * 2][::60]
+    stats = measure_statistics(FEATURES, reference, t, x, WINDOWS, symbols=symbols)
+    unknown = measure_statistics(FEATURES, reference, t, x, WINDOWS)  # no symbols: one group
+    plan = DriftPlan(WINDOWS.min_rows, WINDOWS.thin_seconds)
+    late = stats.ends > 3 * 3600
+    assert np.array_equal(unknown.tail_symbol, stats.tail)
+    assert (stats.tail_symbol >= stats.tail - 1e-12).all()
+    assert stats.tail_symbol[late].mean() > 2.5 * stats.tail[late].mean()
+    for i in (0, stats.ends.size // 2, stats.ends.size - 1):
+        inside = (t > stats.ends[i] - WINDOWS.window_seconds) & (t <= stats.ends[i])
+        groups = symbols[inside].astype(np.int32) + 1
+        sample = WindowSample(x[inside], t[inside].astype(float), groups)
+        report = assess_drift(
+            ScipyDriftDetector(), DriftReference(FEATURES, reference), sample, plan
+        )
+        assert report is not None
+        assert report.tail == pytest.approx(tuple(stats.tail[i]), rel=1e-9)
+        assert report.tail_symbol == pytest.approx(tuple(stats.tail_symbol[i]), rel=1e-9)
 
 
 def test_the_calibration_stores_a_tail_threshold_per_feature() -> None:

@@ -5,13 +5,14 @@ definition. The predictor compares a sliding window of served rows with the vers
 (``levibot_predictor.core.window``); here the same comparison is replayed over the training
 period itself: windows of ``window_seconds`` ending every ``interval_seconds`` (the predictor's
 cadence; coarser when the period would give more than ``MAX_WINDOWS``), PSI and the tail share
-over every row and KS over rows thinned to one per ``thin_seconds`` per symbol, a window below
+over every row (the tail share over the window and in its most extreme symbol) and KS over
+rows thinned to one per ``thin_seconds`` per symbol, a window below
 ``min_rows`` thinned rows being no value, with the shared statistics of ``levibot_common.drift``.
 Sliding windows keep the market's autocorrelation, as the predictor's do.
 
 An alert fires when a score stays above 1 for ``for_seconds`` (the rule's ``for``). Each
 series becomes a threshold in ``levibot_trainer.core.drift_levels``: per (feature, statistic)
-the level whose alarm-episode rate is the target divided among the 3 x features series (a
+the level whose alarm-episode rate is the target divided among the 4 x features series (a
 union bound), counted when the period holds enough episodes, else extrapolated from a Pareto
 tail at an upper confidence bound. KS is calibrated on u = -log10(p), stored as the p-value
 threshold (at most ``KS_CEILING``, the floored p's reach). A tail threshold is at least
@@ -54,12 +55,12 @@ MAX_WINDOWS = 20_000  # evaluations per feature; the stride grows past it (7 day
 MAX_KS_WINDOWS = 2_000  # KS tests per feature (scipy's exact test is ~1 ms); filled forward
 KS_FLOOR = 1e-300
 KS_CEILING = -math.log10(KS_FLOOR)  # a level beyond (a short period's) is unreachable anyway
-STATISTICS = 3  # psi, ks, tail: the series per feature the target is divided among
+STATISTICS = 4  # psi, ks, tail, tail_symbol: the series per feature the target is divided among
 TAIL_SHARE_FLOOR = 4 * TAIL_QUANTILE  # twice the reference's own share beyond its range
 METHOD = (
     "sliding windows of the training period replayed as the predictor's; per (feature, "
     "statistic) the level whose episode rate (the minimum over for_seconds crossing it) is "
-    "false_alarms_per_day / (3 x features), counted, or extrapolated from the episodes' peaks "
+    "false_alarms_per_day / (4 x features), counted, or extrapolated from the episodes' peaks "
     "over a high level (Pareto tail, Hill's estimate), at the upper confidence bounds "
     f"({TAIL_CONFIDENCE:g} each) of the rate there and of the tail index"
 )
@@ -88,20 +89,21 @@ class MonitoringWindows:
 
 @dataclass(frozen=True)
 class StatisticSeries:
-    """PSI, KS p-value and tail share of every window (rows: window ends), NaN below
-    ``min_rows``."""
+    """PSI, KS p-value and tail shares (pooled, most extreme symbol) of every window (rows:
+    window ends), NaN below ``min_rows``."""
 
     ends: NDArray[np.float64]
     stride: float
     psi: NDArray[np.float64]
     ks_pvalue: NDArray[np.float64]
     tail: NDArray[np.float64]
+    tail_symbol: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Per feature the PSI, KS p-value and tail share thresholds for the target rate, and how
-    they came."""
+    """Per feature the PSI, KS p-value and tail share (pooled, most extreme symbol) thresholds
+    for the target rate, and how they came."""
 
     features: tuple[str, ...]
     psi: tuple[float, ...]
@@ -111,14 +113,15 @@ class Calibration:
     days: float
     evaluations: int
     tail: tuple[float, ...] = ()
+    tail_symbol: tuple[float, ...] = ()
 
     @property
     def complete(self) -> bool:
         """Whether every threshold could be derived (the period held enough full windows)."""
-        values = (*self.psi, *self.ks_pvalue, *self.tail)
+        values = (*self.psi, *self.ks_pvalue, *self.tail, *self.tail_symbol)
         return (
             bool(values)
-            and len(self.tail) == len(self.features)
+            and len(self.tail) == len(self.tail_symbol) == len(self.features)
             and all(math.isfinite(v) and v > 0 for v in values)
             and all(v < 1 for v in self.ks_pvalue)
         )
@@ -132,9 +135,14 @@ class Calibration:
             "days": round(self.days, 4),
             "evaluations": self.evaluations,
             "features": {
-                name: {"psi": psi, "ks_pvalue": ks, "tail": tail}
-                for name, psi, ks, tail in zip(
-                    self.features, self.psi, self.ks_pvalue, self.tail, strict=True
+                name: {"psi": psi, "ks_pvalue": ks, "tail": tail, "tail_symbol": symbol}
+                for name, psi, ks, tail, symbol in zip(
+                    self.features,
+                    self.psi,
+                    self.ks_pvalue,
+                    self.tail,
+                    self.tail_symbol,
+                    strict=True,
                 )
             },
         }
@@ -202,13 +210,22 @@ def measure_psi_series(
 
 def measure_tail_series(
     reference: NDArray[np.float64], t: NDArray[np.int64], values: NDArray[np.float64],
-    ends: NDArray[np.float64], window_seconds: float,
+    ends: NDArray[np.float64], window_seconds: float, *, symbols: NDArray[np.int64] | None = None,
 ) -> NDArray[np.float64]:  # fmt: skip
-    """Tail share of the rows in (end - window, end] for every end, from a cumulative count."""
-    beyond = np.concatenate([[0], np.cumsum(assign_tail(plan_tail_edges(reference), values))])
+    """Tail share of the rows in (end - window, end] for every end, in the window's most
+    extreme symbol (``levibot_common.drift.summarize_tail``; ``symbols`` None: one), from
+    cumulative counts, one symbol at a time."""
+    beyond = assign_tail(plan_tail_edges(reference), values)
     lo = np.searchsorted(t, ends - window_seconds, side="right")
     hi = np.searchsorted(t, ends, side="right")
-    share: NDArray[np.float64] = (beyond[hi] - beyond[lo]) / np.maximum(hi - lo, 1)
+    highest, present = np.zeros(ends.size), np.zeros(ends.size)
+    for member in [None] if symbols is None else [symbols == s for s in np.unique(symbols)]:
+        rows = np.ones(t.size, bool) if member is None else member
+        held = np.concatenate([[0], np.cumsum(rows)])
+        counted = np.concatenate([[0], np.cumsum(beyond & rows)])
+        highest = np.maximum(highest, counted[hi] - counted[lo])
+        present += (held[hi] - held[lo]) > 0
+    share: NDArray[np.float64] = highest * np.maximum(present, 1) / np.maximum(hi - lo, 1)
     return share
 
 
@@ -243,44 +260,56 @@ def measure_ks_series(
 def measure_statistics(
     features: tuple[str, ...], reference: NDArray[np.float64], t: NDArray[np.int64],
     x: NDArray[np.float64], windows: MonitoringWindows, *, max_ks_tests: int = MAX_KS_WINDOWS,
+    symbols: NDArray[np.int64] | None = None,
 ) -> StatisticSeries:  # fmt: skip
-    """Every window's PSI, KS p-value and tail share per feature over the time-ordered rows."""
+    """Every window's PSI, KS p-value and tail shares per feature over the time-ordered rows
+    (of ``symbols``, the per-symbol share's groups; None: one)."""
     ends = plan_window_ends(t, windows)
     stride = float(ends[1] - ends[0]) if ends.size > 1 else windows.interval_seconds
     absent = count_thinned(t, ends, windows.window_seconds, windows.thin_seconds) < windows.min_rows
     psi = np.empty((ends.size, len(features)))
     ks = np.empty((ends.size, len(features)))
     tail = np.empty((ends.size, len(features)))
+    tail_symbol = np.empty((ends.size, len(features)))
     for i, name in enumerate(features):
         psi[:, i] = measure_psi_series(reference[:, i], t, x[:, i], ends, windows.window_seconds)
         tail[:, i] = measure_tail_series(reference[:, i], t, x[:, i], ends, windows.window_seconds)
+        tail_symbol[:, i] = measure_tail_series(
+            reference[:, i], t, x[:, i], ends, windows.window_seconds, symbols=symbols
+        )
         step = plan_thin_seconds(name, windows.thin_seconds)
         ks[:, i] = measure_ks_series(
             reference[:, i], t, x[:, i], ends, windows.window_seconds, step=step,
             max_tests=max_ks_tests,
         )  # fmt: skip
-    psi[absent], ks[absent], tail[absent] = np.nan, np.nan, np.nan
-    return StatisticSeries(ends, stride, psi, ks, tail)
+    for series in (psi, ks, tail, tail_symbol):
+        series[absent] = np.nan
+    return StatisticSeries(ends, stride, psi, ks, tail, tail_symbol)
 
 
 def calibrate_thresholds(
     features: tuple[str, ...], reference: NDArray[np.float64], t: NDArray[np.int64],
     x: NDArray[np.float64], windows: MonitoringWindows, *, false_alarms_per_day: float,
+    symbols: NDArray[np.int64] | None = None,
 ) -> Calibration:  # fmt: skip
     """The PSI, KS p-value and tail share thresholds of each feature for
     ``false_alarms_per_day`` (the whole ModelDeployment's), on the time-ordered training rows
-    (``t``, ``x``)."""
-    series = measure_statistics(features, reference, t, x, windows)
+    (``t``, ``x``, of ``symbols``; None: one)."""
+    series = measure_statistics(features, reference, t, x, windows, symbols=symbols)
     steps = int(windows.for_seconds // series.stride) + 1
     days = series.ends.size * series.stride / 86_400.0
     per_series = false_alarms_per_day / (STATISTICS * len(features))
-    psi, ks, tail = [], [], []
+    psi: list[float] = []
+    ks: list[float] = []
+    tail: list[float] = []
+    tail_symbol: list[float] = []
     for i in range(len(features)):
         psi.append(derive_level(assess_persistent(series.psi[:, i], steps), days, per_series))
         u = -np.log10(np.maximum(series.ks_pvalue[:, i], KS_FLOOR))
         level = derive_level(assess_persistent(u, steps), days, per_series)
         ks.append(10.0 ** -min(level, KS_CEILING))  # past the floor: a p no window reaches
-        share = derive_level(assess_persistent(series.tail[:, i], steps), days, per_series)
-        tail.append(max(share, TAIL_SHARE_FLOOR))  # NaN stays NaN
+        for shares, out in ((series.tail, tail), (series.tail_symbol, tail_symbol)):
+            share = derive_level(assess_persistent(shares[:, i], steps), days, per_series)
+            out.append(max(share, TAIL_SHARE_FLOOR))  # NaN stays NaN
     return Calibration(features, tuple(psi), tuple(ks), false_alarms_per_day, windows, days,
-                       int(series.ends.size), tuple(tail))  # fmt: skip
+                       int(series.ends.size), tuple(tail), tuple(tail_symbol))  # fmt: skip

@@ -7,8 +7,8 @@ An alert fires when a score stays above 1 for ``for_seconds`` (the rule's ``for`
 is first reduced to its *persistent* value, the minimum over the last ``for_seconds``
 (``assess_persistent``): an alarm episode is an upcrossing of the threshold by that minimum
 (``count_episodes``). The threshold of a series is the level whose episode rate is its share of
-the target (the target over the 3 x features series, psi, ks and tail: a union bound, so the
-whole ModelDeployment stays at or under the target).
+the target (the target over the 4 x features series, psi, ks, tail and tail_symbol: a union
+bound, so the whole ModelDeployment stays at or under the target).
 
 When the period holds at least ``MIN_EPISODES`` episodes of that rate, the level is counted:
 seen, not extrapolated. Otherwise (0.1 a day for 18 series over 7 days is 0.04 episode each) it
