@@ -8,7 +8,8 @@ Layer: core (pure), in ``modeldeployment``. Status is the memory (``status.drift
   no delivery and survives a restart); ``since`` is when the operator first saw it firing.
 - The retrain's training window: it waits until the drift has lasted
   ``spec.driftRetrain.minDriftedSeconds`` (default 1 h), then trains on the rows from ``since``
-  to its Job's start (the window reaches the features' look-back further, as the predictor's
+  (kept across a promotion while the new stable drifts too: ``remember_drift``) to its Job's
+  start (the window reaches the features' look-back further, as the predictor's
   features do; capped at ``spec.training.dataWindowSeconds``).
   The alert fires only after the drift score has stayed above 1 for its persistence, so the
   window holds the drifted market only: a retrain on a window reaching back before the drift
@@ -99,12 +100,18 @@ def update_drift_scores(status: MDStatus, seen: DriftSeen | None) -> MDStatus:
 
 
 def remember_drift(memory: DriftMemory, stable: str, seen: DriftSeen, now: datetime) -> DriftMemory:
-    """The episode: kept while the same stable version drifts, forgotten when it stops."""
+    """The episode: kept while the stable version drifts, forgotten when it stops. A version
+    promoted while the episode is open (the drift retrain itself) that drifts too carries the
+    episode on from its ``since``: the market has not come back, and the next retrain trains on
+    the whole drifted stretch, longer each generation. A retrain on minutes of the new market
+    has a reference and thresholds from those minutes, and drifts against them; with a fresh
+    ``since`` every generation would learn from ``minDriftedSeconds`` again."""
     alerts = tuple(seen.firing.get(stable, ()))
     if not alerts:  # the version stays named, so the cleared fields are written (as null)
         return replace(memory, since="", alerts=(), waiting="")
-    if memory.version == stable and memory.since:
-        return replace(memory, alerts=alerts)
+    if memory.since:  # the same episode; a new version's wait is told afresh
+        waiting = memory.waiting if memory.version == stable else ""
+        return replace(memory, version=stable, alerts=alerts, waiting=waiting)
     return replace(memory, version=stable, since=format_time(now), alerts=alerts, waiting="")
 
 

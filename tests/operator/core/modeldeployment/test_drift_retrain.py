@@ -123,6 +123,24 @@ def test_a_crash_between_status_and_create_re_creates_the_same_canary() -> None:
     assert step(opened_at(0), FIRING, 600).canaries == ()  # long gone: deleted on purpose
 
 
+def test_a_promoted_retrain_that_drifts_too_carries_the_episode_on() -> None:
+    """v2, the drift retrain, is promoted and drifts against its short reference: the episode
+    keeps its ``since``, so the next retrain (after the cool-down) trains on the whole drifted
+    stretch, not on minDriftedSeconds again."""
+    status = opened_at(0)  # drift-1 opened at 0 on the episode since two hours before
+    since = status.drift.since
+    promoted = replace(status, stable_version="v2")
+    drifting = DriftSeen({"v2": (DRIFT,)}, {"v2": {"vol_1m": 3.5}})
+    later = step(promoted, drifting, 1200, names=("btc-direction-drift-1",))
+    assert (later.status.drift.version, later.status.drift.since) == ("v2", since)
+    [create] = later.canaries
+    assert create.manifest["metadata"]["name"] == "btc-direction-drift-2"  # type: ignore[index]
+    window = create.manifest["spec"]["candidate"]["dataWindowSeconds"]  # type: ignore[index]
+    assert window == 7200 + 1200 + 301  # since -2 h to 1200 s, and the features' look-back
+    calm = step(promoted, CALM, 1200)  # v2 does not drift: the episode is over
+    assert calm.status.drift.since == ""
+
+
 def test_the_episode_ends_when_the_alert_stops_and_scores_go_to_history() -> None:
     first = step(STABLE, FIRING, 0)
     calm = step(first.status, CALM, 60)
