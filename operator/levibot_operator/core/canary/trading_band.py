@@ -33,8 +33,10 @@ from levibot_operator.core.canary.trading_spec import TradingChecksSpec
 class RetrainNoise:
     """The stable's recorded retraining noise of the paired difference
     (``levibot_trainer.core.trading_noise``): ``margin``, ``hourly`` the sd of the mean
-    difference over one hour of paired rows, ``return_sd`` the market's sd they were measured
-    in; as recorded in return units, or in the check's units after ``convert_noise``."""
+    difference over one hour of paired rows, ``position_sd`` the stable's position sd they are
+    converted by and ``return_sd`` the market's sd they were measured in (carried as recorded:
+    the conversion does not scale by volatility); as recorded in return units, or in the check's
+    units after ``convert_noise``."""
 
     margin: float
     hourly: float
@@ -60,14 +62,12 @@ def plan_band(blocks: BlockMeans, noise: RetrainNoise, planned_blocks: int, alph
     return per_block * compute_sequence_margin(blocks.n_eff, rho, alpha)
 
 
-def convert_noise(noise: RetrainNoise | None, market_sd: float, scale: float,
-                  annualisation: float) -> RetrainNoise | None:  # fmt: skip
+def convert_noise(noise: RetrainNoise | None, annualisation: float) -> RetrainNoise | None:
     """The recorded noise in the check's units: both numbers in the version's Sharpe units (over
     its recorded position sd), as the check's estimate is over the stable's position sd on the
-    counted rows. ``market_sd`` and ``scale`` (the canary's return and position sd) are not used:
-    see the module docstring."""
+    counted rows, times ``annualisation``. Not scaled by the canary's volatility: measured, that
+    rolled back more healthy retrains (see the module docstring)."""
     if noise is None:
         return None
-    del market_sd, scale  # measured: scaling by the canary's volatility rolled back more healthy
     own = noise.position_sd if noise.position_sd > 0.0 else 1.0
     return RetrainNoise(noise.margin / own * annualisation, noise.hourly / own * annualisation)

@@ -259,8 +259,7 @@ def assess_trading_checks(ts: FloatArray, rows: TradingRows, spec: TradingChecks
     blocks = compute_block_means(at, candidate - stable, ctx.block_seconds,
                                  origin_s=ctx.started_at)  # fmt: skip
     scale = plan_risk_scale(stable, candidate)
-    market = float(np.std(counted.outcome_return, ddof=1)) if len(at) >= 2 else 0.0
-    noise = convert_noise(ctx.noise, market, scale, plan_annualisation(ctx.horizon_seconds))
+    noise = convert_noise(ctx.noise, plan_annualisation(ctx.horizon_seconds))
     sharpe = assess_sharpe(blocks, scale, spec, replace(ctx, noise=noise))
     if not ctx.readings:
         return (sharpe,)

@@ -54,8 +54,8 @@ def test_the_effective_margin_is_the_wider_of_the_spec_and_the_noise() -> None:
 
 def test_the_margin_and_the_noise_are_taken_in_the_versions_sharpe_units() -> None:
     recorded = RetrainNoise(margin=2e-5, hourly=5e-6, return_sd=1e-3, position_sd=2e-3)
-    assert convert_noise(None, 2e-3, 1e-3, 1.0) is None
-    found = convert_noise(recorded, 2e-3, 1e-3, 1000.0)  # the canary's sds are not used
+    assert convert_noise(None, 1.0) is None
+    found = convert_noise(recorded, 1000.0)  # the canary's return and position sds play no part
     assert found == RetrainNoise(pytest.approx(10.0), pytest.approx(2.5))  # type: ignore[arg-type]
 
 

@@ -71,15 +71,14 @@ def _recorded(rng: np.random.Generator) -> RetrainNoise:
 
 def _missed(rng: np.random.Generator, noise: RetrainNoise) -> bool:
     seconds = 2700
-    ts, stable, retrain, returns = _market(rng, seconds)
+    ts, stable, retrain, _ = _market(rng, seconds)
     planned = seconds // BLOCK
     for k in range(MIN_BLOCKS, planned + 1):
         now = float(k * BLOCK)
         keep = ts < now - HORIZON  # resolved rows only
         blocks = compute_block_means(ts[keep], (retrain - stable)[keep], BLOCK)
         scale = plan_risk_scale(stable[keep], retrain[keep])
-        market = float(np.std(returns[keep], ddof=1))
-        converted = convert_noise(noise, market, scale, plan_annualisation(HORIZON))
+        converted = convert_noise(noise, plan_annualisation(HORIZON))
         ctx = TradingContext(now, 0.0, BLOCK, HORIZON, FREE, ALPHA, planned, alone=True,
                              noise=converted)  # fmt: skip
         check = assess_sharpe(blocks, scale, TradingChecksSpec(), ctx)
