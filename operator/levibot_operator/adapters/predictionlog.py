@@ -62,9 +62,11 @@ ENVELOPE_SQL = """
 SELECT (metrics ->> 'envelope_rms') AS envelope FROM model_registry
 WHERE model_name = $1 AND version = $2
 """
-RETRAIN_NOISE_SQL = """
-SELECT (metrics -> 'backtest' -> 'retrainNoise' ->> '{key}') FROM model_registry
-WHERE model_name = $1 AND version = $2
+RETRAIN_NOISE_KEYS = ("margin", "hourly", "returnSd", "positionSd")  # RetrainNoise's order
+RETRAIN_NOISE_SQL = f"""
+SELECT {", ".join(f"n ->> '{key}'" for key in RETRAIN_NOISE_KEYS)}
+FROM (SELECT metrics -> 'backtest' -> 'retrainNoise' AS n FROM model_registry
+      WHERE model_name = $1 AND version = $2) AS noise
 """
 
 
@@ -140,6 +142,12 @@ async def fetch_registry_number(
         text = await conn.fetchval(sql, model_name, version)
     except asyncpg.UndefinedTableError:
         return None
+    return parse_registry_number(text, positive=positive)
+
+
+def parse_registry_number(text: str | None, *, positive: bool) -> float | None:
+    """A recorded number from its JSON text: None when absent, unparsable, not finite, negative
+    (or zero when ``positive``)."""
     try:
         value = float(text) if text is not None else math.nan
     except ValueError:
@@ -157,13 +165,15 @@ async def fetch_retrain_noise(
     conn: asyncpg.Connection, model_name: str, version: str
 ) -> RetrainNoise | None:
     """The version's recorded paired-trading retraining noise (``metrics.backtest.retrainNoise``:
-    margin, hourly sd and the market's return sd, in return units), or None."""
-    found = [
-        await fetch_registry_number(
-            conn, RETRAIN_NOISE_SQL.format(key=key), model_name, version, positive=False
-        )
-        for key in ("margin", "hourly", "returnSd", "positionSd")
-    ]
+    margin, hourly sd, the market's return sd and the position sd, in return units; one
+    query), or None when any is missing or invalid."""
+    try:
+        row = await conn.fetchrow(RETRAIN_NOISE_SQL, model_name, version)
+    except asyncpg.UndefinedTableError:
+        return None
+    if row is None:
+        return None
+    found = [parse_registry_number(row[i], positive=False) for i in range(len(RETRAIN_NOISE_KEYS))]
     values = [v for v in found if v is not None]
     return RetrainNoise(*values) if len(values) == len(found) else None
 
