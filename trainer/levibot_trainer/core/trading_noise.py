@@ -13,8 +13,8 @@ per retrain ``k`` the row difference retrain minus version (a fraction of the un
 into time blocks of ``block_seconds`` (horizon + the longest feature window: the products carry
 the signals' memory, and the cost term is a function of the signals alone).
 
-Three numbers, the first two the largest over the K retrains, in return units (the check
-converts them to its annualised Sharpe units on the canary's own rows, ``trading_band``):
+Four numbers, the first two the largest over the K retrains, in return units (the check
+converts them to its annualised Sharpe units by the recorded ``position_sd``, ``trading_band``):
 
 - ``margin``: max_k |mean difference|: how far a healthy retrain's expected paper return sits
   from the version's (mostly one trades a little more often and pays the round trip); the check
