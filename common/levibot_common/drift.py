@@ -125,3 +125,12 @@ def assess_tail_share(
     if current.size == 0:
         return 0.0
     return summarize_tail(assign_tail(plan_tail_edges(reference), current), groups)
+
+
+def assess_tail_shares(
+    reference: NDArray[np.float64], current: NDArray[np.float64], groups: NDArray[np.integer]
+) -> tuple[float, float]:
+    """Both tail shares of ``current``, pooled and in its most extreme group, from one pass
+    over the reference's quantiles and the rows beyond them."""
+    beyond = assign_tail(plan_tail_edges(reference), current)
+    return summarize_tail(beyond), summarize_tail(beyond, groups)

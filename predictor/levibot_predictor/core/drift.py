@@ -36,6 +36,7 @@ from levibot_common.drift import (
     assess_ks_pvalue,
     assess_psi,
     assess_tail_share,
+    assess_tail_shares,
     plan_thinning,
 )
 
@@ -90,9 +91,9 @@ def build_report(
         raise ValueError(f"groups: expected shape ({current.shape[0]},), got {groups.shape}")
     psi = tuple(assess_psi(reference[:, i], current[:, i]) for i in range(len(features)))
     ks = tuple(ks_pvalue(reference[:, i], c) for i, c in enumerate(columns))
-    tail = tuple(assess_tail_share(reference[:, i], current[:, i]) for i in range(len(features)))
-    tail_symbol = tuple(assess_tail_share(reference[:, i], current[:, i], groups)
-                        for i in range(len(features)))  # fmt: skip
+    one = np.zeros(current.shape[0], dtype=np.int32) if groups is None else groups
+    shares = [assess_tail_shares(reference[:, i], current[:, i], one) for i in range(len(features))]
+    tail, tail_symbol = (tuple(s[k] for s in shares) for k in (0, 1))
     return DriftReport(features, psi, ks, tail, tail_symbol)
 
 
