@@ -108,9 +108,11 @@ def test_market_drift_pauses_the_canary_and_the_drift_loop_promotes_a_retrain(
     assert registry(stack, ns)[candidate]["reason"] == "aborted by annotation"
 
     # The drift loop: it remembers the episode, waits for the drifted stretch, then retrains.
-    loop = eventually(lambda: md_status(stack, ns).get("drift", {}).get("since"), 120,
-                      "the ModelDeployment to see its stable version drifting")  # fmt: skip
-    assert loop
+    try:
+        eventually(lambda: md_status(stack, ns).get("drift", {}).get("since"), 300,
+                   "the ModelDeployment to see its stable version drifting")  # fmt: skip
+    except AssertionError as err:
+        raise AssertionError(f"{err}\n{drift_evidence(stack, ns)}") from None
     opened = eventually(
         lambda: stack.kube.kubectl("-n", ns, "get", "canary", DRIFT_CANARY,
                                    check=False).returncode == 0,
@@ -149,6 +151,28 @@ def test_market_drift_pauses_the_canary_and_the_drift_loop_promotes_a_retrain(
     events = stack.kube.kubectl("-n", ns, "get", "events", "-o", "name",
                                 "--field-selector", "reason=DriftRetrain").stdout  # fmt: skip
     assert events.strip()
+
+
+def drift_evidence(stack: LocalStack, ns: str) -> str:
+    """What Prometheus saw over the last 15 minutes, for a failure message: each version's
+    highest drift score (every 30 s), its drift alerts' states, and the scrapes that failed."""
+    model = f'namespace="{ns}",model="{MD}"'
+    lines = [f"status.drift: {md_status(stack, ns).get('drift')}"]
+    scores = f"max by (version) (levibot_feature_drift_score{{{model}}})[15m:30s]"
+    for series in stack.prom_query(scores):
+        values = " ".join(f"{float(v):.2f}" for _, v in series["values"])
+        lines.append(f"highest score of {series['metric'].get('version')}: {values}")
+    alerts = f'ALERTS{{namespace="{ns}",alertname="{DRIFT_ALERT}"}}[15m]'
+    for series in stack.prom_query(alerts):
+        label, times = series["metric"], [float(t) for t, _ in series["values"]]
+        lines.append(
+            f"{label.get('alertstate')} {label.get('version')} {label.get('feature')} "
+            f"{label.get('statistic')}: {time.time() - times[0]:.0f} s to "
+            f"{time.time() - times[-1]:.0f} s ago, {len(times)} evaluations"
+        )
+    for series in stack.prom_query(f'count_over_time((up{{namespace="{ns}"}} == 0)[15m:])'):
+        lines.append(f"failed scrapes of {series['metric'].get('pod')}: {series['value'][1]}")
+    return "\n".join(lines)
 
 
 def wait_finished(stack: LocalStack, ns: str, name: str, *, timeout: float) -> Any:
