@@ -86,6 +86,15 @@ def assess_psi(reference: NDArray[np.float64], current: NDArray[np.float64]) -> 
     return float(assess_psi_counts(ref_counts, cur_counts[None, :])[0])
 
 
+def assess_psi_reach(reference: NDArray[np.float64]) -> float:
+    """The highest PSI a window can have against ``reference``: every value in the bin the
+    reference fills least (~8.3 with ten deciles)."""
+    edges = plan_psi_edges(reference)
+    bins = edges.size + 1
+    ref_counts = np.bincount(assign_psi_bins(edges, reference), minlength=bins)
+    return float(assess_psi_counts(ref_counts, np.eye(bins, dtype=np.int64)).max())
+
+
 def assess_ks_pvalue(reference: NDArray[np.float64], current: NDArray[np.float64]) -> float:
     """Two-sample Kolmogorov-Smirnov p-value of one feature."""
     return float(stats.ks_2samp(reference, current).pvalue)

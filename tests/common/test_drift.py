@@ -9,6 +9,7 @@ import pytest
 from levibot_common.drift import (
     TAIL_QUANTILE,
     assess_psi,
+    assess_psi_reach,
     assess_tail_share,
     plan_tail_edges,
     summarize_tail,
@@ -70,3 +71,16 @@ def test_a_symbol_with_few_rows_weighs_by_its_rows() -> None:
     beyond = np.array([False] * 98 + [True, True])
     groups = np.array([1] * 98 + [2, 2])
     assert summarize_tail(beyond, groups) == pytest.approx(2 / 50)
+
+
+def test_psi_reaches_its_reach_only_with_every_value_in_the_least_filled_bin() -> None:
+    """The reach is the PSI of a window whose values all sit in one outermost decile (the
+    reference's deciles fill each bin alike, up to ties), and no other window exceeds it."""
+    rng = np.random.default_rng(9)
+    reference = rng.standard_normal(2000)
+    reach = assess_psi_reach(reference)
+    assert reach == pytest.approx(assess_psi(reference, np.full(50, 10.0)), rel=1e-3)
+    assert 8.0 < reach < 8.5
+    windows = [rng.standard_normal(50) * rng.uniform(0.1, 5.0) + rng.uniform(-3, 3)
+               for _ in range(500)]  # fmt: skip
+    assert max(assess_psi(reference, w) for w in windows) <= reach

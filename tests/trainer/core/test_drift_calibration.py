@@ -12,6 +12,7 @@ import pytest
 from numpy.typing import NDArray
 from scipy import signal
 
+from levibot_common.drift import assess_psi_reach
 from levibot_predictor.core.drift import ScipyDriftDetector
 from levibot_predictor.core.drift_score import assess_scores, parse_thresholds
 from levibot_predictor.core.window import DriftPlan, DriftReference, WindowSample, assess_drift
@@ -221,3 +222,17 @@ def test_a_short_period_gives_an_unreachable_ks_threshold_not_an_incomplete_one(
     )
     assert calibration.complete
     assert min(calibration.ks_pvalue) >= 1e-300
+
+
+def test_a_short_period_gives_psi_and_tail_thresholds_within_their_reach() -> None:
+    """Two hours for a rate of 0.5 a day (as the KS case above): PSI and the tail shares are
+    bounded, so each threshold lies under what a window can reach and a saturated window
+    fires (the Pareto tail on the statistics themselves put them past it)."""
+    t, x = build_market(7200, seed=5)
+    reference = build_reference(t, x)
+    windows = MonitoringWindows(600, 30, 10, 20, 60)
+    calibration = calibrate_thresholds(FEATURES, reference, t, x, windows, false_alarms_per_day=0.5)
+    for i in range(len(FEATURES)):
+        assert calibration.psi[i] < assess_psi_reach(reference[:, i])
+        assert calibration.tail[i] < 1.0
+        assert calibration.tail_symbol[i] < 1.0

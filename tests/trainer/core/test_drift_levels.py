@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from levibot_trainer.core.drift_levels import TAIL_CONFIDENCE, bound_tail, derive_level
+from levibot_trainer.core.drift_calibration import count_episodes
+from levibot_trainer.core.drift_levels import (
+    TAIL_CONFIDENCE,
+    bound_tail,
+    derive_bounded_level,
+    derive_level,
+)
 
 
 def test_the_tail_bounds_are_the_exact_poisson_and_hill_bounds() -> None:
@@ -41,3 +47,36 @@ def test_an_extrapolated_level_lies_above_the_point_estimate() -> None:
     u = values[-10]  # about the highest level ten episodes cross (one value each)
     point = u * (10 / 0.05) ** float(np.mean(np.log(values[-10:] / u)))
     assert level > point
+
+
+def test_a_bounded_level_stays_under_the_reach_where_the_pareto_tail_passes_it() -> None:
+    """Shares in [0, 1) with a heavy tail towards 1: the Pareto tail on the shares themselves
+    puts a rare level past 1 (a series that never fires); on the bounded scale it stays under
+    1, and a window at the reach fires."""
+    rng = np.random.default_rng(3)
+    shares = -np.expm1(-np.minimum(rng.pareto(1.0, 20_000) * 0.02, 15.0))
+    unbounded = derive_level(shares, days=1.0, per_day=0.01)
+    bounded = derive_bounded_level(shares, days=1.0, per_day=0.01, reach=1.0)
+    assert unbounded > 1.0
+    assert 0.5 < bounded < 1.0
+
+
+def test_a_counted_bounded_level_keeps_the_rate() -> None:
+    """Where the period holds enough episodes the level is counted on either scale, so the
+    bounded one is crossed no more often than the target allows (some windows at the reach
+    among them: 48 of 20,000 here, under the 100 allowed)."""
+    rng = np.random.default_rng(4)
+    shares = np.minimum(rng.pareto(2.0, 20_000) * 0.05, 1.0)
+    level = derive_bounded_level(shares, days=1.0, per_day=100.0, reach=1.0)
+    assert count_episodes(shares, level) <= 100
+    assert level == pytest.approx(derive_level(shares, days=1.0, per_day=100.0), rel=0.05)
+
+
+def test_a_statistic_at_its_reach_more_often_than_allowed_never_fires() -> None:
+    """48 windows at the reach for 40 allowed: no level under it keeps the rate, so the level is
+    the reach, which no window crosses."""
+    rng = np.random.default_rng(4)
+    shares = np.minimum(rng.pareto(2.0, 20_000) * 0.05, 1.0)
+    level = derive_bounded_level(shares, days=1.0, per_day=40.0, reach=1.0)
+    assert level == 1.0
+    assert count_episodes(shares, level) == 0

@@ -15,7 +15,9 @@ An alert fires when a score stays above 1 for ``for_seconds`` (the rule's ``for`
 series becomes a threshold in ``levibot_trainer.core.drift_levels``: per (feature, statistic)
 the level whose alarm-episode rate is the target divided among the 4 x features series (a
 union bound), counted when the period holds enough episodes, else extrapolated from a Pareto
-tail at an upper confidence bound. KS is calibrated on u = -log10(p), stored as the p-value
+tail at an upper confidence bound; PSI and the tail shares, which are bounded, on a scale where
+their reach is at infinity (``derive_bounded_level``), so a window at the reach fires. KS is
+calibrated on u = -log10(p), stored as the p-value
 threshold (at most ``KS_CEILING``, the floored p's reach). A tail threshold is at least
 ``TAIL_SHARE_FLOOR``: a period whose windows never left the reference's range still allows a
 window a few rows past it.
@@ -30,11 +32,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from levibot_common.drift import TAIL_QUANTILE, plan_thin_seconds
+from levibot_common.drift import TAIL_QUANTILE, assess_psi_reach, plan_thin_seconds
 from levibot_trainer.core.drift_levels import (
     TAIL_CONFIDENCE,
     assess_persistent,
     count_episodes,
+    derive_bounded_level,
     derive_level,
 )
 from levibot_trainer.core.drift_replay import (
@@ -203,12 +206,15 @@ def calibrate_thresholds(
     tail: list[float] = []
     tail_symbol: list[float] = []
     for i in range(len(features)):
-        psi.append(derive_level(assess_persistent(series.psi[:, i], steps), days, per_series))
+        persistent = assess_persistent(series.psi[:, i], steps)
+        reach = assess_psi_reach(reference[:, i])
+        psi.append(derive_bounded_level(persistent, days, per_series, reach))
         u = -np.log10(np.maximum(series.ks_pvalue[:, i], KS_FLOOR))
         level = derive_level(assess_persistent(u, steps), days, per_series)
         ks.append(10.0 ** -min(level, KS_CEILING))  # past the floor: a p no window reaches
         for shares, out in ((series.tail, tail), (series.tail_symbol, tail_symbol)):
-            share = derive_level(assess_persistent(shares[:, i], steps), days, per_series)
+            persistent = assess_persistent(shares[:, i], steps)
+            share = derive_bounded_level(persistent, days, per_series, 1.0)
             out.append(max(share, TAIL_SHARE_FLOOR))  # NaN stays NaN
     return Calibration(features, tuple(psi), tuple(ks), false_alarms_per_day, windows, days,
                        int(series.ends.size), tuple(tail), tuple(tail_symbol))  # fmt: skip

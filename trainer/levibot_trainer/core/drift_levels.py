@@ -28,8 +28,18 @@ bound of each of its two estimates, so with confidence at least 1 - 2 (1 - ``TAI
 
 The threshold is u (n_upper / allowed)^gamma_upper, allowed = the series' rate x days
 (``derive_level``). The further the extrapolation (a short period, a low target), the wider
-the margin: 6 h of training cannot state 0.1 a day for PSI within its reach (~8.3), which is
-why the demo states 2 a day.
+the margin.
+
+**Bounded statistics** (PSI, at most ~8.3 with ten bins; the tail shares, at most 1): a Pareto
+tail has no end, so its level can lie past the statistic's reach, and that series could never
+fire (measured on the demo's scale, 6 h of training: PSI thresholds 10.6-17.6, tail shares
+2.8-10.2, so vol x3, which saturates them, was left to one KS series whose saturated score was
+1.2-1.4; a version whose margin fell under 1 would never see it). ``derive_bounded_level``
+fits the same tail on v = -log(1 - value / reach), where the reach is at infinity, and maps the
+level back: a window at the statistic's reach (every row past the reference's range) fires,
+and the rate statement is the same one on that scale. When the training period's own windows
+sat at the reach more often than the target allows, no level keeps the rate: the threshold is
+the reach, which no window crosses.
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ TAIL_EPISODES = 10  # the tail is fitted on the episodes over the highest level 
 TAIL_CONFIDENCE = 0.9  # each of the tail fit's two one-sided bounds (rate at u, gamma)
 TAIL_FALLBACK = 2.0  # without such a level: this many times the largest value seen
 FIT_LEVELS = 200  # quantile levels of the persistent statistic between the median and the max
+REACH_GAP = 1e-9  # a bounded level stays this fraction under the reach, so the reach fires
 
 
 def assess_persistent(values: NDArray[np.float64], steps: int) -> NDArray[np.float64]:
@@ -102,3 +113,18 @@ def derive_level(persistent: NDArray[np.float64], days: float, per_day: float) -
     u = float(base[-1])
     count, gamma = bound_tail(measure_peaks(persistent, u), u)
     return u * math.exp(gamma * math.log(max(count / allowed, 1.0)))
+
+
+def derive_bounded_level(
+    persistent: NDArray[np.float64], days: float, per_day: float, reach: float
+) -> float:
+    """``derive_level`` for a statistic that cannot exceed ``reach``, on the scale
+    v = -log(1 - value / reach): under the reach (by ``REACH_GAP`` at least), so a window at the
+    reach fires; the reach itself (never crossed) when the period's windows sat at it more often
+    than the target allows: then no level of the statistic keeps the rate."""
+    ceiling = -math.log(REACH_GAP)
+    if count_episodes(persistent, reach * (1.0 - REACH_GAP)) > per_day * days:
+        return reach
+    ratio = np.minimum(persistent / reach, 1.0 - REACH_GAP)  # -inf (absent) stays -inf
+    level = derive_level(-np.log1p(-ratio), days, per_day)
+    return reach * -math.expm1(-min(level, ceiling))  # NaN stays NaN
