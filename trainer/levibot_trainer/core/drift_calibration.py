@@ -63,7 +63,9 @@ METHOD = (
     "statistic) the level whose episode rate (the minimum over for_seconds crossing it) is "
     "false_alarms_per_day / (4 x features), counted, or extrapolated from the episodes' peaks "
     "over a high level (Pareto tail, Hill's estimate), at the upper confidence bounds "
-    f"({TAIL_CONFIDENCE:g} each) of the rate there and of the tail index"
+    f"({TAIL_CONFIDENCE:g} each) of the rate there and of the tail index; psi and the tail "
+    "shares on -log(1 - value / reach), so a window at the reach fires (the reach itself when "
+    "the period sat there more often than the rate allows)"
 )
 
 
