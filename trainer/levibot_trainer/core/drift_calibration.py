@@ -15,8 +15,9 @@ An alert fires when a score stays above 1 for ``for_seconds`` (the rule's ``for`
 series becomes a threshold in ``levibot_trainer.core.drift_levels``: per (feature, statistic)
 the level whose alarm-episode rate is the target divided among the 4 x features series (a
 union bound), counted when the period holds enough episodes, else extrapolated from a Pareto
-tail at an upper confidence bound; PSI and the tail shares, which are bounded, on a scale where
-their reach is at infinity (``derive_bounded_level``), so a window at the reach fires. KS is
+tail at an upper confidence bound; for PSI and the tail shares, which are bounded, a level past
+their reach is fitted again on a scale where the reach is at infinity
+(``derive_bounded_level``), so a window at the reach fires. KS is
 calibrated on u = -log10(p), stored as the p-value
 threshold (at most ``KS_CEILING``, the floored p's reach). A tail threshold is at least
 ``TAIL_SHARE_FLOOR``: a period whose windows never left the reference's range still allows a
@@ -63,9 +64,9 @@ METHOD = (
     "statistic) the level whose episode rate (the minimum over for_seconds crossing it) is "
     "false_alarms_per_day / (4 x features), counted, or extrapolated from the episodes' peaks "
     "over a high level (Pareto tail, Hill's estimate), at the upper confidence bounds "
-    f"({TAIL_CONFIDENCE:g} each) of the rate there and of the tail index; psi and the tail "
-    "shares on -log(1 - value / reach), so a window at the reach fires (the reach itself when "
-    "the period sat there more often than the rate allows)"
+    f"({TAIL_CONFIDENCE:g} each) of the rate there and of the tail index; a psi or tail share "
+    "level past the statistic's reach fitted again on -log(1 - value / reach), so a window at "
+    "the reach fires (the reach itself when the period sat there more often than the rate allows)"
 )
 
 
