@@ -79,20 +79,24 @@ def assess_psi_counts(
 
 def assess_psi(reference: NDArray[np.float64], current: NDArray[np.float64]) -> float:
     """Population stability index of one feature, quantile bins from the reference."""
-    edges = plan_psi_edges(reference)
-    bins = edges.size + 1
-    ref_counts = np.bincount(assign_psi_bins(edges, reference), minlength=bins)
-    cur_counts = np.bincount(assign_psi_bins(edges, current), minlength=bins)
+    edges, ref_counts = count_psi_reference(reference)
+    cur_counts = np.bincount(assign_psi_bins(edges, current), minlength=ref_counts.size)
     return float(assess_psi_counts(ref_counts, cur_counts[None, :])[0])
+
+
+def count_psi_reference(
+    reference: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """PSI's inner bin edges of one feature and the reference's count in each bin."""
+    edges = plan_psi_edges(reference)
+    return edges, np.bincount(assign_psi_bins(edges, reference), minlength=edges.size + 1)
 
 
 def assess_psi_reach(reference: NDArray[np.float64]) -> float:
     """The highest PSI a window can have against ``reference``: every value in the bin the
     reference fills least (~8.3 with ten deciles)."""
-    edges = plan_psi_edges(reference)
-    bins = edges.size + 1
-    ref_counts = np.bincount(assign_psi_bins(edges, reference), minlength=bins)
-    return float(assess_psi_counts(ref_counts, np.eye(bins, dtype=np.int64)).max())
+    _, ref_counts = count_psi_reference(reference)
+    return float(assess_psi_counts(ref_counts, np.eye(ref_counts.size, dtype=np.int64)).max())
 
 
 def assess_ks_pvalue(reference: NDArray[np.float64], current: NDArray[np.float64]) -> float:

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from levibot_trainer.core.drift_calibration import count_episodes
 from levibot_trainer.core.drift_levels import (
     TAIL_CONFIDENCE,
     bound_tail,
+    count_episodes,
     derive_bounded_level,
     derive_level,
 )

@@ -20,7 +20,7 @@ from levibot_common.drift import (
     assess_psi_counts,
     assign_psi_bins,
     assign_tail,
-    plan_psi_edges,
+    count_psi_reference,
     plan_tail_edges,
 )
 
@@ -65,9 +65,8 @@ def measure_psi_series(
     ends: NDArray[np.float64], window_seconds: float,
 ) -> NDArray[np.float64]:  # fmt: skip
     """PSI of the rows in (end - window, end] for every end, from cumulative bin counts."""
-    edges = plan_psi_edges(reference)
-    bins = edges.size + 1
-    ref_counts = np.bincount(assign_psi_bins(edges, reference), minlength=bins)
+    edges, ref_counts = count_psi_reference(reference)
+    bins = ref_counts.size
     row_bins = assign_psi_bins(edges, values)
     cumulative = np.zeros((t.size + 1, bins), dtype=np.int32)
     cumulative[np.arange(1, t.size + 1), row_bins] = 1
